@@ -1,0 +1,9 @@
+//! Server functions: the dashboard's door into the service layer. Each one resolves the
+//! caller from the session and hands an `Actor` to the service, which checks the role.
+
+pub mod auth;
+pub mod system;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod guard;

@@ -1,0 +1,75 @@
+use crate::api::auth::get_session;
+use crate::error::AppError;
+use crate::pages::{
+    dashboard::Dashboard, home::HomePage, login::LoginPage, not_found::NotFound, setup::SetupPage,
+    users::UsersPage,
+};
+use crate::types::SessionInfo;
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="data:,"/>
+                <link rel="stylesheet" href="/pkg/hookline.css"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in. Bumping `epoch` re-reads the session (after sign-in or sign-out).
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    pub epoch: RwSignal<u32>,
+    pub session: Resource<Result<SessionInfo, AppError>>,
+}
+
+impl AuthContext {
+    pub fn changed(&self) {
+        self.epoch.update(|n| *n += 1);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let epoch = RwSignal::new(0u32);
+    let session = Resource::new(move || epoch.get(), |_| get_session());
+    provide_context(AuthContext { epoch, session });
+
+    // Effects run only in the browser: this flips once the wasm has hydrated the page,
+    // which end-to-end tests wait for before clicking.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Hookline".to_string() } else { format!("{page} · Hookline") }
+        }/>
+        <div id="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+            <Router>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/setup") view=SetupPage/>
+                    <ParentRoute path=path!("") view=Dashboard>
+                        <Route path=path!("") view=HomePage/>
+                        <Route path=path!("users") view=UsersPage/>
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </div>
+    }
+}

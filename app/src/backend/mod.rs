@@ -1,0 +1,25 @@
+//! Everything that runs only on the server: storage, the service layer that both the REST
+//! API and the server functions call, sessions and authentication. Compiled with `ssr` only.
+
+pub mod actor;
+pub mod auth;
+pub mod db;
+pub mod domain;
+pub mod ids;
+pub mod password;
+pub mod session_store;
+pub mod state;
+pub mod throttle;
+pub mod users;
+
+pub use actor::Actor;
+pub use db::Db;
+pub use state::AppState;
+
+/// Current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

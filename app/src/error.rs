@@ -1,0 +1,168 @@
+//! One error type for the whole application, with three faces:
+//! - HTTP: `status_code()` and (server-side) `IntoResponse` as `{code, message, errors}`;
+//! - server functions: `FromServerFnError`, so the dashboard shows the message inline;
+//! - the log: internal causes are logged where they are converted and never sent out.
+
+use crate::types::FieldError;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    #[error("sign in required")]
+    Unauthorized,
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{message}")]
+    Validation {
+        message: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The cause was logged on the server; the client only learns that it happened.
+    #[error("internal error; the server log has the details")]
+    Internal,
+    /// The request never reached the handler (network, encoding).
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// A 422 for a single field.
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
+        let error = FieldError::new(path, message);
+        AppError::Validation {
+            message: format!("{}: {}", error.path, error.message),
+            errors: vec![error],
+        }
+    }
+
+    /// A 422 listing several problems.
+    pub fn invalid_many(errors: Vec<FieldError>) -> Self {
+        let message = match errors.as_slice() {
+            [one] => format!("{}: {}", one.path, one.message),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        AppError::Validation { message, errors }
+    }
+
+    pub fn forbidden(why: impl Into<String>) -> Self {
+        AppError::Forbidden(why.into())
+    }
+
+    /// The stable machine-readable code of the public contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Validation { .. } => "validation_failed",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Internal => "internal",
+            AppError::Request(_) => "bad_request",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthorized | AppError::InvalidCredentials => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Validation { .. } => 422,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Internal => 500,
+            AppError::Request(_) => 400,
+        }
+    }
+
+    /// The message for one field, if the server named it.
+    pub fn field(&self, path: &str) -> Option<String> {
+        match self {
+            AppError::Validation { errors, .. } => errors
+                .iter()
+                .find(|e| e.path == path)
+                .map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Request(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server_faces {
+    use super::AppError;
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+
+    impl AppError {
+        pub fn status_code(&self) -> StatusCode {
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+
+        /// Logs an internal failure with its context and returns the opaque client face.
+        pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+            tracing::error!(%cause, "{context}");
+            AppError::Internal
+        }
+    }
+
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let errors = match &self {
+                AppError::Validation { errors, .. } => errors.clone(),
+                _ => Vec::new(),
+            };
+            let body = serde_json::json!({
+                "code": self.code(),
+                "message": self.to_string(),
+                "errors": errors,
+            });
+            let mut response = (self.status_code(), axum::Json(body)).into_response();
+            if let AppError::TooManyRequests { retry_after_secs } = self {
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(retry_after_secs),
+                );
+            }
+            response
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(e: sqlx::Error) -> Self {
+            AppError::internal("database error", e)
+        }
+    }
+
+    impl From<tokio::task::JoinError> for AppError {
+        fn from(e: tokio::task::JoinError) -> Self {
+            AppError::internal("background task failed", e)
+        }
+    }
+
+    impl From<server_fn::ServerFnError> for AppError {
+        fn from(e: server_fn::ServerFnError) -> Self {
+            AppError::internal("server function plumbing failed", e)
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Users page (admins): add users, change roles, remove them. The server enforces every
+//! rule (admin only, never the last admin); this page only shows the answers.
+
+use super::forms::{FieldMessage, FormMessage};
+use crate::api::users::{CreateUser, DeleteUser, SetUserRole, list_users};
+use crate::error::AppError;
+use crate::time_fmt;
+use crate::types::{Me, Role, UserView};
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let me = expect_context::<Me>();
+    if me.role != Role::Admin {
+        super::set_status(403);
+        return view! {
+            <Title text="Forbidden"/>
+            <h1>"Users"</h1>
+            <p class="form-error" role="alert" data-testid="forbidden">
+                "Forbidden: only admins can manage users."
+            </p>
+        }
+        .into_any();
+    }
+
+    let create = ServerAction::<CreateUser>::new();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let users = Resource::new(
+        move || (create.version().get(), set_role.version().get(), delete.version().get()),
+        |_| list_users(),
+    );
+    let form = NodeRef::<html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get()
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
+    let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    // The latest failure of a row action (role change or removal).
+    let row_error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = set_role.value().get() {
+            row_error.set(Some(e));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(e)) = delete.value().get() {
+            row_error.set(Some(e));
+        }
+    });
+    let confirming = RwSignal::new(None::<String>);
+
+    view! {
+        <Title text="Users"/>
+        <h1>"Users"</h1>
+        <section class="card">
+            <h2>"Add a user"</h2>
+            <ActionForm action=create node_ref=form attr:class="grid-form" attr:aria-label="Add a user">
+                <div class="field">
+                    <label for="new-email">"Email"</label>
+                    <input id="new-email" name="email" type="email" autocomplete="off" required/>
+                    <FieldMessage error=create_error path="email"/>
+                </div>
+                <div class="field">
+                    <label for="new-password">"Initial password"</label>
+                    <input
+                        id="new-password"
+                        name="password"
+                        type="password"
+                        autocomplete="new-password"
+                        minlength="10"
+                        required
+                    />
+                    <FieldMessage error=create_error path="password"/>
+                </div>
+                <div class="field">
+                    <label for="new-role">"Role"</label>
+                    <select id="new-role" name="role">
+                        <option value="viewer">"viewer"</option>
+                        <option value="editor">"editor"</option>
+                        <option value="admin">"admin"</option>
+                    </select>
+                    <FieldMessage error=create_error path="role"/>
+                </div>
+                <div class="field actions">
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        "Add user"
+                    </button>
+                </div>
+            </ActionForm>
+            <FormMessage error=create_error fields=&["email", "password", "role"]/>
+            {move || create.value().get().and_then(Result::ok).map(|u| view! {
+                <p class="notice" role="status">"Added " {u.email} "."</p>
+            })}
+        </section>
+        <section class="card">
+            <h2>"Everyone with access"</h2>
+            {move || row_error.get().map(|e| view! {
+                <p class="form-error" role="alert">
+                    {e.to_string()}
+                    <button class="link-button" on:click=move |_| row_error.set(None)>"Dismiss"</button>
+                </p>
+            })}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let me = me.clone();
+                    Suspend::new(async move {
+                    match users.await {
+                        Ok(list) => view! {
+                            <UserTable list me set_role delete confirming row_error/>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn UserTable(
+    list: Vec<UserView>,
+    me: Me,
+    set_role: ServerAction<SetUserRole>,
+    delete: ServerAction<DeleteUser>,
+    confirming: RwSignal<Option<String>>,
+    row_error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|user| {
+            let is_me = user.id == me.id;
+            let id_for_role = user.id.clone();
+            let id_for_confirm = user.id.clone();
+            let id_for_delete = user.id.clone();
+            let id_is_confirming = user.id.clone();
+            let email = user.email.clone();
+            view! {
+                <tr data-email=user.email.clone()>
+                    <td>{user.email.clone()} {is_me.then(|| view! { <span class="muted">" (you)"</span> })}</td>
+                    <td>
+                        <select
+                            aria-label=format!("Role of {}", user.email)
+                            on:change=move |ev| {
+                                row_error.set(None);
+                                set_role.dispatch(SetUserRole {
+                                    id: id_for_role.clone(),
+                                    role: event_target_value(&ev),
+                                });
+                            }
+                        >
+                            {Role::ALL
+                                .into_iter()
+                                .map(|r| view! {
+                                    <option value=r.as_str() selected=r == user.role>{r.as_str()}</option>
+                                })
+                                .collect_view()}
+                        </select>
+                    </td>
+                    <td>{time_fmt::utc(user.created_at)}</td>
+                    <td>{user.last_login_at.map(time_fmt::utc).unwrap_or_else(|| "never".into())}</td>
+                    <td class="row-actions">
+                        {move || {
+                            if is_me {
+                                return view! { <span class="muted">"—"</span> }.into_any();
+                            }
+                            if confirming.get().as_deref() == Some(id_is_confirming.as_str()) {
+                                let id = id_for_delete.clone();
+                                view! {
+                                    <span class="confirm">
+                                        "Remove " {email.clone()} "? "
+                                        <button class="danger" on:click=move |_| {
+                                            row_error.set(None);
+                                            confirming.set(None);
+                                            delete.dispatch(DeleteUser { id: id.clone() });
+                                        }>"Confirm"</button>
+                                        <button class="link-button" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                                    </span>
+                                }.into_any()
+                            } else {
+                                let id = id_for_confirm.clone();
+                                view! {
+                                    <button class="secondary" on:click=move |_| confirming.set(Some(id.clone()))>
+                                        "Remove"
+                                    </button>
+                                }.into_any()
+                            }
+                        }}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="data">
+            <thead>
+                <tr>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Role"</th>
+                    <th scope="col">"Added"</th>
+                    <th scope="col">"Last sign-in"</th>
+                    <th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}

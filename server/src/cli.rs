@@ -1,0 +1,107 @@
+//! `hookline [serve] | migrate | user create|list|delete`.
+
+use crate::config::{Cli, Command, UserCommand};
+use crate::startup;
+use app::backend::Actor;
+use app::backend::users::{NewUser, Users};
+use app::error::AppError;
+use clap::Parser;
+use std::io::BufRead;
+use std::process::ExitCode;
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init();
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
+    let result = match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => migrate(&db.url).await,
+        Command::User(cmd) => user(cmd).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: crate::config::ServeArgs) -> anyhow::Result<()> {
+    let server = startup::build(&args).await?;
+    server.run(startup::shutdown_signal()).await
+}
+
+async fn migrate(url: &str) -> anyhow::Result<()> {
+    let db = startup::open_database(url).await?;
+    println!("migrations applied to {} ({})", startup::redact_url(url), db.backend_name());
+    db.close().await;
+    Ok(())
+}
+
+/// Turns a service error into a CLI message that lists every invalid field.
+fn describe(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Validation { errors, .. } => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|f| format!("{}: {}", f.path, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Create {
+            email, role, db, ..
+        } => {
+            let password = read_password_line()?;
+            let db = startup::open_database(&db.url).await?;
+            let users = Users::new(db.clone());
+            let new = NewUser::parse(&email, password, role.as_str()).map_err(describe)?;
+            let created = users.create(&Actor::cli(), new).await.map_err(describe)?;
+            println!("created {} {} ({})", created.role, created.email, created.id);
+            db.close().await;
+        }
+        UserCommand::List { db } => {
+            let db = startup::open_database(&db.url).await?;
+            let users = Users::new(db.clone()).list(&Actor::cli()).await.map_err(describe)?;
+            println!("{:<40} {:<7} {:<24} LAST SIGN-IN", "EMAIL", "ROLE", "ADDED");
+            for u in users {
+                println!(
+                    "{:<40} {:<7} {:<24} {}",
+                    u.email,
+                    u.role.as_str(),
+                    app::time_fmt::utc(u.created_at),
+                    u.last_login_at.map(app::time_fmt::utc).unwrap_or_else(|| "never".into())
+                );
+            }
+            db.close().await;
+        }
+        UserCommand::Delete { email, db } => {
+            let db = startup::open_database(&db.url).await?;
+            Users::new(db.clone())
+                .delete_by_email(&Actor::cli(), &email)
+                .await
+                .map_err(describe)?;
+            println!("deleted {}", email.trim().to_lowercase());
+            db.close().await;
+        }
+    }
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        anyhow::bail!("--password-stdin: no password on standard input");
+    }
+    Ok(password)
+}

@@ -1,0 +1,146 @@
+//! One validated configuration from flags with environment fallbacks. A bad value stops the
+//! start with a message naming the flag and its variable (clap's own errors do that).
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hookline.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookline",
+    version,
+    about = "Hookline: a self-hosted webhook platform",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `hookline` alone means `hookline serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard and the API (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: app::types::Role,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Delete a user by e-mail (never the last admin).
+    Delete {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH (created on first run) or postgres://USER@HOST:PORT/DB.
+    #[arg(long = "database-url", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL,
+          value_parser = parse_database_url, global = true)]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HOOKLINE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// Directory holding the built site (pkg/hookline.js, .wasm, .css).
+    #[arg(long, env = "HOOKLINE_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// Sign a dashboard user out after this long without a request.
+    #[arg(long, env = "HOOKLINE_SESSION_IDLE_TIMEOUT", default_value = "12h", value_parser = parse_session_timeout)]
+    pub session_idle_timeout: Duration,
+
+    /// Mark the session cookie Secure (set this when serving over HTTPS).
+    #[arg(long, env = "HOOKLINE_COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+}
+
+fn parse_role(s: &str) -> Result<app::types::Role, String> {
+    s.parse()
+}
+
+fn parse_database_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.starts_with("sqlite://") || app::backend::db::is_postgres_url(s) {
+        Ok(s.to_string())
+    } else {
+        Err("must start with sqlite:// or postgres://".into())
+    }
+}
+
+fn parse_session_timeout(s: &str) -> Result<Duration, String> {
+    let d = app::duration::parse(s)?;
+    if d < Duration::from_secs(60) || d > Duration::from_secs(30 * 86_400) {
+        return Err("must be between 1m and 30d".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_mean_serve_on_localhost_with_sqlite() {
+        let cli = Cli::try_parse_from(["hookline"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.serve.db.url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let err = Cli::try_parse_from(["hookline", "serve", "--listen", "nonsense"]).unwrap_err();
+        assert!(err.to_string().contains("--listen"), "{err}");
+        let err = Cli::try_parse_from(["hookline", "--database-url", "mysql://x"]).unwrap_err();
+        assert!(err.to_string().contains("--database-url"), "{err}");
+        let err = Cli::try_parse_from(["hookline", "serve", "--session-idle-timeout", "2x"]).unwrap_err();
+        assert!(err.to_string().contains("--session-idle-timeout"), "{err}");
+    }
+
+    #[test]
+    fn user_create_requires_password_stdin() {
+        let err = Cli::try_parse_from(["hookline", "user", "create", "--email", "a@b.c", "--role", "admin"])
+            .unwrap_err();
+        assert!(err.to_string().contains("--password-stdin"), "{err}");
+        let err = Cli::try_parse_from(["hookline", "user", "create", "--email", "a@b.c", "--role", "boss", "--password-stdin"])
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown role"), "{err}");
+    }
+}

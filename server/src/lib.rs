@@ -1,0 +1,9 @@
+//! The `hookline` server: configuration, command line, HTTP wiring and (later) the
+//! delivery engine. The service layer it calls lives in `app::backend`, shared with the
+//! dashboard's server functions.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod startup;
+pub mod telemetry;

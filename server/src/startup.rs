@@ -1,0 +1,226 @@
+//! Builds the whole server from a configuration, separate from `main` so that tests start
+//! the real thing on port 0 with a fresh database.
+
+use crate::config::ServeArgs;
+use anyhow::Context;
+use app::backend::session_store::DbSessionStore;
+use app::backend::throttle::ThrottlePolicy;
+use app::backend::{AppState, Db};
+use app::{App, shell};
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderName, HeaderValue};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// The axum router's state: what the leptos handlers need plus the application state.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppState,
+}
+
+/// Opens the database and applies migrations; a failing migration stops here with its
+/// message.
+pub async fn open_database(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(url)))?;
+    db.migrate().await.context("applying database migrations")?;
+    Ok(db)
+}
+
+/// Hides a password in a database URL before it is shown anywhere.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    sessions: DbSessionStore,
+    setup_token: Option<String>,
+}
+
+pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
+    let db = open_database(&args.db.url).await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--listen / HOOKLINE_LISTEN)", args.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(db.clone(), ThrottlePolicy::default());
+
+    let setup_token = state.auth.prepare_first_run().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(token) = &setup_token {
+        tracing::warn!(
+            "No user exists yet. Open http://{addr}/setup and create the first admin with this setup token: {token}"
+        );
+    }
+    if !Path::new(&args.site_root).join("pkg/hookline.js").exists() {
+        tracing::warn!(
+            site_root = %args.site_root,
+            "the dashboard's browser bundle is missing; pages render but stay static. Build it with `make build`"
+        );
+    }
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("hookline")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let sessions = DbSessionStore::new(db);
+    let session_layer = SessionManagerLayer::new(sessions.clone())
+        .with_name("hookline_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(args.cookie_secure)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
+            args.session_idle_timeout.as_secs() as i64,
+        )))
+        .with_always_save(true);
+
+    let routes = generate_route_list(App);
+    let server_state = ServerState {
+        leptos_options: leptos_options.clone(),
+        app: state.clone(),
+    };
+    let context_state = state.clone();
+    let router = Router::new()
+        .merge(crate::api::router())
+        .leptos_routes_with_context(
+            &server_state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .with_state(server_state)
+        .layer(session_layer)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http());
+
+    Ok(Server {
+        listener,
+        router,
+        state,
+        sessions,
+        setup_token,
+    })
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// The first-run token, while no user exists.
+    pub fn setup_token(&self) -> Option<&str> {
+        self.setup_token.as_deref()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        let purge = tokio::spawn(purge_expired_sessions(self.sessions.clone()));
+        tracing::info!(
+            %addr,
+            database = self.state.db.backend_name(),
+            "hookline listening on http://{addr}"
+        );
+        let result = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        purge.abort();
+        self.state.db.close().await;
+        result.context("serving HTTP")
+    }
+}
+
+async fn purge_expired_sessions(store: DbSessionStore) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match store.delete_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "expired sessions purged"),
+            Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

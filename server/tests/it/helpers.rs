@@ -1,0 +1,167 @@
+use hookline::config::{DatabaseArgs, ServeArgs};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed `async fn name(backend: Backend)` once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )*
+        }
+    };
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("hookline-it-{}", app::backend::ids::random_hex(8)));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh database URL: a file in `dir`, or a new database on the test cluster.
+pub fn fresh_db_url(backend: Backend, dir: &TempDir) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}/hookline.db", dir.0.display()),
+        Backend::Postgres => {
+            let base = std::env::var("HOOKLINE_TEST_PG_URL").expect(
+                "HOOKLINE_TEST_PG_URL is not set: run the tests with `make test` or \
+                 `scripts/with-postgres.sh cargo test -p server`",
+            );
+            format!("{}/hl_{}", base.trim_end_matches('/'), app::backend::ids::random_hex(8))
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db_url: String,
+    pub setup_token: Option<String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub dir: std::sync::Arc<TempDir>,
+}
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let url = fresh_db_url(backend, &dir);
+    spawn_app_on(url, dir, Duration::from_secs(3600)).await
+}
+
+/// Starts a server on an existing database (for restarts) with the given idle timeout.
+pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Duration) -> TestApp {
+    let args = ServeArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: DatabaseArgs { url: db_url.clone() },
+        site_root: "target/site".into(),
+        session_idle_timeout: idle,
+        cookie_secure: false,
+    };
+    let server = hookline::startup::build(&args).await.expect("server builds");
+    let base = format!("http://{}", server.local_addr());
+    let setup_token = server.setup_token().map(str::to_owned);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        db_url,
+        setup_token,
+        shutdown: Some(tx),
+        handle: Some(handle),
+        dir,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// Calls a server function the way the dashboard does (form-encoded POST).
+    pub async fn call(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = client
+            .post(format!("{}/api/fn/{name}", self.base))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request reaches the server");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    /// Creates the first admin through the setup token and returns their signed-in client.
+    pub async fn admin(&self) -> reqwest::Client {
+        let c = client();
+        let token = self.setup_token.clone().expect("fresh app has a setup token");
+        let (status, body) = self
+            .call(&c, "create_first_admin", &[("token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        c
+    }
+
+    /// Creates a user as `admin` and returns a client signed in as them.
+    pub async fn user_with_role(&self, admin: &reqwest::Client, email: &str, role: &str) -> reqwest::Client {
+        let password = "viewer password 1";
+        let (status, body) = self
+            .call(admin, "create_user", &[("email", email), ("password", password), ("role", role)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let c = client();
+        let (status, body) = self.call(&c, "login", &[("email", email), ("password", password)]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        c
+    }
+
+    /// Who the server thinks `client` is.
+    pub async fn whoami(&self, client: &reqwest::Client) -> Value {
+        let (status, body) = self.call(client, "get_session", &[]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["me"].clone()
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real server on a random port with a fresh database per test, on
+//! SQLite and on the throwaway Postgres that `scripts/with-postgres.sh` starts.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod sessions;
+mod storage;
+mod users;
