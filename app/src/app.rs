@@ -8,7 +8,7 @@ use crate::types::SessionInfo;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,11 +62,14 @@ pub fn App() -> impl IntoView {
         <div id="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
             <Router>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/setup") view=SetupPage/>
-                    <ParentRoute path=path!("") view=Dashboard>
-                        <Route path=path!("") view=HomePage/>
-                        <Route path=path!("users") view=UsersPage/>
+                    // Async: the server resolves the session before answering, so an
+                    // anonymous visitor gets a real 302 to /login (no JavaScript needed)
+                    // and every page arrives fully rendered.
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("") view=Dashboard ssr=SsrMode::Async>
+                        <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                        <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Router>
