@@ -11,15 +11,21 @@ pub fn parse(input: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
-            return Err(format!("'{input}': expected a number before each unit, e.g. 30s"));
+            return Err(format!(
+                "'{input}': expected a number before each unit, e.g. 30s"
+            ));
         }
         let n: u64 = rest[..digits]
             .parse()
             .map_err(|_| format!("'{input}': number too large"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let part = match unit {
@@ -29,7 +35,11 @@ pub fn parse(input: &str) -> Result<Duration, String> {
             "h" => Duration::from_secs(n.saturating_mul(3600)),
             "d" => Duration::from_secs(n.saturating_mul(86_400)),
             "" => return Err(format!("'{input}': missing unit (ms, s, m, h or d)")),
-            other => return Err(format!("'{input}': unknown unit '{other}' (use ms, s, m, h or d)")),
+            other => {
+                return Err(format!(
+                    "'{input}': unknown unit '{other}' (use ms, s, m, h or d)"
+                ));
+            }
         };
         total = total.saturating_add(part);
     }

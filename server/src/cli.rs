@@ -34,7 +34,11 @@ async fn serve(args: crate::config::ServeArgs) -> anyhow::Result<()> {
 
 async fn migrate(url: &str) -> anyhow::Result<()> {
     let db = startup::open_database(url).await?;
-    println!("migrations applied to {} ({})", startup::redact_url(url), db.backend_name());
+    println!(
+        "migrations applied to {} ({})",
+        startup::redact_url(url),
+        db.backend_name()
+    );
     db.close().await;
     Ok(())
 }
@@ -64,12 +68,18 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             let users = Users::new(db.clone());
             let new = NewUser::parse(&email, password, role.as_str()).map_err(describe)?;
             let created = users.create(&Actor::cli(), new).await.map_err(describe)?;
-            println!("created {} {} ({})", created.role, created.email, created.id);
+            println!(
+                "created {} {} ({})",
+                created.role, created.email, created.id
+            );
             db.close().await;
         }
         UserCommand::List { db } => {
             let db = startup::open_database(&db.url).await?;
-            let users = Users::new(db.clone()).list(&Actor::cli()).await.map_err(describe)?;
+            let users = Users::new(db.clone())
+                .list(&Actor::cli())
+                .await
+                .map_err(describe)?;
             println!("{:<40} {:<7} {:<24} LAST SIGN-IN", "EMAIL", "ROLE", "ADDED");
             for u in users {
                 println!(
@@ -77,7 +87,9 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                     u.email,
                     u.role.as_str(),
                     app::time_fmt::utc(u.created_at),
-                    u.last_login_at.map(app::time_fmt::utc).unwrap_or_else(|| "never".into())
+                    u.last_login_at
+                        .map(app::time_fmt::utc)
+                        .unwrap_or_else(|| "never".into())
                 );
             }
             db.close().await;

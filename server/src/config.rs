@@ -130,17 +130,29 @@ mod tests {
         assert!(err.to_string().contains("--listen"), "{err}");
         let err = Cli::try_parse_from(["hookline", "--database-url", "mysql://x"]).unwrap_err();
         assert!(err.to_string().contains("--database-url"), "{err}");
-        let err = Cli::try_parse_from(["hookline", "serve", "--session-idle-timeout", "2x"]).unwrap_err();
+        let err =
+            Cli::try_parse_from(["hookline", "serve", "--session-idle-timeout", "2x"]).unwrap_err();
         assert!(err.to_string().contains("--session-idle-timeout"), "{err}");
     }
 
     #[test]
     fn user_create_requires_password_stdin() {
-        let err = Cli::try_parse_from(["hookline", "user", "create", "--email", "a@b.c", "--role", "admin"])
-            .unwrap_err();
+        let err = Cli::try_parse_from([
+            "hookline", "user", "create", "--email", "a@b.c", "--role", "admin",
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("--password-stdin"), "{err}");
-        let err = Cli::try_parse_from(["hookline", "user", "create", "--email", "a@b.c", "--role", "boss", "--password-stdin"])
-            .unwrap_err();
+        let err = Cli::try_parse_from([
+            "hookline",
+            "user",
+            "create",
+            "--email",
+            "a@b.c",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("unknown role"), "{err}");
     }
 }

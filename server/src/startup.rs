@@ -64,13 +64,20 @@ pub struct Server {
 
 pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let db = open_database(&args.db.url).await?;
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {} (--listen / HOOKLINE_LISTEN)", args.listen))?;
+    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (--listen / HOOKLINE_LISTEN)",
+            args.listen
+        )
+    })?;
     let addr = listener.local_addr()?;
     let state = AppState::new(db.clone(), ThrottlePolicy::default());
 
-    let setup_token = state.auth.prepare_first_run().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let setup_token = state
+        .auth
+        .prepare_first_run()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(token) = &setup_token {
         tracing::warn!(
             "No user exists yet. Open http://{addr}/setup and create the first admin with this setup token: {token}"
@@ -95,9 +102,11 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(args.cookie_secure)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
-            args.session_idle_timeout.as_secs() as i64,
-        )))
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(
+                args.session_idle_timeout.as_secs() as i64
+            ),
+        ))
         .with_always_save(true);
 
     let routes = generate_route_list(App);
@@ -145,7 +154,9 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
 
 impl Server {
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// The first-run token, while no user exists.
@@ -158,7 +169,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests and returns.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let addr = self.local_addr();
         let purge = tokio::spawn(purge_expired_sessions(self.sessions.clone()));
         tracing::info!(
@@ -168,7 +182,8 @@ impl Server {
         );
         let result = axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
@@ -219,7 +234,10 @@ mod tests {
 
     #[test]
     fn passwords_in_database_urls_are_hidden() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }

@@ -4,40 +4,52 @@ use leptos::prelude::*;
 
 #[server(prefix = "/api/fn", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
-    super::guard::finish(async move {
-        let (state, actor) = super::guard::actor().await?;
-        state.users.list(&actor).await
-    }
-    .await)
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            state.users.list(&actor).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_user")]
-pub async fn create_user(email: String, password: String, role: String) -> Result<UserView, AppError> {
-    super::guard::finish(async move {
-        let (state, actor) = super::guard::actor().await?;
-        let new = crate::backend::users::NewUser::parse(&email, password, &role)?;
-        state.users.create(&actor, new).await
-    }
-    .await)
+pub async fn create_user(
+    email: String,
+    password: String,
+    role: String,
+) -> Result<UserView, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let new = crate::backend::users::NewUser::parse(&email, password, &role)?;
+            state.users.create(&actor, new).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "set_user_role")]
 pub async fn set_user_role(id: String, role: String) -> Result<UserView, AppError> {
-    super::guard::finish(async move {
-        let (state, actor) = super::guard::actor().await?;
-        let role = role
-            .parse()
-            .map_err(|e: String| AppError::invalid("role", e))?;
-        state.users.set_role(&actor, &id, role).await
-    }
-    .await)
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let role = role
+                .parse()
+                .map_err(|e: String| AppError::invalid("role", e))?;
+            state.users.set_role(&actor, &id, role).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_user")]
 pub async fn delete_user(id: String) -> Result<(), AppError> {
-    super::guard::finish(async move {
-        let (state, actor) = super::guard::actor().await?;
-        state.users.delete(&actor, &id).await
-    }
-    .await)
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            state.users.delete(&actor, &id).await
+        }
+        .await,
+    )
 }

@@ -65,10 +65,17 @@ impl Auth {
             }
         }
         if !self.needs_setup().await? {
-            return Err(AppError::Conflict("setup is already complete; sign in instead".into()));
+            return Err(AppError::Conflict(
+                "setup is already complete; sign in instead".into(),
+            ));
         }
         let created = self.users.insert(new).await?;
-        self.setup_token.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.setup_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        // Setup signs the new admin in: that is their first sign-in.
+        self.users.record_login(&created.id).await?;
         tracing::info!(user = %created.email, "first admin created; setup token retired");
         Ok(Me {
             id: created.id,
@@ -79,7 +86,12 @@ impl Auth {
 
     /// Checks the credentials, throttling repeated failures per account and per address.
     /// The error never tells whether the account exists.
-    pub async fn login(&self, address: Option<IpAddr>, email: &str, password: String) -> AppResult<Me> {
+    pub async fn login(
+        &self,
+        address: Option<IpAddr>,
+        email: &str,
+        password: String,
+    ) -> AppResult<Me> {
         let keys = ThrottleKeys::new(email, address);
         self.throttle.check(&keys)?;
         let record = match Email::parse(email) {

@@ -77,10 +77,13 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
         for bad in ["", "ada", "@x", "a@", "a b@c", "a@b@c"] {
             let err = Email::parse(bad).unwrap_err();
-            assert_eq!(err.field("email").is_some(), true, "{bad:?} should be refused");
+            assert!(err.field("email").is_some(), "{bad:?} should be refused");
         }
     }
 
@@ -88,6 +91,9 @@ mod tests {
     fn password_policy() {
         assert!(NewPassword::parse("short".into()).is_err());
         assert!(NewPassword::parse("long enough!".into()).is_ok());
-        assert_eq!(format!("{:?}", NewPassword::parse("long enough!".into()).unwrap()), "NewPassword(***)");
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("long enough!".into()).unwrap()),
+            "NewPassword(***)"
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! dummy hash so that the time taken does not reveal whether an account exists.
 
 use crate::error::AppError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
@@ -32,7 +34,9 @@ fn hash_blocking(password: &str) -> Result<PasswordHashString, AppError> {
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -70,8 +74,16 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
         let h = hash("correct horse battery".into()).await.unwrap();
-        assert!(h.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", h.0);
-        assert!(verify("correct horse battery".into(), Some(h.0.clone())).await.unwrap());
+        assert!(
+            h.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            h.0
+        );
+        assert!(
+            verify("correct horse battery".into(), Some(h.0.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong".into(), Some(h.0)).await.unwrap());
         assert!(!verify("anything".into(), None).await.unwrap());
     }

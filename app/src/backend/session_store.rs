@@ -70,9 +70,12 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        self.write(record, "DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at")
-            .await
-            .map(|_| ())
+        self.write(
+            record,
+            "DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
@@ -88,10 +91,9 @@ impl SessionStore for DbSessionStore {
             return Ok(None);
         };
         let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(
-            expires_at as i128 * 1_000_000,
-        )
-        .map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp_nanos(expires_at as i128 * 1_000_000)
+                .map_err(|e| Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,
             data,
@@ -100,11 +102,13 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        with_db!(&self.db, |pool| sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(key(id))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+        with_db!(&self.db, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE id = $1"
+        )
+        .bind(key(id))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
         .map_err(backend)?;
         Ok(())
     }

@@ -1,10 +1,10 @@
 //! The one application state, built once at start and shared by the REST handlers and the
 //! server functions (through leptos context).
 
+use super::Db;
 use super::auth::Auth;
 use super::throttle::ThrottlePolicy;
 use super::users::Users;
-use super::Db;
 use std::sync::Arc;
 
 #[derive(Clone)]

@@ -75,10 +75,16 @@ impl LoginThrottle {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let mut wait = Duration::ZERO;
         if let Some(e) = map.get(&keys.account) {
-            wait = wait.max(self.wait_for(e, self.policy.free_per_account, now).unwrap_or_default());
+            wait = wait.max(
+                self.wait_for(e, self.policy.free_per_account, now)
+                    .unwrap_or_default(),
+            );
         }
         if let Some(e) = keys.address.as_ref().and_then(|a| map.get(a)) {
-            wait = wait.max(self.wait_for(e, self.policy.free_per_address, now).unwrap_or_default());
+            wait = wait.max(
+                self.wait_for(e, self.policy.free_per_address, now)
+                    .unwrap_or_default(),
+            );
         }
         if wait.is_zero() {
             Ok(())
@@ -97,7 +103,10 @@ impl LoginThrottle {
             map.retain(|_, f| now.duration_since(f.last) < window);
         }
         for key in std::iter::once(&keys.account).chain(keys.address.as_ref()) {
-            let entry = map.entry(key.clone()).or_insert(Failures { count: 0, last: now });
+            let entry = map.entry(key.clone()).or_insert(Failures {
+                count: 0,
+                last: now,
+            });
             if now.duration_since(entry.last) > self.policy.window {
                 entry.count = 0;
             }

@@ -54,7 +54,9 @@ impl NewUser {
     /// Validates raw input, reporting every bad field at once.
     pub fn parse(email: &str, password: String, role: &str) -> AppResult<NewUser> {
         let mut errors = Vec::new();
-        let email = Email::parse(email).map_err(|e| errors.extend(field_errors(e))).ok();
+        let email = Email::parse(email)
+            .map_err(|e| errors.extend(field_errors(e)))
+            .ok();
         let password = NewPassword::parse(password)
             .map_err(|e| errors.extend(field_errors(e)))
             .ok();
@@ -93,9 +95,11 @@ impl Users {
     }
 
     pub async fn count(&self) -> AppResult<i64> {
-        let n: i64 = with_db!(&self.db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(pool)
-            .await)?;
+        let n: i64 = with_db!(&self.db, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users"
+        )
+        .fetch_one(pool)
+        .await)?;
         Ok(n)
     }
 
@@ -148,10 +152,13 @@ impl Users {
 
     pub async fn set_role(&self, actor: &Actor, id: &str, role: Role) -> AppResult<UserView> {
         actor.require(Role::Admin)?;
-        self.change_keeping_an_admin(id, AdminSafeChange::SetRole(role)).await?;
+        self.change_keeping_an_admin(id, AdminSafeChange::SetRole(role))
+            .await?;
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row: Option<UserRow> =
-            with_db!(&self.db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
         row.ok_or_else(|| AppError::NotFound(format!("user {id}")))?
             .into_view()
     }
@@ -164,7 +171,8 @@ impl Users {
             ));
         }
         // Their sessions die with them: a session resolves its user on every request.
-        self.change_keeping_an_admin(id, AdminSafeChange::Delete).await
+        self.change_keeping_an_admin(id, AdminSafeChange::Delete)
+            .await
     }
 
     /// Applies a role change or removal in one transaction and rolls it back if no admin
@@ -191,10 +199,9 @@ impl Users {
             if query.execute(&mut *tx).await?.rows_affected() == 0 {
                 return Err(AppError::NotFound(format!("user {id}")));
             }
-            let admins: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+                .fetch_one(&mut *tx)
+                .await?;
             if admins == 0 {
                 return Err(AppError::Conflict(format!(
                     "the last admin cannot be {verb}: make another user admin first"
@@ -256,12 +263,14 @@ impl Users {
     }
 
     pub async fn record_login(&self, id: &str) -> AppResult<()> {
-        with_db!(&self.db, |pool| sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        with_db!(&self.db, |pool| sqlx::query(
+            "UPDATE users SET last_login_at = $1 WHERE id = $2"
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

@@ -29,7 +29,13 @@ pub fn UsersPage() -> impl IntoView {
     let set_role = ServerAction::<SetUserRole>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let users = Resource::new(
-        move || (create.version().get(), set_role.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                set_role.version().get(),
+                delete.version().get(),
+            )
+        },
         |_| list_users(),
     );
     let form = NodeRef::<html::Form>::new();

@@ -16,17 +16,42 @@ async fn first_run_needs_the_setup_token(backend: Backend) {
     assert_eq!(info["needs_setup"], true);
 
     let (status, body) = app
-        .call(&c, "create_first_admin", &[("token", "not-the-token"), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .call(
+            &c,
+            "create_first_admin",
+            &[
+                ("token", "not-the-token"),
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["Validation"]["errors"][0]["path"], "token", "{body}");
 
     let (status, body) = app
-        .call(&c, "create_first_admin", &[("token", app.setup_token.as_deref().unwrap()), ("email", "not-an-email"), ("password", "short")])
+        .call(
+            &c,
+            "create_first_admin",
+            &[
+                ("token", app.setup_token.as_deref().unwrap()),
+                ("email", "not-an-email"),
+                ("password", "short"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let paths: Vec<_> = body["Validation"]["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(paths, ["email", "password"], "every bad field is reported: {body}");
+    let paths: Vec<_> = body["Validation"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        ["email", "password"],
+        "every bad field is reported: {body}"
+    );
 
     let admin = app.admin().await;
     assert_eq!(app.whoami(&admin).await["role"], "admin");
@@ -35,7 +60,15 @@ async fn first_run_needs_the_setup_token(backend: Backend) {
 
     // The token is single-use: a second admin cannot be claimed with it.
     let (status, body) = app
-        .call(&client(), "create_first_admin", &[("token", app.setup_token.as_deref().unwrap()), ("email", "intruder@example.com"), ("password", ADMIN_PASSWORD)])
+        .call(
+            &client(),
+            "create_first_admin",
+            &[
+                ("token", app.setup_token.as_deref().unwrap()),
+                ("email", "intruder@example.com"),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
         .await;
     assert!(status.is_client_error(), "{status} {body}");
     app.stop().await;
@@ -45,15 +78,47 @@ async fn wrong_password_and_unknown_user_look_the_same(backend: Backend) {
     let app = spawn_app(backend).await;
     app.admin().await;
     let c = client();
-    let (s1, b1) = app.call(&c, "login", &[("email", ADMIN_EMAIL), ("password", "wrong password")]).await;
-    let (s2, b2) = app.call(&c, "login", &[("email", "nobody@example.com"), ("password", "wrong password")]).await;
+    let (s1, b1) = app
+        .call(
+            &c,
+            "login",
+            &[("email", ADMIN_EMAIL), ("password", "wrong password")],
+        )
+        .await;
+    let (s2, b2) = app
+        .call(
+            &c,
+            "login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "wrong password"),
+            ],
+        )
+        .await;
     assert_eq!(s1, StatusCode::UNAUTHORIZED);
-    assert_eq!((s1, &b1), (s2, &b2), "the answer must not reveal whether the account exists");
+    assert_eq!(
+        (s1, &b1),
+        (s2, &b2),
+        "the answer must not reveal whether the account exists"
+    );
     assert!(b1.to_string().contains("InvalidCredentials"), "{b1}");
     assert!(app.whoami(&c).await.is_null());
 
-    let (status, _) = app.call(&c, "login", &[("email", " Admin@Example.com "), ("password", ADMIN_PASSWORD)]).await;
-    assert_eq!(status, StatusCode::OK, "e-mail is matched case-insensitively");
+    let (status, _) = app
+        .call(
+            &c,
+            "login",
+            &[
+                ("email", " Admin@Example.com "),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "e-mail is matched case-insensitively"
+    );
     assert_eq!(app.whoami(&c).await["email"], ADMIN_EMAIL);
     app.stop().await;
 }
@@ -63,7 +128,13 @@ async fn repeated_failures_are_throttled(backend: Backend) {
     app.admin().await;
     let c = client();
     for _ in 0..5 {
-        let (status, _) = app.call(&c, "login", &[("email", ADMIN_EMAIL), ("password", "guess")]).await;
+        let (status, _) = app
+            .call(
+                &c,
+                "login",
+                &[("email", ADMIN_EMAIL), ("password", "guess")],
+            )
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let response = c
@@ -72,11 +143,25 @@ async fn repeated_failures_are_throttled(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after >= 1);
     // Another account is not locked by this one's failures.
-    let (status, _) = app.call(&client(), "login", &[("email", "other@example.com"), ("password", "x")]).await;
+    let (status, _) = app
+        .call(
+            &client(),
+            "login",
+            &[("email", "other@example.com"), ("password", "x")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
@@ -99,7 +184,14 @@ async fn anonymous_callers_are_refused(backend: Backend) {
     let c = client();
     for (name, form) in [
         ("list_users", vec![]),
-        ("create_user", vec![("email", "x@example.com"), ("password", "long enough pw"), ("role", "admin")]),
+        (
+            "create_user",
+            vec![
+                ("email", "x@example.com"),
+                ("password", "long enough pw"),
+                ("role", "admin"),
+            ],
+        ),
         ("set_user_role", vec![("id", "usr_x"), ("role", "admin")]),
         ("delete_user", vec![("id", "usr_x")]),
         ("get_system_info", vec![]),

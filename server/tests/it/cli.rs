@@ -15,14 +15,23 @@ fn hookline(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 crate::on_both_backends!(user_commands_create_list_and_delete);
@@ -31,32 +40,110 @@ async fn user_commands_create_list_and_delete(backend: Backend) {
     let dir = TempDir::new();
     let url = fresh_db_url(backend, &dir);
     let url = url.as_str();
-    let out = hookline(&["user", "create", "--email", "Ops@Example.com", "--role", "admin", "--password-stdin", "--database-url", url], Some("a long password\n"));
+    let out = hookline(
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database-url",
+            url,
+        ],
+        Some("a long password\n"),
+    );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("created admin ops@example.com"), "{}", text(&out));
+    assert!(
+        text(&out).contains("created admin ops@example.com"),
+        "{}",
+        text(&out)
+    );
 
-    let out = hookline(&["user", "create", "--email", "ops@example.com", "--role", "viewer", "--password-stdin", "--database-url", url], Some("a long password\n"));
+    let out = hookline(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--role",
+            "viewer",
+            "--password-stdin",
+            "--database-url",
+            url,
+        ],
+        Some("a long password\n"),
+    );
     assert!(!out.status.success());
-    assert!(text(&out).contains("email: a user with this email already exists"), "{}", text(&out));
+    assert!(
+        text(&out).contains("email: a user with this email already exists"),
+        "{}",
+        text(&out)
+    );
 
-    let out = hookline(&["user", "create", "--email", "v@example.com", "--role", "viewer", "--password-stdin", "--database-url", url], Some("short\n"));
+    let out = hookline(
+        &[
+            "user",
+            "create",
+            "--email",
+            "v@example.com",
+            "--role",
+            "viewer",
+            "--password-stdin",
+            "--database-url",
+            url,
+        ],
+        Some("short\n"),
+    );
     assert!(!out.status.success());
-    assert!(text(&out).contains("password: must be at least 10 characters"), "{}", text(&out));
+    assert!(
+        text(&out).contains("password: must be at least 10 characters"),
+        "{}",
+        text(&out)
+    );
 
     let out = hookline(&["user", "list", "--database-url", url], None);
     assert!(out.status.success(), "{}", text(&out));
     let listing = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(listing.contains("ops@example.com") && listing.contains("admin"), "{listing}");
+    assert!(
+        listing.contains("ops@example.com") && listing.contains("admin"),
+        "{listing}"
+    );
     assert!(!listing.contains("argon2"), "no hashes in listings");
 
-    let out = hookline(&["user", "delete", "--email", "ops@example.com", "--database-url", url], None);
+    let out = hookline(
+        &[
+            "user",
+            "delete",
+            "--email",
+            "ops@example.com",
+            "--database-url",
+            url,
+        ],
+        None,
+    );
     assert!(!out.status.success(), "the last admin cannot be deleted");
     assert!(text(&out).contains("last admin"), "{}", text(&out));
 
     // The password given on stdin signs in for real.
-    let app = spawn_app_on(url.to_string(), std::sync::Arc::new(TempDir::new()), std::time::Duration::from_secs(60)).await;
+    let app = spawn_app_on(
+        url.to_string(),
+        std::sync::Arc::new(TempDir::new()),
+        std::time::Duration::from_secs(60),
+    )
+    .await;
     let c = client();
-    let (status, _) = app.call(&c, "login", &[("email", "ops@example.com"), ("password", "a long password")]).await;
+    let (status, _) = app
+        .call(
+            &c,
+            "login",
+            &[
+                ("email", "ops@example.com"),
+                ("password", "a long password"),
+            ],
+        )
+        .await;
     assert_eq!(status, reqwest::StatusCode::OK);
     app.stop().await;
 }
@@ -85,12 +172,21 @@ fn a_failing_migration_stops_the_start_with_its_message() {
     rt.block_on(async {
         let db = app::backend::Db::connect(&url).await.unwrap();
         if let app::backend::Db::Sqlite(pool) = &db {
-            sqlx::query("CREATE TABLE users (x INTEGER)").execute(pool).await.unwrap();
+            sqlx::query("CREATE TABLE users (x INTEGER)")
+                .execute(pool)
+                .await
+                .unwrap();
         }
         db.close().await;
     });
-    let out = hookline(&["serve", "--listen", "127.0.0.1:0", "--database-url", &url], None);
+    let out = hookline(
+        &["serve", "--listen", "127.0.0.1:0", "--database-url", &url],
+        None,
+    );
     assert!(!out.status.success(), "the server must not start");
     let t = text(&out);
-    assert!(t.contains("applying database migrations") && t.contains("already exists"), "{t}");
+    assert!(
+        t.contains("applying database migrations") && t.contains("already exists"),
+        "{t}"
+    );
 }

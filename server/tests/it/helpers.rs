@@ -30,7 +30,8 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("hookline-it-{}", app::backend::ids::random_hex(8)));
+        let dir =
+            std::env::temp_dir().join(format!("hookline-it-{}", app::backend::ids::random_hex(8)));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -51,7 +52,11 @@ pub fn fresh_db_url(backend: Backend, dir: &TempDir) -> String {
                 "HOOKLINE_TEST_PG_URL is not set: run the tests with `make test` or \
                  `scripts/with-postgres.sh cargo test -p server`",
             );
-            format!("{}/hl_{}", base.trim_end_matches('/'), app::backend::ids::random_hex(8))
+            format!(
+                "{}/hl_{}",
+                base.trim_end_matches('/'),
+                app::backend::ids::random_hex(8)
+            )
         }
     }
 }
@@ -78,12 +83,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Duration) -> TestApp {
     let args = ServeArgs {
         listen: "127.0.0.1:0".parse().unwrap(),
-        db: DatabaseArgs { url: db_url.clone() },
+        db: DatabaseArgs {
+            url: db_url.clone(),
+        },
         site_root: "target/site".into(),
         session_idle_timeout: idle,
         cookie_secure: false,
     };
-    let server = hookline::startup::build(&args).await.expect("server builds");
+    let server = hookline::startup::build(&args)
+        .await
+        .expect("server builds");
     let base = format!("http://{}", server.local_addr());
     let setup_token = server.setup_token().map(str::to_owned);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -110,7 +119,12 @@ pub fn client() -> reqwest::Client {
 
 impl TestApp {
     /// Calls a server function the way the dashboard does (form-encoded POST).
-    pub async fn call(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
         let response = client
             .post(format!("{}/api/fn/{name}", self.base))
             .header("accept", "application/json")
@@ -127,23 +141,45 @@ impl TestApp {
     /// Creates the first admin through the setup token and returns their signed-in client.
     pub async fn admin(&self) -> reqwest::Client {
         let c = client();
-        let token = self.setup_token.clone().expect("fresh app has a setup token");
+        let token = self
+            .setup_token
+            .clone()
+            .expect("fresh app has a setup token");
         let (status, body) = self
-            .call(&c, "create_first_admin", &[("token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .call(
+                &c,
+                "create_first_admin",
+                &[
+                    ("token", &token),
+                    ("email", ADMIN_EMAIL),
+                    ("password", ADMIN_PASSWORD),
+                ],
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         c
     }
 
     /// Creates a user as `admin` and returns a client signed in as them.
-    pub async fn user_with_role(&self, admin: &reqwest::Client, email: &str, role: &str) -> reqwest::Client {
+    pub async fn user_with_role(
+        &self,
+        admin: &reqwest::Client,
+        email: &str,
+        role: &str,
+    ) -> reqwest::Client {
         let password = "viewer password 1";
         let (status, body) = self
-            .call(admin, "create_user", &[("email", email), ("password", password), ("role", role)])
+            .call(
+                admin,
+                "create_user",
+                &[("email", email), ("password", password), ("role", role)],
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let c = client();
-        let (status, body) = self.call(&c, "login", &[("email", email), ("password", password)]).await;
+        let (status, body) = self
+            .call(&c, "login", &[("email", email), ("password", password)])
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         c
     }

@@ -16,7 +16,10 @@ async fn a_session_survives_a_restart(backend: Backend) {
     app.stop().await;
 
     let restarted = spawn_app_on(url, dir, Duration::from_secs(3600)).await;
-    assert!(restarted.setup_token.is_none(), "no setup token once a user exists");
+    assert!(
+        restarted.setup_token.is_none(),
+        "no setup token once a user exists"
+    );
     // Same cookie jar, new process, new port: the session lives in the database.
     assert_eq!(restarted.whoami(&admin).await["email"], ADMIN_EMAIL);
     restarted.stop().await;
@@ -49,11 +52,19 @@ async fn cookies_are_http_only_same_site_and_stored_hashed(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("hookline_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    let value = cookie.split(';').next().unwrap().trim_start_matches("hookline_session=").to_owned();
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("hookline_session=")
+        .to_owned();
 
     let db = app::backend::Db::connect(&app.db_url).await.unwrap();
     let ids: Vec<String> = with_db!(&db, |pool| sqlx::query_scalar("SELECT id FROM sessions")
@@ -61,7 +72,10 @@ async fn cookies_are_http_only_same_site_and_stored_hashed(backend: Backend) {
         .await)
     .unwrap();
     assert!(!ids.is_empty());
-    assert!(ids.iter().all(|id| id.len() == 64 && !id.contains(&value)), "ids are digests: {ids:?}");
+    assert!(
+        ids.iter().all(|id| id.len() == 64 && !id.contains(&value)),
+        "ids are digests: {ids:?}"
+    );
     db.close().await;
     app.stop().await;
 }
