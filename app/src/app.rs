@@ -1,7 +1,14 @@
 use crate::api::auth::get_session;
 use crate::error::AppError;
 use crate::pages::{
-    dashboard::Dashboard, home::HomePage, login::LoginPage, not_found::NotFound, setup::SetupPage,
+    api_keys::ApiKeysPage,
+    audit::AuditPage,
+    dashboard::Dashboard,
+    event_types::{EventTypeEditPage, EventTypesPage},
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFound,
+    setup::SetupPage,
     users::UsersPage,
 };
 use crate::types::SessionInfo;
@@ -70,6 +77,10 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("") view=Dashboard ssr=SsrMode::Async>
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                         <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
+                        <Route path=path!("event-types") view=EventTypesPage ssr=SsrMode::Async/>
+                        <Route path=path!("event-types/:name") view=EventTypeEditPage ssr=SsrMode::Async/>
+                        <Route path=path!("api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                        <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Router>

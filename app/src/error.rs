@@ -10,7 +10,7 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {
-    #[error("sign in required")]
+    #[error("authentication required: sign in, or send Authorization: Bearer <API key>")]
     Unauthorized,
     #[error("invalid email or password")]
     InvalidCredentials,
@@ -25,6 +25,10 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    #[error("request body is larger than the limit of {limit_bytes} bytes")]
+    PayloadTooLarge { limit_bytes: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     /// The cause was logged on the server; the client only learns that it happened.
@@ -69,6 +73,8 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Validation { .. } => "validation_failed",
             AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal => "internal",
             AppError::Request(_) => "bad_request",
@@ -82,6 +88,8 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Validation { .. } => 422,
             AppError::Conflict(_) => 409,
+            AppError::PayloadTooLarge { .. } => 413,
+            AppError::UnsupportedMediaType(_) => 415,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
@@ -138,6 +146,12 @@ mod server_faces {
                 "errors": errors,
             });
             let mut response = (self.status_code(), axum::Json(body)).into_response();
+            if matches!(self, AppError::Unauthorized) {
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+            }
             if let AppError::TooManyRequests { retry_after_secs } = self {
                 response.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,

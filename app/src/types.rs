@@ -102,3 +102,114 @@ pub struct SystemInfo {
     pub database: String,
     pub users: i64,
 }
+
+/// One page of a list, newest first; pass `next_cursor` back as `cursor` for the next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: String,
+    pub at: crate::time_fmt::Timestamp,
+    /// An e-mail, `api-key:NAME` or `cli`.
+    pub actor: String,
+    /// `create`, `update`, `delete`, `revoke`, `rotate`.
+    pub action: String,
+    /// `user`, `api_key`, `event_type`, `endpoint`.
+    pub resource: String,
+    pub resource_id: String,
+    /// For updates `{field: {from, to}}`; for creates and deletes the record. Secrets masked.
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKeyScope {
+    /// Everything an admin can do through the REST API.
+    Admin,
+    /// Publishing events only.
+    Publish,
+}
+
+impl ApiKeyScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyScope::Admin => "admin",
+            ApiKeyScope::Publish => "publish",
+        }
+    }
+}
+
+impl FromStr for ApiKeyScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "admin" => Ok(ApiKeyScope::Admin),
+            "publish" => Ok(ApiKeyScope::Publish),
+            other => Err(format!(
+                "unknown scope '{other}': expected admin or publish"
+            )),
+        }
+    }
+}
+
+/// An API key as listed: never the key itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub scope: ApiKeyScope,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    pub created_by: String,
+    pub created_at: crate::time_fmt::Timestamp,
+    pub last_used_at: Option<crate::time_fmt::Timestamp>,
+    pub revoked_at: Option<crate::time_fmt::Timestamp>,
+}
+
+/// Returned once, at creation: the only time the key is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub api_key: ApiKeyView,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub name: String,
+    pub scope: ApiKeyScope,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventTypeView {
+    /// Dotted lowercase, e.g. `order.created`.
+    pub name: String,
+    pub description: String,
+    /// JSON Schema that every event's `data` must match; `null` accepts any JSON.
+    pub schema: Option<serde_json::Value>,
+    /// A sample `data`, valid against the schema (used by test-fire).
+    pub example: Option<serde_json::Value>,
+    pub archived: bool,
+    pub created_at: crate::time_fmt::Timestamp,
+    pub updated_at: crate::time_fmt::Timestamp,
+}
+
+/// Create (`POST /event-types`, with `name`) or replace (`PUT /event-types/{name}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventTypeInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub schema: Option<serde_json::Value>,
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+}

@@ -1,6 +1,6 @@
 //! `hookline [serve] | migrate | user create|list|delete`.
 
-use crate::config::{Cli, Command, UserCommand};
+use crate::config::{ApiKeyCommand, Cli, Command, UserCommand};
 use crate::startup;
 use app::backend::Actor;
 use app::backend::users::{NewUser, Users};
@@ -17,6 +17,7 @@ pub async fn run() -> ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(db) => migrate(&db.url).await,
         Command::User(cmd) => user(cmd).await,
+        Command::ApiKey(cmd) => api_key(cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,4 +117,59 @@ fn read_password_line() -> anyhow::Result<String> {
         anyhow::bail!("--password-stdin: no password on standard input");
     }
     Ok(password)
+}
+
+async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
+    match cmd {
+        ApiKeyCommand::Create { name, scope, db } => {
+            let db = startup::open_database(&db.url).await?;
+            let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+            let created = keys
+                .create(&Actor::cli(), &name, scope)
+                .await
+                .map_err(describe)?;
+            println!(
+                "created {} API key '{}' ({}); it is shown only now:",
+                created.api_key.scope.as_str(),
+                created.api_key.name,
+                created.api_key.id
+            );
+            println!("{}", created.key);
+            db.close().await;
+        }
+        ApiKeyCommand::List { db } => {
+            let db = startup::open_database(&db.url).await?;
+            let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+            println!(
+                "{:<32} {:<24} {:<8} {:<13} {:<24} STATUS",
+                "ID", "NAME", "SCOPE", "PREFIX", "LAST USED"
+            );
+            for k in keys.list(&Actor::cli()).await.map_err(describe)? {
+                println!(
+                    "{:<32} {:<24} {:<8} {:<13} {:<24} {}",
+                    k.id,
+                    k.name,
+                    k.scope.as_str(),
+                    k.prefix,
+                    k.last_used_at
+                        .map(|t| app::time_fmt::utc(t.0))
+                        .unwrap_or_else(|| "never".into()),
+                    if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+            db.close().await;
+        }
+        ApiKeyCommand::Revoke { id, db } => {
+            let db = startup::open_database(&db.url).await?;
+            let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+            let key = keys.revoke(&Actor::cli(), &id).await.map_err(describe)?;
+            println!("revoked {} ({})", key.id, key.name);
+            db.close().await;
+        }
+    }
+    Ok(())
 }

@@ -31,6 +31,35 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage REST API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it once, alone on the last line of standard output.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// `admin` (the whole API) or `publish` (publishing events only).
+        #[arg(long, value_parser = parse_scope)]
+        scope: app::types::ApiKeyScope,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List keys (never the keys themselves).
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke a key by id; it stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,9 +115,18 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_SESSION_IDLE_TIMEOUT", default_value = "12h", value_parser = parse_session_timeout)]
     pub session_idle_timeout: Duration,
 
+    /// Largest accepted REST request body, in bytes (larger ones get 413).
+    #[arg(long, env = "HOOKLINE_MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
+    pub max_body_bytes: u64,
+
     /// Mark the session cookie Secure (set this when serving over HTTPS).
     #[arg(long, env = "HOOKLINE_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
+}
+
+fn parse_scope(s: &str) -> Result<app::types::ApiKeyScope, String> {
+    s.parse()
 }
 
 fn parse_role(s: &str) -> Result<app::types::Role, String> {

@@ -116,7 +116,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     };
     let context_state = state.clone();
     let router = Router::new()
-        .merge(crate::api::router())
+        .merge(crate::api::router(args.max_body_bytes as usize))
         .leptos_routes_with_context(
             &server_state,
             routes,

@@ -1,7 +1,10 @@
 //! Server functions: the dashboard's door into the service layer. Each one resolves the
 //! caller from the session and hands an `Actor` to the service, which checks the role.
 
+pub mod api_keys;
+pub mod audit;
 pub mod auth;
+pub mod event_types;
 pub mod system;
 pub mod users;
 

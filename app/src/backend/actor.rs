@@ -1,37 +1,82 @@
-//! Who is asking. Every service method takes an `Actor` and checks its role itself, so
-//! neither door (REST or server function) can forget the check.
+//! Who is asking. Every service method takes an `Actor` and checks it itself, so neither
+//! door (REST or server function) can forget the check.
 
 use crate::error::AppError;
 use crate::types::{Me, Role};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    /// A dashboard user, by session.
+    User,
+    /// A REST caller, by API key.
+    ApiKey,
+    /// The operator at the server's own command line.
+    Cli,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub user_id: Option<String>,
-    /// Shown in logs and, later, the audit log: an e-mail, or `cli` for the local operator.
+    pub kind: ActorKind,
+    /// The user's or the API key's id.
+    pub id: Option<String>,
+    /// Shown in logs and the audit log: an e-mail, `api-key:NAME` or `cli`.
     pub label: String,
     pub role: Role,
+    /// A `publish` API key: may publish events and nothing else.
+    pub publish_only: bool,
 }
 
 impl Actor {
     pub fn user(me: &Me) -> Actor {
         Actor {
-            user_id: Some(me.id.clone()),
+            kind: ActorKind::User,
+            id: Some(me.id.clone()),
             label: me.email.clone(),
             role: me.role,
+            publish_only: false,
         }
     }
 
-    /// The operator at the server's own command line (`hookline user create`): whoever can
-    /// run the binary against the database already holds every key.
+    /// Whoever can run the binary against the database already holds every key.
     pub fn cli() -> Actor {
         Actor {
-            user_id: None,
+            kind: ActorKind::Cli,
+            id: None,
             label: "cli".into(),
             role: Role::Admin,
+            publish_only: false,
         }
+    }
+
+    /// The first-run setup page, guarded by the setup token.
+    pub fn first_run() -> Actor {
+        Actor {
+            label: "first-run setup".into(),
+            ..Actor::cli()
+        }
+    }
+
+    pub fn api_key(id: &str, name: &str, admin: bool) -> Actor {
+        Actor {
+            kind: ActorKind::ApiKey,
+            id: Some(id.to_owned()),
+            label: format!("api-key:{name}"),
+            role: if admin { Role::Admin } else { Role::Viewer },
+            publish_only: !admin,
+        }
+    }
+
+    /// True when this actor is the user `user_id` themselves.
+    pub fn is_user(&self, user_id: &str) -> bool {
+        self.kind == ActorKind::User && self.id.as_deref() == Some(user_id)
     }
 
     pub fn require(&self, needed: Role) -> Result<(), AppError> {
+        if self.publish_only {
+            return Err(AppError::forbidden(
+                "this API key has the publish scope: it may only publish events",
+            ));
+        }
         if self.role.allows(needed) {
             Ok(())
         } else {
@@ -40,5 +85,36 @@ impl Actor {
                 self.role
             )))
         }
+    }
+
+    /// Publishing events: editors and admins, and API keys of either scope.
+    pub fn require_publish(&self) -> Result<(), AppError> {
+        if self.publish_only {
+            Ok(())
+        } else {
+            self.require(Role::Editor)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_keys_may_only_publish() {
+        let key = Actor::api_key("key_1", "orders", false);
+        assert!(key.require_publish().is_ok());
+        assert!(key.require(Role::Viewer).is_err(), "not even reading");
+        let admin_key = Actor::api_key("key_2", "ops", true);
+        assert!(admin_key.require(Role::Admin).is_ok());
+        assert!(admin_key.require_publish().is_ok());
+        let viewer = Actor::user(&Me {
+            id: "u".into(),
+            email: "v@x.y".into(),
+            role: Role::Viewer,
+        });
+        assert!(viewer.require_publish().is_err());
+        assert!(viewer.require(Role::Viewer).is_ok());
     }
 }

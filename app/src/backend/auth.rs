@@ -69,7 +69,7 @@ impl Auth {
                 "setup is already complete; sign in instead".into(),
             ));
         }
-        let created = self.users.insert(new).await?;
+        let created = self.users.insert(&Actor::first_run(), new).await?;
         self.setup_token
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -22,6 +22,10 @@ pub enum Db {
 
 /// Runs `$body` with `$pool` bound to the concrete pool. The body is compiled once per
 /// backend, so it must be valid for both `SqlitePool` and `PgPool`.
+///
+/// The body is inlined into a `match`: a `?` or `return` in it leaves the *enclosing
+/// function*. To inspect a database error (say, a unique violation) write the body as
+/// `async { … }.await` so that `?` stops at the block.
 #[macro_export]
 macro_rules! with_db {
     ($db:expr, |$pool:ident| $body:expr) => {

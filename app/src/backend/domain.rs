@@ -97,3 +97,85 @@ mod tests {
         );
     }
 }
+
+/// An event type name: dotted lowercase segments (`order.created`, `stock.level_low`).
+/// `hookline.*` is reserved for the platform's own operational events.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventTypeName(String);
+
+impl EventTypeName {
+    pub fn parse(raw: &str) -> Result<EventTypeName, AppError> {
+        let name = raw.trim();
+        let bad = |m: &str| Err(AppError::invalid("name", m.to_string()));
+        if name.is_empty() {
+            return bad("is required");
+        }
+        if name.len() > 128 {
+            return bad("must be at most 128 characters");
+        }
+        for segment in name.split('.') {
+            let mut chars = segment.chars();
+            match chars.next() {
+                Some(c) if c.is_ascii_lowercase() => {}
+                _ => {
+                    return bad(
+                        "must be dotted lowercase segments that start with a letter, e.g. order.created",
+                    );
+                }
+            }
+            if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            {
+                return bad(
+                    "may contain only a-z, 0-9, '_' and '-' between dots, e.g. order.created",
+                );
+            }
+        }
+        Ok(EventTypeName(name.to_string()))
+    }
+
+    /// Names the platform publishes itself (`hookline.endpoint.disabled`).
+    pub fn parse_user_defined(raw: &str) -> Result<EventTypeName, AppError> {
+        let name = Self::parse(raw)?;
+        if name.0 == "hookline" || name.0.starts_with("hookline.") {
+            return Err(AppError::invalid(
+                "name",
+                "the hookline.* names are reserved for Hookline's own events",
+            ));
+        }
+        Ok(name)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod event_type_name_tests {
+    use super::EventTypeName;
+
+    #[test]
+    fn dotted_lowercase_only() {
+        for ok in [
+            "order.created",
+            "stock.level_low",
+            "a",
+            "crm.contact-merged.v2",
+        ] {
+            assert!(EventTypeName::parse_user_defined(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Order.created",
+            "order..created",
+            ".order",
+            "order.",
+            "1order",
+            "order created",
+            "order.*",
+            "hookline.endpoint.disabled",
+        ] {
+            assert!(EventTypeName::parse_user_defined(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -2,11 +2,15 @@
 //! API and the server functions call, sessions and authentication. Compiled with `ssr` only.
 
 pub mod actor;
+pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod domain;
+pub mod event_types;
 pub mod ids;
 pub mod password;
+pub mod schema;
 pub mod session_store;
 pub mod state;
 pub mod throttle;

@@ -2,7 +2,10 @@
 //! server functions (through leptos context).
 
 use super::Db;
+use super::api_keys::ApiKeys;
+use super::audit::AuditLog;
 use super::auth::Auth;
+use super::event_types::EventTypes;
 use super::throttle::ThrottlePolicy;
 use super::users::Users;
 use std::sync::Arc;
@@ -12,6 +15,9 @@ pub struct AppState {
     pub db: Db,
     pub users: Users,
     pub auth: Arc<Auth>,
+    pub api_keys: Arc<ApiKeys>,
+    pub event_types: EventTypes,
+    pub audit: AuditLog,
 }
 
 impl AppState {
@@ -20,6 +26,9 @@ impl AppState {
         Self {
             auth: Arc::new(Auth::new(users.clone(), throttle)),
             users,
+            api_keys: Arc::new(ApiKeys::new(db.clone())),
+            event_types: EventTypes::new(db.clone()),
+            audit: AuditLog::new(db.clone()),
             db,
         }
     }

@@ -1,11 +1,12 @@
 //! Users: the store queries and the service rules (admin only, never remove or demote the
 //! last admin) in one place, called by the CLI, the REST API and the server functions.
 
+use super::audit::AuditEntry;
 use super::domain::{Email, NewPassword};
 use super::{Actor, Db, now_ms, password};
 use crate::error::{AppError, AppResult};
 use crate::types::{Me, Role, UserView};
-use crate::with_db;
+use crate::{audit_insert, with_db};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -113,27 +114,39 @@ impl Users {
 
     pub async fn create(&self, actor: &Actor, new: NewUser) -> AppResult<UserView> {
         actor.require(Role::Admin)?;
-        self.insert(new).await
+        self.insert(actor, new).await
     }
 
     /// Inserts without a permission check: for the first-run setup, whose guard is the
     /// setup token and an empty users table.
-    pub(crate) async fn insert(&self, new: NewUser) -> AppResult<UserView> {
+    pub(crate) async fn insert(&self, actor: &Actor, new: NewUser) -> AppResult<UserView> {
         let hash = password::hash(new.password.expose().to_owned()).await?;
         let id = super::ids::new_id("usr");
         let now = now_ms();
-        let result = with_db!(&self.db, |pool| sqlx::query(
-            "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)"
-        )
-        .bind(&id)
-        .bind(new.email.as_str())
-        .bind(&hash.0)
-        .bind(new.role.as_str())
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()));
+        let audit = AuditEntry::new(
+            actor,
+            "create",
+            "user",
+            &id,
+            serde_json::json!({ "email": new.email.as_str(), "role": new.role.as_str() }),
+        );
+        let result = with_db!(&self.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(&id)
+            .bind(new.email.as_str())
+            .bind(&hash.0)
+            .bind(new.role.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            audit_insert!(audit).execute(&mut *tx).await?;
+            tx.commit().await
+        }
+        .await);
         match result {
             Ok(_) => Ok(UserView {
                 id,
@@ -152,7 +165,7 @@ impl Users {
 
     pub async fn set_role(&self, actor: &Actor, id: &str, role: Role) -> AppResult<UserView> {
         actor.require(Role::Admin)?;
-        self.change_keeping_an_admin(id, AdminSafeChange::SetRole(role))
+        self.change_keeping_an_admin(actor, id, AdminSafeChange::SetRole(role))
             .await?;
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         let row: Option<UserRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
@@ -165,19 +178,24 @@ impl Users {
 
     pub async fn delete(&self, actor: &Actor, id: &str) -> AppResult<()> {
         actor.require(Role::Admin)?;
-        if actor.user_id.as_deref() == Some(id) {
+        if actor.is_user(id) {
             return Err(AppError::Conflict(
                 "you cannot remove yourself; another admin can".into(),
             ));
         }
         // Their sessions die with them: a session resolves its user on every request.
-        self.change_keeping_an_admin(id, AdminSafeChange::Delete)
+        self.change_keeping_an_admin(actor, id, AdminSafeChange::Delete)
             .await
     }
 
     /// Applies a role change or removal in one transaction and rolls it back if no admin
     /// would remain.
-    async fn change_keeping_an_admin(&self, id: &str, change: AdminSafeChange) -> AppResult<()> {
+    async fn change_keeping_an_admin(
+        &self,
+        actor: &Actor,
+        id: &str,
+        change: AdminSafeChange,
+    ) -> AppResult<()> {
         let lock_admins = self.lock_admins_sql();
         let (sql, role, verb) = match change {
             AdminSafeChange::SetRole(role) => (
@@ -192,6 +210,30 @@ impl Users {
             if let Some(lock) = lock_admins {
                 sqlx::query(lock).execute(&mut *tx).await?;
             }
+            let before: Option<(String, String)> =
+                sqlx::query_as("SELECT email, role FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((email, old_role)) = before else {
+                return Err(AppError::NotFound(format!("user {id}")));
+            };
+            let audit = match role {
+                Some(role) => AuditEntry::new(
+                    actor,
+                    "update",
+                    "user",
+                    id,
+                    serde_json::json!({ "role": { "from": old_role, "to": role.as_str() } }),
+                ),
+                None => AuditEntry::new(
+                    actor,
+                    "delete",
+                    "user",
+                    id,
+                    serde_json::json!({ "email": email, "role": old_role }),
+                ),
+            };
             let mut query = sqlx::query(sql).bind(id);
             if let Some(role) = role {
                 query = query.bind(role.as_str()).bind(now_ms());
@@ -207,6 +249,7 @@ impl Users {
                     "the last admin cannot be {verb}: make another user admin first"
                 )));
             }
+            audit_insert!(audit).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })

@@ -57,7 +57,12 @@ fn Frame(me: Me) -> impl IntoView {
             </header>
             <nav class="sidebar" aria-label="Main">
                 <A href="/" exact=true>"Overview"</A>
-                {is_admin.then(|| view! { <A href="/users">"Users"</A> })}
+                <A href="/event-types">"Event types"</A>
+                {is_admin.then(|| view! {
+                    <A href="/api-keys">"API keys"</A>
+                    <A href="/users">"Users"</A>
+                    <A href="/audit">"Audit log"</A>
+                })}
             </nav>
             <main class="content">
                 <Outlet/>

@@ -30,3 +30,53 @@ pub fn FormMessage(
             .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
     }
 }
+
+/// A destructive action behind a second click: `label` opens "`question` Confirm / Cancel".
+#[component]
+pub fn ConfirmButton(
+    label: &'static str,
+    #[prop(into)] question: String,
+    #[prop(default = "Confirm")] confirm: &'static str,
+    #[prop(into)] on_confirm: Callback<()>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    move || {
+        if open.get() {
+            view! {
+                <span class="confirm">
+                    {question.clone()} " "
+                    <button class="danger" on:click=move |_| {
+                        open.set(false);
+                        on_confirm.run(());
+                    }>{confirm}</button>
+                    <button class="link-button" on:click=move |_| open.set(false)>"Cancel"</button>
+                </span>
+            }
+            .into_any()
+        } else {
+            view! { <button class="secondary" on:click=move |_| open.set(true)>{label}</button> }
+                .into_any()
+        }
+    }
+}
+
+/// A table header; an empty name is an actions column, labelled for screen readers only.
+#[component]
+pub fn TableHead(columns: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                {columns
+                    .iter()
+                    .map(|c| {
+                        if c.is_empty() {
+                            view! { <th scope="col"><span class="sr-only">"Actions"</span></th> }.into_any()
+                        } else {
+                            view! { <th scope="col">{*c}</th> }.into_any()
+                        }
+                    })
+                    .collect_view()}
+            </tr>
+        </thead>
+    }
+}

@@ -1,4 +1,7 @@
+pub mod api_keys;
+pub mod audit;
 pub mod dashboard;
+pub mod event_types;
 pub mod forms;
 pub mod home;
 pub mod login;
@@ -13,5 +16,16 @@ pub fn set_status(_code: u16) {
         && let Ok(status) = axum::http::StatusCode::from_u16(_code)
     {
         response.set_status(status);
+    }
+}
+
+/// The page shown to a signed-in user whose role does not allow it (403 on the server).
+pub fn forbidden(title: &'static str, why: &'static str) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    set_status(403);
+    view! {
+        <leptos_meta::Title text="Forbidden"/>
+        <h1>{title}</h1>
+        <p class="form-error" role="alert" data-testid="forbidden">"Forbidden: " {why}</p>
     }
 }

@@ -1,7 +1,7 @@
 //! Users page (admins): add users, change roles, remove them. The server enforces every
 //! rule (admin only, never the last admin); this page only shows the answers.
 
-use super::forms::{FieldMessage, FormMessage};
+use super::forms::{ConfirmButton, FieldMessage, FormMessage, TableHead};
 use crate::api::users::{CreateUser, DeleteUser, SetUserRole, list_users};
 use crate::error::AppError;
 use crate::time_fmt;
@@ -14,15 +14,7 @@ use leptos_meta::Title;
 pub fn UsersPage() -> impl IntoView {
     let me = expect_context::<Me>();
     if me.role != Role::Admin {
-        super::set_status(403);
-        return view! {
-            <Title text="Forbidden"/>
-            <h1>"Users"</h1>
-            <p class="form-error" role="alert" data-testid="forbidden">
-                "Forbidden: only admins can manage users."
-            </p>
-        }
-        .into_any();
+        return super::forbidden("Users", "only admins can manage users.").into_any();
     }
 
     let create = ServerAction::<CreateUser>::new();
@@ -59,7 +51,6 @@ pub fn UsersPage() -> impl IntoView {
             row_error.set(Some(e));
         }
     });
-    let confirming = RwSignal::new(None::<String>);
 
     view! {
         <Title text="Users"/>
@@ -118,7 +109,7 @@ pub fn UsersPage() -> impl IntoView {
                     Suspend::new(async move {
                     match users.await {
                         Ok(list) => view! {
-                            <UserTable list me set_role delete confirming row_error/>
+                            <UserTable list me set_role delete row_error/>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
@@ -135,7 +126,6 @@ fn UserTable(
     me: Me,
     set_role: ServerAction<SetUserRole>,
     delete: ServerAction<DeleteUser>,
-    confirming: RwSignal<Option<String>>,
     row_error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
     let rows = list
@@ -143,9 +133,7 @@ fn UserTable(
         .map(|user| {
             let is_me = user.id == me.id;
             let id_for_role = user.id.clone();
-            let id_for_confirm = user.id.clone();
             let id_for_delete = user.id.clone();
-            let id_is_confirming = user.id.clone();
             let email = user.email.clone();
             view! {
                 <tr data-email=user.email.clone()>
@@ -172,31 +160,19 @@ fn UserTable(
                     <td>{time_fmt::utc(user.created_at)}</td>
                     <td>{user.last_login_at.map(time_fmt::utc).unwrap_or_else(|| "never".into())}</td>
                     <td class="row-actions">
-                        {move || {
-                            if is_me {
-                                return view! { <span class="muted">"—"</span> }.into_any();
-                            }
-                            if confirming.get().as_deref() == Some(id_is_confirming.as_str()) {
-                                let id = id_for_delete.clone();
-                                view! {
-                                    <span class="confirm">
-                                        "Remove " {email.clone()} "? "
-                                        <button class="danger" on:click=move |_| {
-                                            row_error.set(None);
-                                            confirming.set(None);
-                                            delete.dispatch(DeleteUser { id: id.clone() });
-                                        }>"Confirm"</button>
-                                        <button class="link-button" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                                    </span>
-                                }.into_any()
-                            } else {
-                                let id = id_for_confirm.clone();
-                                view! {
-                                    <button class="secondary" on:click=move |_| confirming.set(Some(id.clone()))>
-                                        "Remove"
-                                    </button>
-                                }.into_any()
-                            }
+                        {if is_me {
+                            view! { <span class="muted">"—"</span> }.into_any()
+                        } else {
+                            view! {
+                                <ConfirmButton
+                                    label="Remove"
+                                    question=format!("Remove {email}?")
+                                    on_confirm=move |_| {
+                                        row_error.set(None);
+                                        delete.dispatch(DeleteUser { id: id_for_delete.clone() });
+                                    }
+                                />
+                            }.into_any()
                         }}
                     </td>
                 </tr>
@@ -205,15 +181,7 @@ fn UserTable(
         .collect_view();
     view! {
         <table class="data">
-            <thead>
-                <tr>
-                    <th scope="col">"Email"</th>
-                    <th scope="col">"Role"</th>
-                    <th scope="col">"Added"</th>
-                    <th scope="col">"Last sign-in"</th>
-                    <th scope="col"><span class="sr-only">"Actions"</span></th>
-                </tr>
-            </thead>
+            <TableHead columns=&["Email", "Role", "Added", "Last sign-in", ""]/>
             <tbody>{rows}</tbody>
         </table>
     }

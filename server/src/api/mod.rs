@@ -1,10 +1,14 @@
-//! HTTP routes outside the dashboard. One file per resource, each with its own `router()`.
+//! HTTP routes outside the dashboard: probes and the REST API. One file per resource, each
+//! with its own `router()`.
 
 pub mod health;
+pub mod v1;
 
 use crate::startup::ServerState;
 use axum::Router;
 
-pub fn router() -> Router<ServerState> {
-    Router::new().merge(health::router())
+pub fn router(body_limit: usize) -> Router<ServerState> {
+    Router::new()
+        .merge(health::router())
+        .nest("/api/v1", v1::router(body_limit))
 }

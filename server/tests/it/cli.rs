@@ -34,7 +34,10 @@ fn text(o: &Output) -> String {
     )
 }
 
-crate::on_both_backends!(user_commands_create_list_and_delete);
+crate::on_both_backends!(
+    user_commands_create_list_and_delete,
+    api_key_create_prints_the_key_alone_on_the_last_line,
+);
 
 async fn user_commands_create_list_and_delete(backend: Backend) {
     let dir = TempDir::new();
@@ -189,4 +192,87 @@ fn a_failing_migration_stops_the_start_with_its_message() {
         t.contains("applying database migrations") && t.contains("already exists"),
         "{t}"
     );
+}
+
+async fn api_key_create_prints_the_key_alone_on_the_last_line(backend: Backend) {
+    let dir = TempDir::new();
+    let url = fresh_db_url(backend, &dir);
+    let out = hookline(
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "ci",
+            "--scope",
+            "admin",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let key = stdout.lines().last().unwrap().to_owned();
+    assert!(
+        key.starts_with("hlk_") && !key.contains(' '),
+        "last line is the key alone: {stdout:?}"
+    );
+
+    let out = hookline(
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "root",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("unknown scope"), "{}", text(&out));
+
+    let app = spawn_app_on(
+        url.clone(),
+        std::sync::Arc::new(TempDir::new()),
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    let (status, _) = api(
+        reqwest::Method::GET,
+        app.url("/api/v1/api-keys"),
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "the printed key works");
+    app.stop().await;
+
+    let out = hookline(&["api-key", "list", "--database-url", &url], None);
+    assert!(out.status.success());
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listing.contains("ci") && listing.contains("active") && !listing.contains(&key),
+        "{listing}"
+    );
+    let id = listing
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = hookline(
+        &["api-key", "revoke", "--id", &id, "--database-url", &url],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let listing = String::from_utf8_lossy(
+        &hookline(&["api-key", "list", "--database-url", &url], None).stdout,
+    )
+    .to_string();
+    assert!(listing.contains("revoked"), "{listing}");
 }

@@ -89,6 +89,7 @@ pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Du
         site_root: "target/site".into(),
         session_idle_timeout: idle,
         cookie_secure: false,
+        max_body_bytes: 1024 * 1024,
     };
     let server = hookline::startup::build(&args)
         .await
@@ -200,4 +201,45 @@ impl TestApp {
             h.await.unwrap().unwrap();
         }
     }
+}
+
+impl TestApp {
+    /// Creates an API key straight through the service, as `hookline api-key create` does.
+    pub async fn api_key(&self, scope: app::types::ApiKeyScope) -> String {
+        let db = app::backend::Db::connect(&self.db_url).await.unwrap();
+        let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+        let created = keys
+            .create(&app::backend::Actor::cli(), "test key", scope)
+            .await
+            .unwrap();
+        db.close().await;
+        created.key
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Sends a REST request with a bearer key and returns status and JSON body.
+pub async fn api(
+    method: reqwest::Method,
+    url: String,
+    key: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, Value) {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request reaches the server");
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }

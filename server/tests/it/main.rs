@@ -3,8 +3,11 @@
 
 mod helpers;
 
+mod api_keys;
+mod audit;
 mod auth;
 mod cli;
+mod event_types;
 mod sessions;
 mod storage;
 mod users;

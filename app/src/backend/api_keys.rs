@@ -1,0 +1,227 @@
+//! API keys for the REST API. The key is shown once; only its SHA-256 is stored (a key is
+//! 256 random bits, so a fast hash is enough: there is nothing to brute-force).
+
+use super::audit::AuditEntry;
+use super::{Actor, Db, now_ms};
+use crate::error::{AppError, AppResult};
+use crate::time_fmt::Timestamp;
+use crate::types::{ApiKeyScope, ApiKeyView, CreatedApiKey, Role};
+use crate::{audit_insert, with_db};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub const KEY_PREFIX: &str = "hlk_";
+/// `last_used_at` is written at most this often per key, so busy keys do not turn every
+/// request into a write.
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct ApiKeyRow {
+    id: String,
+    name: String,
+    scope: String,
+    prefix: String,
+    created_by: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl ApiKeyRow {
+    fn into_view(self) -> AppResult<ApiKeyView> {
+        Ok(ApiKeyView {
+            scope: self
+                .scope
+                .parse()
+                .map_err(|e| AppError::internal("stored scope is invalid", e))?,
+            id: self.id,
+            name: self.name,
+            prefix: self.prefix,
+            created_by: self.created_by,
+            created_at: Timestamp(self.created_at),
+            last_used_at: self.last_used_at.map(Timestamp),
+            revoked_at: self.revoked_at.map(Timestamp),
+        })
+    }
+}
+
+const COLUMNS: &str = "id, name, scope, prefix, created_by, created_at, last_used_at, revoked_at";
+
+pub struct ApiKeys {
+    db: Db,
+    last_used_written: Mutex<HashMap<String, i64>>,
+}
+
+impl ApiKeys {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            last_used_written: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scope: ApiKeyScope,
+    ) -> AppResult<CreatedApiKey> {
+        actor.require(Role::Admin)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("name", "must be 1 to 100 characters"));
+        }
+        let mut secret = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut secret);
+        let token = format!(
+            "{KEY_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+        );
+        let view = ApiKeyView {
+            id: super::ids::new_id("key"),
+            name: name.to_owned(),
+            scope,
+            prefix: token[..12].to_owned(),
+            created_by: actor.label.clone(),
+            created_at: Timestamp(now_ms()),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let audit = AuditEntry::new(
+            actor,
+            "create",
+            "api_key",
+            &view.id,
+            serde_json::json!({ "name": view.name, "scope": scope.as_str(), "prefix": view.prefix }),
+        );
+        let hash = digest(&token);
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO api_keys (id, name, scope, token_hash, prefix, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&view.id)
+            .bind(&view.name)
+            .bind(scope.as_str())
+            .bind(&hash)
+            .bind(&view.prefix)
+            .bind(&view.created_by)
+            .bind(view.created_at.0)
+            .execute(&mut *tx)
+            .await?;
+            audit_insert!(audit).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        })?;
+        Ok(CreatedApiKey {
+            api_key: view,
+            key: token,
+        })
+    }
+
+    pub async fn list(&self, actor: &Actor) -> AppResult<Vec<ApiKeyView>> {
+        actor.require(Role::Admin)?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, created_at DESC"
+        );
+        let rows: Vec<ApiKeyRow> =
+            with_db!(&self.db, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+        rows.into_iter().map(ApiKeyRow::into_view).collect()
+    }
+
+    /// Revokes a key at once; revoking twice is harmless.
+    pub async fn revoke(&self, actor: &Actor, id: &str) -> AppResult<ApiKeyView> {
+        actor.require(Role::Admin)?;
+        let now = now_ms();
+        let audit = AuditEntry::new(
+            actor,
+            "revoke",
+            "api_key",
+            id,
+            serde_json::json!({ "revoked_at": Timestamp(now).rfc3339() }),
+        );
+        let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1");
+        let row: Option<ApiKeyRow> = with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                audit_insert!(audit).execute(&mut *tx).await?;
+            }
+            let row = sqlx::query_as(&sql)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(row)
+        })?;
+        row.ok_or_else(|| AppError::NotFound(format!("API key {id}")))?
+            .into_view()
+    }
+
+    /// The actor behind a bearer token, or 401 for an unknown or revoked key.
+    pub async fn authenticate(&self, token: &str) -> AppResult<Actor> {
+        if !token.starts_with(KEY_PREFIX) {
+            return Err(AppError::Unauthorized);
+        }
+        let row: Option<(String, String, String, Option<i64>)> =
+            with_db!(&self.db, |pool| sqlx::query_as(
+                "SELECT id, name, scope, revoked_at FROM api_keys WHERE token_hash = $1"
+            )
+            .bind(digest(token))
+            .fetch_optional(pool)
+            .await)?;
+        let Some((id, name, scope, None)) = row else {
+            return Err(AppError::Unauthorized);
+        };
+        let scope: ApiKeyScope = scope
+            .parse()
+            .map_err(|e| AppError::internal("stored scope is invalid", e))?;
+        self.touch(&id).await;
+        Ok(Actor::api_key(&id, &name, scope == ApiKeyScope::Admin))
+    }
+
+    async fn touch(&self, id: &str) {
+        let now = now_ms();
+        {
+            let mut written = self
+                .last_used_written
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            match written.get(id) {
+                Some(at) if now - at < LAST_USED_GRANULARITY_MS => return,
+                _ => {
+                    written.insert(id.to_owned(), now);
+                }
+            }
+        }
+        let result = with_db!(&self.db, |pool| sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2"
+        )
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "recording an API key's last use failed");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The REST API, `/api/v1`: JSON in and out, `Authorization: Bearer <API key>`, errors as
+//! `{code, message, errors: [{path, message}]}`.
+
+pub mod api_keys;
+pub mod audit;
+pub mod event_types;
+pub mod extract;
+
+use crate::startup::ServerState;
+use app::error::AppError;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+pub fn router(body_limit: usize) -> Router<ServerState> {
+    Router::new()
+        .merge(api_keys::router())
+        .merge(event_types::router())
+        .merge(audit::router())
+        .fallback(|| async { AppError::NotFound("API route".into()) })
+        .layer(axum::Extension(extract::BodyLimit(body_limit)))
+        .layer(DefaultBodyLimit::max(body_limit))
+}
