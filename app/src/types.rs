@@ -1,6 +1,9 @@
 //! Wire types shared by the server and the browser. Nothing secret lives here: password
 //! hashes and session data are separate server-only types that never derive `Serialize`.
 
+pub mod endpoints;
+pub mod events;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

@@ -148,6 +148,7 @@ impl EventTypes {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(super::catalog::BUMP_CATALOG).execute(&mut *tx).await?;
             audit_insert!(audit).execute(&mut *tx).await?;
             tx.commit().await
         }
@@ -186,6 +187,14 @@ impl EventTypes {
         self.find(name)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("event type {name}")))
+    }
+
+    /// Every event type, archived ones included: for the publish path's catalog.
+    pub async fn all(&self) -> AppResult<Vec<EventTypeView>> {
+        let sql = format!("SELECT {COLUMNS} FROM event_types");
+        let rows: Vec<EventTypeRow> =
+            with_db!(&self.db, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(EventTypeRow::into_view).collect())
     }
 
     /// Without a permission check: for the publish path, whose caller was checked already.
@@ -254,6 +263,9 @@ impl EventTypes {
             if changed == 0 {
                 return Err(AppError::NotFound(format!("event type {name}")));
             }
+            sqlx::query(super::catalog::BUMP_CATALOG)
+                .execute(&mut *tx)
+                .await?;
             audit_insert!(audit).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
@@ -284,6 +296,9 @@ impl EventTypes {
             if deleted == 0 {
                 return Err(AppError::NotFound(format!("event type {name}")));
             }
+            sqlx::query(super::catalog::BUMP_CATALOG)
+                .execute(&mut *tx)
+                .await?;
             audit_insert!(audit).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())

@@ -5,7 +5,9 @@ use super::Db;
 use super::api_keys::ApiKeys;
 use super::audit::AuditLog;
 use super::auth::Auth;
+use super::endpoints::Endpoints;
 use super::event_types::EventTypes;
+use super::events::Events;
 use super::throttle::ThrottlePolicy;
 use super::users::Users;
 use std::sync::Arc;
@@ -17,6 +19,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub api_keys: Arc<ApiKeys>,
     pub event_types: EventTypes,
+    pub endpoints: Endpoints,
+    pub events: Events,
     pub audit: AuditLog,
 }
 
@@ -28,6 +32,12 @@ impl AppState {
             users,
             api_keys: Arc::new(ApiKeys::new(db.clone())),
             event_types: EventTypes::new(db.clone()),
+            endpoints: Endpoints::new(db.clone()),
+            events: Events::new(
+                db.clone(),
+                Endpoints::new(db.clone()),
+                EventTypes::new(db.clone()),
+            ),
             audit: AuditLog::new(db.clone()),
             db,
         }

@@ -161,12 +161,7 @@ async fn event_type_validation_names_every_problem(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["code"], "validation_failed");
-    let paths: Vec<_> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["path"].as_str().unwrap().to_owned())
-        .collect();
+    let paths: Vec<String> = error_paths(&body);
     assert!(paths.contains(&"name".to_owned()), "{body}");
     assert!(paths.iter().any(|p| p.starts_with("schema")), "{body}");
 
@@ -182,12 +177,7 @@ async fn event_type_validation_names_every_problem(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let paths: Vec<_> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["path"].as_str().unwrap().to_owned())
-        .collect();
+    let paths: Vec<String> = error_paths(&body);
     for expected in ["example", "example.total", "example.items[0]"] {
         assert!(paths.contains(&expected.to_owned()), "{expected} in {body}");
     }

@@ -68,6 +68,8 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub dir: std::sync::Arc<TempDir>,
+    /// The running server's state, for fault injection.
+    pub state: app::backend::AppState,
 }
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -96,6 +98,7 @@ pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Du
         .expect("server builds");
     let base = format!("http://{}", server.local_addr());
     let setup_token = server.setup_token().map(str::to_owned);
+    let state = server.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(server.run(async move {
         let _ = rx.await;
@@ -107,6 +110,7 @@ pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Du
         shutdown: Some(tx),
         handle: Some(handle),
         dir,
+        state,
     }
 }
 
@@ -242,4 +246,16 @@ pub async fn api(
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// The `path` of every error in a 422 body.
+pub fn error_paths(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["path"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -3,8 +3,11 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod endpoints;
 pub mod event_types;
+pub mod events;
 pub mod extract;
+pub mod tools;
 
 use crate::startup::ServerState;
 use app::error::AppError;
@@ -16,6 +19,9 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
         .merge(api_keys::router())
         .merge(event_types::router())
         .merge(audit::router())
+        .merge(endpoints::router())
+        .merge(events::router())
+        .merge(tools::router())
         .fallback(|| async { AppError::NotFound("API route".into()) })
         .layer(axum::Extension(extract::BodyLimit(body_limit)))
         .layer(DefaultBodyLimit::max(body_limit))

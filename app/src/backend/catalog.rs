@@ -1,0 +1,158 @@
+//! What publishing needs on every event, kept in memory: event types with their compiled
+//! schemas, and the enabled endpoints' routing rules. Every change to either bumps the
+//! `catalog_version` row in the same transaction; a publisher compares one integer and
+//! reloads only when it moved, so every node (also on a shared Postgres) routes with
+//! current settings.
+
+use super::endpoints::StoredEndpoint;
+use super::filter::Filter;
+use super::schema::{self, Validator};
+use super::{Db, filter};
+use crate::error::{AppError, AppResult};
+use crate::types::EventTypeView;
+use crate::with_db;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// Run in the same transaction as any change to event types or endpoints.
+pub const BUMP_CATALOG: &str = "UPDATE catalog_version SET version = version + 1 WHERE id = 1";
+
+pub struct CatalogType {
+    pub view: EventTypeView,
+    pub validator: Option<Validator>,
+}
+
+pub struct Route {
+    pub endpoint_id: String,
+    pub event_types: Vec<String>,
+    pub tenant: Option<String>,
+    pub filter: Option<Filter>,
+}
+
+pub struct Catalog {
+    pub version: i64,
+    pub event_types: HashMap<String, CatalogType>,
+    pub routes: Vec<Route>,
+}
+
+impl Catalog {
+    /// The endpoints that want this event: subscribed to its type, of its tenant (or of
+    /// all tenants), and whose filter lets the envelope through.
+    pub fn route(
+        &self,
+        event_type: &str,
+        tenant: Option<&str>,
+        envelope: &serde_json::Value,
+    ) -> Vec<&str> {
+        self.routes
+            .iter()
+            .filter(|r| super::endpoints::subscribes(&r.event_types, event_type))
+            .filter(|r| r.tenant.is_none() || r.tenant.as_deref() == tenant)
+            .filter(|r| r.filter.as_ref().is_none_or(|f| f.matches(envelope)))
+            .map(|r| r.endpoint_id.as_str())
+            .collect()
+    }
+}
+
+pub struct CatalogCache {
+    db: Db,
+    current: RwLock<Arc<Catalog>>,
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl CatalogCache {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            current: RwLock::new(Arc::new(Catalog {
+                version: -1,
+                event_types: HashMap::new(),
+                routes: Vec::new(),
+            })),
+            reload: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    async fn stored_version(&self) -> AppResult<i64> {
+        Ok(with_db!(&self.db, |pool| sqlx::query_scalar(
+            "SELECT version FROM catalog_version WHERE id = 1"
+        )
+        .fetch_one(pool)
+        .await)?)
+    }
+
+    fn cached(&self) -> Arc<Catalog> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The current catalog, reloaded if anything changed since it was built.
+    pub async fn get(
+        &self,
+        endpoints: &super::endpoints::Endpoints,
+        types: &super::event_types::EventTypes,
+    ) -> AppResult<Arc<Catalog>> {
+        let version = self.stored_version().await?;
+        let cached = self.cached();
+        if cached.version == version {
+            return Ok(cached);
+        }
+        let _one_at_a_time = self.reload.lock().await;
+        let cached = self.cached();
+        if cached.version == version {
+            return Ok(cached);
+        }
+        let catalog = Arc::new(build(
+            version,
+            types.all().await?,
+            endpoints.all_enabled().await?,
+        )?);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = catalog.clone();
+        Ok(catalog)
+    }
+}
+
+fn build(
+    version: i64,
+    types: Vec<EventTypeView>,
+    endpoints: Vec<StoredEndpoint>,
+) -> AppResult<Catalog> {
+    let mut event_types = HashMap::new();
+    for view in types {
+        let validator = match &view.schema {
+            Some(s) => Some(schema::compile(s, "schema").map_err(|e| {
+                AppError::internal(
+                    "a stored schema no longer compiles",
+                    format!("{}: {e:?}", view.name),
+                )
+            })?),
+            None => None,
+        };
+        event_types.insert(view.name.clone(), CatalogType { view, validator });
+    }
+    let mut routes = Vec::new();
+    for ep in endpoints {
+        let filter = match &ep.settings.filter {
+            Some(f) if !f.is_null() => Some(filter::parse(f, "filter").map_err(|e| {
+                AppError::internal(
+                    "a stored filter no longer parses",
+                    format!("{}: {e:?}", ep.id),
+                )
+            })?),
+            _ => None,
+        };
+        routes.push(Route {
+            endpoint_id: ep.id,
+            event_types: ep.settings.event_types,
+            tenant: ep.settings.tenant,
+            filter,
+        });
+    }
+    Ok(Catalog {
+        version,
+        event_types,
+        routes,
+    })
+}

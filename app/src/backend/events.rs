@@ -1,0 +1,440 @@
+//! Publishing: validate each event against its type's schema, route it, and write the event
+//! and one delivery per matching endpoint in ONE transaction (the outbox). If the commit
+//! succeeds the deliveries exist; if anything fails, nothing does.
+
+use super::catalog::{Catalog, CatalogCache};
+use super::endpoints::Endpoints;
+use super::event_types::EventTypes;
+use super::faults::Faults;
+use super::{Actor, Db, now_ms, schema};
+use crate::error::{AppError, AppResult};
+use crate::time_fmt::Timestamp;
+use crate::types::events::{
+    DeliveryView, EventDetail, EventSummary, PublishEvent, Published, PublishedBatch,
+};
+use crate::types::{FieldError, Page, Role};
+use crate::with_db;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// An idempotency key answers with the same event for this long.
+pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+pub const MAX_BATCH: usize = 1000;
+
+/// A validated, routed event ready to store.
+struct Prepared {
+    id: String,
+    event_type: String,
+    tenant: Option<String>,
+    idempotency_key: Option<String>,
+    envelope: String,
+    created_at: i64,
+    endpoints: Vec<String>,
+}
+
+/// The envelope every receiver gets (unless its endpoint has a template).
+pub fn envelope(id: &str, at: i64, event_type: &str, context: &Value, data: &Value) -> Value {
+    json!({
+        "id": id,
+        "event_time": Timestamp(at).rfc3339(),
+        "event_type": event_type,
+        "current_context": context,
+        "data": data,
+    })
+}
+
+fn prepare(
+    catalog: &Catalog,
+    input: PublishEvent,
+    at: &str,
+    header_key: Option<&str>,
+    now: i64,
+) -> Result<Prepared, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let p = |f: &str| {
+        if at.is_empty() {
+            f.to_string()
+        } else {
+            format!("{at}.{f}")
+        }
+    };
+    match catalog.event_types.get(&input.event_type) {
+        None => errors.push(FieldError::new(
+            p("event_type"),
+            format!(
+                "there is no event type '{}'; create it first",
+                input.event_type
+            ),
+        )),
+        Some(t) if t.view.archived => errors.push(FieldError::new(
+            p("event_type"),
+            format!("'{}' is archived", input.event_type),
+        )),
+        Some(t) => {
+            if let Some(v) = &t.validator {
+                errors.extend(schema::errors(v, &input.data, &p("data")));
+            }
+        }
+    }
+    if let Some(t) = &input.tenant
+        && (t.is_empty()
+            || t.len() > 64
+            || !t
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)))
+    {
+        errors.push(FieldError::new(
+            p("tenant"),
+            "must be 1 to 64 characters of a-z, A-Z, 0-9, '_', '.', '-'",
+        ));
+    }
+    let context = input.context.clone().unwrap_or_else(|| json!({}));
+    if !context.is_object() {
+        errors.push(FieldError::new(p("context"), "must be an object"));
+    }
+    let key = match (input.idempotency_key.as_deref(), header_key) {
+        (Some(b), Some(h)) if b != h => {
+            errors.push(FieldError::new(
+                p("idempotency_key"),
+                "differs from the Idempotency-Key header",
+            ));
+            None
+        }
+        (Some(k), _) | (None, Some(k)) => Some(k.to_string()),
+        (None, None) => None,
+    };
+    if let Some(k) = &key
+        && (k.is_empty() || k.len() > 255)
+    {
+        errors.push(FieldError::new(
+            p("idempotency_key"),
+            "must be 1 to 255 characters",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let id = super::ids::new_id("evt");
+    let env = envelope(&id, now, &input.event_type, &context, &input.data);
+    let endpoints = catalog
+        .route(&input.event_type, input.tenant.as_deref(), &env)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    Ok(Prepared {
+        id,
+        event_type: input.event_type,
+        tenant: input.tenant,
+        idempotency_key: key,
+        envelope: env.to_string(),
+        created_at: now,
+        endpoints,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: String,
+    event_type: String,
+    tenant: Option<String>,
+    idempotency_key: Option<String>,
+    created_at: i64,
+}
+
+impl EventRow {
+    fn summary(self) -> EventSummary {
+        EventSummary {
+            id: self.id,
+            event_type: self.event_type,
+            tenant: self.tenant,
+            event_time: Timestamp(self.created_at),
+            idempotency_key: self.idempotency_key,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventWithEnvelope {
+    #[sqlx(flatten)]
+    event: EventRow,
+    envelope: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: String,
+    event_id: String,
+    endpoint_id: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: Option<i64>,
+    last_status_code: Option<i64>,
+    last_error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<DeliveryRow> for DeliveryView {
+    fn from(r: DeliveryRow) -> Self {
+        DeliveryView {
+            id: r.id,
+            event_id: r.event_id,
+            endpoint_id: r.endpoint_id,
+            status: r.status,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at.map(Timestamp),
+            last_status_code: r.last_status_code,
+            last_error: r.last_error,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Events {
+    db: Db,
+    catalog: Arc<CatalogCache>,
+    endpoints: Endpoints,
+    event_types: EventTypes,
+    pub faults: Arc<Faults>,
+    /// Woken after every commit that created deliveries (the delivery engine listens).
+    pub outbox: Arc<tokio::sync::Notify>,
+}
+
+/// A stored event: `replayed` when an idempotency key returned an earlier one.
+pub struct Outcome {
+    pub published: Published,
+    pub replayed: bool,
+}
+
+impl Events {
+    pub fn new(db: Db, endpoints: Endpoints, event_types: EventTypes) -> Self {
+        Self {
+            catalog: Arc::new(CatalogCache::new(db.clone())),
+            db,
+            endpoints,
+            event_types,
+            faults: Arc::new(Faults::default()),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    pub async fn catalog(&self) -> AppResult<Arc<Catalog>> {
+        self.catalog.get(&self.endpoints, &self.event_types).await
+    }
+
+    pub async fn publish(
+        &self,
+        actor: &Actor,
+        input: PublishEvent,
+        header_key: Option<&str>,
+    ) -> AppResult<Outcome> {
+        actor.require_publish()?;
+        let catalog = self.catalog().await?;
+        let prepared =
+            prepare(&catalog, input, "", header_key, now_ms()).map_err(AppError::invalid_many)?;
+        let mut out = self.store(vec![prepared]).await?;
+        Ok(out.remove(0))
+    }
+
+    /// Up to 1000 events in one transaction: all stored, or none (with every item's errors).
+    pub async fn publish_batch(
+        &self,
+        actor: &Actor,
+        events: Vec<PublishEvent>,
+    ) -> AppResult<PublishedBatch> {
+        actor.require_publish()?;
+        if events.is_empty() || events.len() > MAX_BATCH {
+            return Err(AppError::invalid(
+                "events",
+                format!("must hold 1 to {MAX_BATCH} events, got {}", events.len()),
+            ));
+        }
+        let catalog = self.catalog().await?;
+        let now = now_ms();
+        let mut prepared = Vec::with_capacity(events.len());
+        let mut errors = Vec::new();
+        for (i, e) in events.into_iter().enumerate() {
+            match prepare(&catalog, e, &format!("events[{i}]"), None, now) {
+                Ok(p) => prepared.push(p),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::invalid_many(errors));
+        }
+        let outcomes = self.store(prepared).await?;
+        let deliveries = outcomes.iter().map(|o| o.published.deliveries).sum();
+        Ok(PublishedBatch {
+            events: outcomes.into_iter().map(|o| o.published).collect(),
+            deliveries,
+        })
+    }
+
+    async fn store(&self, events: Vec<Prepared>) -> AppResult<Vec<Outcome>> {
+        let faults = self.faults.clone();
+        let now = now_ms();
+        let outcomes = with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut outcomes = Vec::with_capacity(events.len());
+            for e in &events {
+                if let Some(key) = &e.idempotency_key {
+                    sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND expires_at <= $2")
+                        .bind(key)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    let claimed = sqlx::query(
+                        "INSERT INTO idempotency_keys (key, event_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(key)
+                    .bind(&e.id)
+                    .bind(now + IDEMPOTENCY_WINDOW_MS)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if claimed == 0 {
+                        let earlier: String = sqlx::query_scalar(
+                            "SELECT event_id FROM idempotency_keys WHERE key = $1",
+                        )
+                        .bind(key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        let deliveries: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM deliveries WHERE event_id = $1",
+                        )
+                        .bind(&earlier)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        outcomes.push(Outcome {
+                            published: Published {
+                                id: earlier,
+                                deliveries: deliveries as u64,
+                            },
+                            replayed: true,
+                        });
+                        continue;
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&e.id)
+                .bind(&e.event_type)
+                .bind(&e.tenant)
+                .bind(&e.idempotency_key)
+                .bind(&e.envelope)
+                .bind(e.created_at)
+                .execute(&mut *tx)
+                .await?;
+                if Faults::triggered(&faults.fail_after_event_insert) {
+                    return Err(AppError::internal(
+                        "publish",
+                        "injected fault: after the event row, before its deliveries",
+                    ));
+                }
+                if !e.endpoints.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at) ",
+                    );
+                    q.push_values(&e.endpoints, |mut row, endpoint| {
+                        row.push_bind(super::ids::new_id("dlv"))
+                            .push_bind(&e.id)
+                            .push_bind(endpoint)
+                            .push_bind("pending")
+                            .push_bind(0i64)
+                            .push_bind(now)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                outcomes.push(Outcome {
+                    published: Published {
+                        id: e.id.clone(),
+                        deliveries: e.endpoints.len() as u64,
+                    },
+                    replayed: false,
+                });
+            }
+            tx.commit().await?;
+            Ok::<_, AppError>(outcomes)
+        })?;
+        if outcomes
+            .iter()
+            .any(|o| !o.replayed && o.published.deliveries > 0)
+        {
+            self.outbox.notify_waiters();
+        }
+        Ok(outcomes)
+    }
+
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        event_type: Option<&str>,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> AppResult<Page<EventSummary>> {
+        actor.require(Role::Viewer)?;
+        let limit = limit.clamp(1, 500) as i64;
+        let rows: Vec<EventRow> = with_db!(&self.db, |pool| sqlx::query_as(
+            "SELECT id, event_type, tenant, idempotency_key, created_at FROM events \
+             WHERE ($1 IS NULL OR event_type = $1) AND ($2 IS NULL OR created_at >= $2) \
+             AND ($3 IS NULL OR created_at < $3) AND ($4 IS NULL OR id < $4) \
+             ORDER BY id DESC LIMIT $5"
+        )
+        .bind(event_type)
+        .bind(since.map(|t| t.0))
+        .bind(until.map(|t| t.0))
+        .bind(cursor)
+        .bind(limit + 1)
+        .fetch_all(pool)
+        .await)?;
+        let more = rows.len() as i64 > limit;
+        let items: Vec<EventSummary> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(EventRow::summary)
+            .collect();
+        let next_cursor = if more {
+            items.last().map(|e| e.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<EventDetail> {
+        actor.require(Role::Viewer)?;
+        let row: Option<EventWithEnvelope> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+            "SELECT id, event_type, tenant, idempotency_key, created_at, envelope FROM events WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        })?;
+        let Some(EventWithEnvelope { event, envelope }) = row else {
+            return Err(AppError::NotFound(format!("event {id}")));
+        };
+        let id = event.id.clone();
+        let deliveries: Vec<DeliveryRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+            "SELECT id, event_id, endpoint_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at \
+             FROM deliveries WHERE event_id = $1 ORDER BY created_at, id"
+        )
+        .bind(&id)
+        .fetch_all(pool)
+        .await
+        })?;
+        Ok(EventDetail {
+            summary: event.summary(),
+            envelope: serde_json::from_str(&envelope).unwrap_or(Value::Null),
+            deliveries: deliveries.into_iter().map(DeliveryView::from).collect(),
+        })
+    }
+}

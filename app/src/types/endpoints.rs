@@ -1,0 +1,160 @@
+//! Endpoints on the wire. Field names are part of the public REST contract.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// How Hookline authenticates to the receiver, besides signing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EndpointAuth {
+    #[default]
+    None,
+    /// A fixed header, e.g. `X-Api-Key: …`.
+    ApiKey { header: String, value: String },
+    /// `Authorization: Bearer <token>`.
+    Bearer { token: String },
+    /// `Authorization: Basic …`.
+    Basic { username: String, password: String },
+    /// OAuth2 client credentials: a token is fetched from `token_url` and cached until it expires.
+    Oauth2 {
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<String>,
+    },
+}
+
+impl EndpointAuth {
+    /// The same settings with every credential replaced by `***`, for answers and logs.
+    pub fn masked(&self) -> EndpointAuth {
+        let m = || "***".to_string();
+        match self {
+            EndpointAuth::None => EndpointAuth::None,
+            EndpointAuth::ApiKey { header, .. } => EndpointAuth::ApiKey {
+                header: header.clone(),
+                value: m(),
+            },
+            EndpointAuth::Bearer { .. } => EndpointAuth::Bearer { token: m() },
+            EndpointAuth::Basic { username, .. } => EndpointAuth::Basic {
+                username: username.clone(),
+                password: m(),
+            },
+            EndpointAuth::Oauth2 {
+                token_url,
+                client_id,
+                scope,
+                ..
+            } => EndpointAuth::Oauth2 {
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                client_secret: m(),
+                scope: scope.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    #[default]
+    Json,
+    Xml,
+}
+
+/// Batch mode: up to `max_events` events, or whatever arrived within `max_wait`, in one
+/// request whose body is a JSON array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSettings {
+    pub max_events: u32,
+    /// A duration such as `500ms` or `2s`.
+    pub max_wait: String,
+}
+
+/// An endpoint's settings: the body of `POST /api/v1/endpoints`, and (merged onto the
+/// current settings) of `PATCH /api/v1/endpoints/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointInput {
+    pub name: String,
+    /// `http://` or `https://`.
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Exact names (`order.created`), wildcards (`order.*`) or `*` for every type.
+    #[serde(default = "all_event_types")]
+    pub event_types: Vec<String>,
+    /// A filter expression (see the filter documentation); `null` lets everything through.
+    #[serde(default)]
+    pub filter: Option<Value>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth: EndpointAuth,
+    /// Request timeout, e.g. `30s` (the default).
+    #[serde(default = "default_timeout")]
+    pub timeout: String,
+    /// Delays before each retry, e.g. `["5s", "5m", "2h"]`; `null` uses the platform default.
+    #[serde(default)]
+    pub retry_schedule: Option<Vec<String>>,
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<u32>,
+    #[serde(default)]
+    pub max_concurrency: Option<u32>,
+    /// FIFO: the next event waits until the previous one succeeded or was dead-lettered.
+    #[serde(default)]
+    pub ordered: bool,
+    #[serde(default)]
+    pub batch: Option<BatchSettings>,
+    #[serde(default)]
+    pub format: BodyFormat,
+    /// A body template with `{{ path }}` placeholders; `null` sends the envelope.
+    #[serde(default)]
+    pub template: Option<Value>,
+    /// Only this tenant's events; `null` receives every tenant's events.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn all_event_types() -> Vec<String> {
+    vec!["*".to_string()]
+}
+
+fn default_timeout() -> String {
+    "30s".to_string()
+}
+
+/// An endpoint as answered: its settings (credentials masked) and state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub id: String,
+    #[serde(flatten)]
+    pub settings: EndpointInput,
+    /// Why Hookline disabled it (`410 Gone`, circuit breaker), if it did.
+    pub disabled_reason: Option<String>,
+    pub created_at: crate::time_fmt::Timestamp,
+    pub updated_at: crate::time_fmt::Timestamp,
+}
+
+/// `GET /api/v1/endpoints/{id}/secret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSecret {
+    /// `whsec_` + base64 of 32 random bytes; the key is the decoded bytes.
+    pub secret: String,
+    /// During a rotation: the previous secret, still signing beside the new one until
+    /// `previous_expires_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_expires_at: Option<crate::time_fmt::Timestamp>,
+}

@@ -1,0 +1,79 @@
+//! Events on the wire. Field names are part of the public REST contract.
+
+use crate::time_fmt::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The body of `POST /api/v1/events` (and each item of a batch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishEvent {
+    pub event_type: String,
+    /// Must match the event type's JSON Schema.
+    pub data: Value,
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Sent as the envelope's `current_context` (an object).
+    #[serde(default)]
+    pub context: Option<Value>,
+    /// The same key within 24 h returns the same event without a second fan-out. The
+    /// `Idempotency-Key` header does the same for a single event.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBatch {
+    pub events: Vec<PublishEvent>,
+}
+
+/// `202 Accepted`: the event and one delivery per matching endpoint are stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub id: String,
+    pub deliveries: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedBatch {
+    pub events: Vec<Published>,
+    pub deliveries: u64,
+}
+
+/// An event in lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSummary {
+    pub id: String,
+    pub event_type: String,
+    pub tenant: Option<String>,
+    pub event_time: Timestamp,
+    pub idempotency_key: Option<String>,
+}
+
+/// A delivery: one event to one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    /// `pending`, `in_flight`, `succeeded`, `failed` (will retry), `dead` (dead-lettered),
+    /// `cancelled` (its endpoint was deleted).
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// `GET /api/v1/events/{id}`: the event as sent (the envelope) and where it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub summary: EventSummary,
+    /// `{id, event_time, event_type, current_context, data}`.
+    pub envelope: Value,
+    pub deliveries: Vec<DeliveryView>,
+}

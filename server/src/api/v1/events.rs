@@ -1,0 +1,105 @@
+//! `/api/v1/events`: publishing (one, or a batch of up to 1000 in one transaction) and
+//! reading events with where each one went.
+
+use super::extract::{ApiActor, ApiJson};
+use app::backend::AppState;
+use app::error::AppError;
+use app::time_fmt::Timestamp;
+use app::types::Page;
+use app::types::events::{
+    EventDetail, EventSummary, PublishBatch, PublishEvent, Published, PublishedBatch,
+};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+pub fn router<S>() -> Router<S>
+where
+    AppState: axum::extract::FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/events", get(list).post(publish))
+        .route("/events/batch", post(publish_batch))
+        .route("/events/{id}", get(read))
+}
+
+async fn publish(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PublishEvent>,
+) -> Result<(StatusCode, HeaderMap, Json<Published>), AppError> {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| AppError::invalid("Idempotency-Key", "must be visible ASCII"))?,
+        ),
+        None => None,
+    };
+    let outcome = app.events.publish(&actor, body, key).await?;
+    let mut out = HeaderMap::new();
+    if outcome.replayed {
+        out.insert(
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
+    Ok((StatusCode::ACCEPTED, out, Json(outcome.published)))
+}
+
+async fn publish_batch(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<PublishBatch>,
+) -> Result<(StatusCode, Json<PublishedBatch>), AppError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(app.events.publish_batch(&actor, body.events).await?),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    event_type: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+fn time_param(name: &str, v: Option<String>) -> Result<Option<Timestamp>, AppError> {
+    v.map(|s| Timestamp::parse(&s).map_err(|e| AppError::invalid(name, e)))
+        .transpose()
+}
+
+async fn list(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<EventSummary>>, AppError> {
+    let since = time_param("since", q.since)?;
+    let until = time_param("until", q.until)?;
+    let page = app
+        .events
+        .list(
+            &actor,
+            q.event_type.as_deref(),
+            since,
+            until,
+            q.cursor.as_deref(),
+            q.limit.unwrap_or(100),
+        )
+        .await?;
+    Ok(Json(page))
+}
+
+async fn read(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<EventDetail>, AppError> {
+    Ok(Json(app.events.get(&actor, &id).await?))
+}
