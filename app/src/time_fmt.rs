@@ -169,3 +169,23 @@ mod timestamp_tests {
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+mod schema {
+    use super::Timestamp;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{RefOr, Schema};
+
+    impl utoipa::PartialSchema for Timestamp {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .description(Some("RFC 3339 time in UTC with milliseconds"))
+                .examples([serde_json::json!("2026-11-23T01:02:03.456Z")])
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for Timestamp {}
+}

@@ -12,6 +12,7 @@ use std::str::FromStr;
 /// an editor everything a viewer can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Role {
     Viewer,
     Editor,
@@ -84,6 +85,7 @@ pub struct UserView {
 
 /// Where a validation error applies (a field name or JSON path) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub path: String,
     pub message: String,
@@ -108,12 +110,14 @@ pub struct SystemInfo {
 
 /// One page of a list, newest first; pass `next_cursor` back as `cursor` for the next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntryView {
     pub id: String,
     pub at: crate::time_fmt::Timestamp,
@@ -130,6 +134,7 @@ pub struct AuditEntryView {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ApiKeyScope {
     /// Everything an admin can do through the REST API.
     Admin,
@@ -161,6 +166,7 @@ impl FromStr for ApiKeyScope {
 
 /// An API key as listed: never the key itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     pub id: String,
     pub name: String,
@@ -175,6 +181,7 @@ pub struct ApiKeyView {
 
 /// Returned once, at creation: the only time the key is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub api_key: ApiKeyView,
@@ -182,12 +189,14 @@ pub struct CreatedApiKey {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewApiKey {
     pub name: String,
     pub scope: ApiKeyScope,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventTypeView {
     /// Dotted lowercase, e.g. `order.created`.
     pub name: String,
@@ -204,6 +213,7 @@ pub struct EventTypeView {
 /// Create (`POST /event-types`, with `name`) or replace (`PUT /event-types/{name}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventTypeInput {
     #[serde(default)]
     pub name: Option<String>,

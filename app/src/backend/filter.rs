@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 16;
 const MAX_NODES: usize = 256;
 const MAX_REGEX_LEN: usize = 512;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Eq,
@@ -318,7 +318,7 @@ fn parse_node(
 }
 
 /// Why a condition held or not.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CondResult {
     /// Where the condition is in the filter (`filter.all[1]`).
     pub at: String,
@@ -330,7 +330,7 @@ pub struct CondResult {
     pub matched: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Verdict {
     pub matches: bool,
     /// Every condition that was evaluated, in order (short-circuited ones are left out).

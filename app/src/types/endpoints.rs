@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 /// How Hookline authenticates to the receiver, besides signing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum EndpointAuth {
     #[default]
     None,
@@ -58,6 +59,7 @@ impl EndpointAuth {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum BodyFormat {
     #[default]
     Json,
@@ -68,6 +70,7 @@ pub enum BodyFormat {
 /// request whose body is a JSON array.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BatchSettings {
     pub max_events: u32,
     /// A duration such as `500ms` or `2s`.
@@ -78,6 +81,7 @@ pub struct BatchSettings {
 /// current settings) of `PATCH /api/v1/endpoints/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointInput {
     pub name: String,
     /// `http://` or `https://`.
@@ -136,6 +140,7 @@ fn default_timeout() -> String {
 
 /// An endpoint as answered: its settings (credentials masked) and state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointView {
     pub id: String,
     #[serde(flatten)]
@@ -148,6 +153,7 @@ pub struct EndpointView {
 
 /// `GET /api/v1/endpoints/{id}/secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointSecret {
     /// `whsec_` + base64 of 32 random bytes; the key is the decoded bytes.
     pub secret: String,

@@ -7,6 +7,7 @@ use serde_json::Value;
 /// The body of `POST /api/v1/events` (and each item of a batch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublishEvent {
     pub event_type: String,
     /// Must match the event type's JSON Schema.
@@ -24,18 +25,21 @@ pub struct PublishEvent {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublishBatch {
     pub events: Vec<PublishEvent>,
 }
 
 /// `202 Accepted`: the event and one delivery per matching endpoint are stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Published {
     pub id: String,
     pub deliveries: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublishedBatch {
     pub events: Vec<Published>,
     pub deliveries: u64,
@@ -43,6 +47,7 @@ pub struct PublishedBatch {
 
 /// An event in lists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventSummary {
     pub id: String,
     pub event_type: String,
@@ -53,6 +58,7 @@ pub struct EventSummary {
 
 /// A delivery: one event to one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryView {
     pub id: String,
     pub event_id: String,
@@ -70,6 +76,7 @@ pub struct DeliveryView {
 
 /// `GET /api/v1/events/{id}`: the event as sent (the envelope) and where it went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventDetail {
     #[serde(flatten)]
     pub summary: EventSummary,

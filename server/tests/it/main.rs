@@ -10,6 +10,7 @@ mod cli;
 mod endpoints;
 mod event_types;
 mod events;
+mod openapi;
 mod sessions;
 mod storage;
 mod tools;

@@ -1,6 +1,7 @@
 //! `/api/v1/api-keys`: create (the key is in the answer, once), list, revoke. Admin only.
 
 use super::extract::{ApiActor, ApiJson};
+use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::{ApiKeyView, CreatedApiKey, NewApiKey};
@@ -19,6 +20,7 @@ where
         .route("/api-keys/{id}", delete(revoke))
 }
 
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", request_body = NewApiKey, responses((status = 201, description = "Created; `key` is shown only in this answer", body = CreatedApiKey), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn create(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -28,6 +30,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", responses((status = 200, body = Vec<ApiKeyView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -35,6 +38,7 @@ async fn list(
     Ok(Json(app.api_keys.list(&actor).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)), responses((status = 200, description = "Revoked (revoking twice is harmless)", body = ApiKeyView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn revoke(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

@@ -1,6 +1,7 @@
 //! `/api/v1/audit`: who changed what, newest first, paged by cursor. Admin only.
 
 use super::extract::ApiActor;
+use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::{AuditEntryView, Page};
@@ -24,6 +25,7 @@ struct AuditQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(("resource" = Option<String>, Query, description = "user, api_key, event_type or endpoint"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<AuditEntryView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

@@ -2,6 +2,7 @@
 //! signing secret) needs editor. Credentials come back masked.
 
 use super::extract::{ApiActor, ApiJson};
+use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::Page;
@@ -30,6 +31,7 @@ struct ListQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", request_body = EndpointInput, responses((status = 201, body = EndpointView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn create(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -41,6 +43,7 @@ async fn create(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<EndpointView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -53,6 +56,7 @@ async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, body = EndpointView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -62,6 +66,7 @@ async fn read(
 }
 
 /// A JSON merge: the fields present replace the current ones (`null` clears optional ones).
+#[utoipa::path(patch, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), request_body(content = Object, description = "Any fields of EndpointInput to replace; null clears optional ones"), responses((status = 200, body = EndpointView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn update(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -71,6 +76,7 @@ async fn update(
     Ok(Json(app.endpoints.patch(&actor, &id, patch).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), responses((status = 204, description = "Deleted; its undelivered deliveries become cancelled"), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn remove(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -80,6 +86,7 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/secret", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, body = EndpointSecret), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn secret(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -88,6 +95,7 @@ async fn secret(
     Ok(Json(app.endpoints.secret(&actor, &id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/secret/rotate", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, description = "New secret; the previous one signs beside it for 24 h", body = EndpointSecret), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn rotate(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

@@ -1,6 +1,7 @@
 //! `/api/v1/event-types`: the event catalogue. Reading needs any role; changing needs editor.
 
 use super::extract::{ApiActor, ApiJson};
+use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::{EventTypeInput, EventTypeView};
@@ -26,6 +27,7 @@ struct ListQuery {
     include_archived: bool,
 }
 
+#[utoipa::path(post, path = "/api/v1/event-types", tag = "event-types", request_body = EventTypeInput, responses((status = 201, body = EventTypeView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 409, description = "Conflicts with the current state", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn create(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -37,6 +39,7 @@ async fn create(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/event-types", tag = "event-types", params(("include_archived" = Option<bool>, Query)), responses((status = 200, body = Vec<EventTypeView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -47,6 +50,7 @@ async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path)), responses((status = 200, body = EventTypeView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -55,6 +59,7 @@ async fn read(
     Ok(Json(app.event_types.get(&actor, &name).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path)), request_body = EventTypeInput, responses((status = 200, body = EventTypeView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn replace(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -64,6 +69,7 @@ async fn replace(
     Ok(Json(app.event_types.update(&actor, &name, body).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/event-types/{name}", tag = "event-types", params(("name" = String, Path)), responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn remove(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

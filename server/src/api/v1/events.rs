@@ -2,6 +2,7 @@
 //! reading events with where each one went.
 
 use super::extract::{ApiActor, ApiJson};
+use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::time_fmt::Timestamp;
@@ -26,6 +27,7 @@ where
         .route("/events/{id}", get(read))
 }
 
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h: the same event, no second fan-out")), responses((status = 202, description = "Stored with one delivery per matching endpoint", body = Published), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn publish(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -50,6 +52,7 @@ async fn publish(
     Ok((StatusCode::ACCEPTED, out, Json(outcome.published)))
 }
 
+#[utoipa::path(post, path = "/api/v1/events/batch", tag = "events", request_body = PublishBatch, responses((status = 202, description = "All stored in one transaction", body = PublishedBatch), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn publish_batch(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -75,6 +78,7 @@ fn time_param(name: &str, v: Option<String>) -> Result<Option<Timestamp>, AppErr
         .transpose()
 }
 
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(("event_type" = Option<String>, Query), ("since" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, exclusive"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<EventSummary>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -96,6 +100,7 @@ async fn list(
     Ok(Json(page))
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path)), responses((status = 200, body = EventDetail), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

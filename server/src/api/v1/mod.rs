@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod event_types;
 pub mod events;
 pub mod extract;
+pub mod openapi;
 pub mod tools;
 
 use crate::startup::ServerState;
@@ -22,6 +23,7 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
         .merge(endpoints::router())
         .merge(events::router())
         .merge(tools::router())
+        .merge(openapi::router())
         .fallback(|| async { AppError::NotFound("API route".into()) })
         .layer(axum::Extension(extract::BodyLimit(body_limit)))
         .layer(DefaultBodyLimit::max(body_limit))

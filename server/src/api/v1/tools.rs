@@ -2,6 +2,7 @@
 //! payload before saving it on an endpoint. Any role.
 
 use super::extract::{ApiActor, ApiJson};
+use super::openapi::ApiError;
 use app::backend::{AppState, filter, template};
 use app::error::AppError;
 use app::types::Role;
@@ -23,12 +24,14 @@ where
 
 /// What to evaluate against: an envelope (`payload`), or the example of `event_type`
 /// wrapped in a sample envelope.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Sample {
+pub struct Sample {
     #[serde(default)]
+    /// An event envelope `{id, event_time, event_type, current_context, data}`.
     payload: Option<Value>,
     #[serde(default)]
+    /// Use this event type's example, wrapped in a sample envelope.
     event_type: Option<String>,
 }
 
@@ -62,14 +65,15 @@ async fn sample_envelope(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FilterTest {
+pub struct FilterTest {
     filter: Value,
     #[serde(flatten)]
     sample: Sample,
 }
 
+#[utoipa::path(post, path = "/api/v1/filters/test", tag = "tools", request_body = FilterTest, responses((status = 200, body = filter::Verdict), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn test_filter(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -81,14 +85,15 @@ async fn test_filter(
     Ok(Json(f.explain(&envelope)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TemplatePreview {
+pub struct TemplatePreview {
     template: Value,
     #[serde(flatten)]
     sample: Sample,
 }
 
+#[utoipa::path(post, path = "/api/v1/templates/preview", tag = "tools", request_body = TemplatePreview, responses((status = 200, description = "`{\"body\": …}`: the rendered body", body = Object), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
 async fn preview_template(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

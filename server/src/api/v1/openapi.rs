@@ -1,0 +1,69 @@
+//! The OpenAPI 3.1 document of the REST API, generated from the handlers' annotations and
+//! the wire types' derives: `GET /api/v1/openapi.json`.
+
+use super::{api_keys, audit, endpoints, event_types, events, tools};
+use app::types::FieldError;
+use axum::Json;
+use axum::routing::get;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// Every error answer: a stable `code`, a sentence, and for 422 each problem with its path.
+#[derive(serde::Serialize, ToSchema)]
+pub struct ApiError {
+    /// `unauthorized`, `forbidden`, `not_found`, `validation_failed`, `conflict`,
+    /// `payload_too_large`, `unsupported_media_type`, `bad_request`, `internal`.
+    pub code: String,
+    pub message: String,
+    pub errors: Vec<FieldError>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description =
+            Some("An API key from `hookline api-key create` or the dashboard (`hlk_…`)".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hookline",
+        description = "Publish events, manage event types, endpoints and API keys. JSON in and out; \
+                       errors are `{code, message, errors: [{path, message}]}`.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        api_keys::create, api_keys::list, api_keys::revoke,
+        event_types::create, event_types::list, event_types::read, event_types::replace, event_types::remove,
+        endpoints::create, endpoints::list, endpoints::read, endpoints::update, endpoints::remove,
+        endpoints::secret, endpoints::rotate,
+        events::publish, events::publish_batch, events::list, events::read,
+        tools::test_filter, tools::preview_template,
+        audit::list,
+    ),
+    components(schemas(ApiError, FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "events", description = "Publishing and reading events"),
+        (name = "event-types", description = "The event catalogue"),
+        (name = "endpoints", description = "Where events are delivered"),
+        (name = "api-keys", description = "Keys for this API (admin)"),
+        (name = "tools", description = "Try filters and templates"),
+        (name = "audit", description = "Who changed what (admin)"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    let doc = ApiDoc::openapi();
+    axum::Router::new().route(
+        "/openapi.json",
+        get(move || std::future::ready(Json(doc.clone()))),
+    )
+}
