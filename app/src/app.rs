@@ -4,6 +4,7 @@ use crate::pages::{
     api_keys::ApiKeysPage,
     audit::AuditPage,
     dashboard::Dashboard,
+    endpoints::{EndpointPage, EndpointsPage},
     event_types::{EventTypeEditPage, EventTypesPage},
     home::HomePage,
     login::LoginPage,
@@ -79,6 +80,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("event-types") view=EventTypesPage ssr=SsrMode::Async/>
                         <Route path=path!("event-types/:name") view=EventTypeEditPage ssr=SsrMode::Async/>
+                        <Route path=path!("endpoints") view=EndpointsPage ssr=SsrMode::Async/>
+                        <Route path=path!("endpoints/:id") view=EndpointPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                     </ParentRoute>

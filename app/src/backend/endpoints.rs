@@ -255,6 +255,49 @@ fn check_url(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Fills empty or masked credentials of `new` from `stored` when the auth kind matches.
+pub fn keep_stored_credentials(new: EndpointAuth, stored: &EndpointAuth) -> EndpointAuth {
+    let blank = |s: &str| s.is_empty() || s == "***";
+    match (new, stored) {
+        (EndpointAuth::ApiKey { header, value }, EndpointAuth::ApiKey { value: old, .. })
+            if blank(&value) =>
+        {
+            EndpointAuth::ApiKey {
+                header,
+                value: old.clone(),
+            }
+        }
+        (EndpointAuth::Bearer { token }, EndpointAuth::Bearer { token: old }) if blank(&token) => {
+            EndpointAuth::Bearer { token: old.clone() }
+        }
+        (EndpointAuth::Basic { username, password }, EndpointAuth::Basic { password: old, .. })
+            if blank(&password) =>
+        {
+            EndpointAuth::Basic {
+                username,
+                password: old.clone(),
+            }
+        }
+        (
+            EndpointAuth::Oauth2 {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+            },
+            EndpointAuth::Oauth2 {
+                client_secret: old, ..
+            },
+        ) if blank(&client_secret) => EndpointAuth::Oauth2 {
+            token_url,
+            client_id,
+            client_secret: old.clone(),
+            scope,
+        },
+        (new, _) => new,
+    }
+}
+
 /// Does an endpoint subscribed to `patterns` want `event_type`?
 pub fn subscribes(patterns: &[String], event_type: &str) -> bool {
     patterns.iter().any(|p| {
@@ -521,6 +564,22 @@ impl Endpoints {
         self.row(id).await?.into_view()
     }
 
+    /// Replaces all settings (the dashboard's editor). A credential left empty, or sent
+    /// back masked, keeps the stored one when the auth kind is unchanged.
+    pub async fn replace(
+        &self,
+        actor: &Actor,
+        id: &str,
+        mut input: EndpointInput,
+    ) -> AppResult<EndpointView> {
+        actor.require(Role::Editor)?;
+        let stored = self.row(id).await?.settings()?;
+        input.auth = keep_stored_credentials(input.auth, &stored.auth);
+        let value =
+            serde_json::to_value(&input).map_err(|e| AppError::internal("encoding endpoint", e))?;
+        self.patch(actor, id, value).await
+    }
+
     /// Deletes the endpoint; its undelivered deliveries become `cancelled`, visibly.
     pub async fn delete(&self, actor: &Actor, id: &str) -> AppResult<()> {
         actor.require(Role::Editor)?;
@@ -703,6 +762,48 @@ mod tests {
             .unwrap();
         assert_eq!(raw.len(), 32);
         assert_ne!(s, new_secret());
+    }
+
+    #[test]
+    fn blank_credentials_keep_the_stored_ones_of_the_same_kind() {
+        let stored = EndpointAuth::Basic {
+            username: "u".into(),
+            password: "p".into(),
+        };
+        let kept = keep_stored_credentials(
+            EndpointAuth::Basic {
+                username: "v".into(),
+                password: "".into(),
+            },
+            &stored,
+        );
+        assert_eq!(
+            kept,
+            EndpointAuth::Basic {
+                username: "v".into(),
+                password: "p".into()
+            }
+        );
+        let changed = keep_stored_credentials(
+            EndpointAuth::Basic {
+                username: "u".into(),
+                password: "new".into(),
+            },
+            &stored,
+        );
+        assert_eq!(
+            changed,
+            EndpointAuth::Basic {
+                username: "u".into(),
+                password: "new".into()
+            }
+        );
+        let other = keep_stored_credentials(EndpointAuth::Bearer { token: "".into() }, &stored);
+        assert_eq!(
+            other,
+            EndpointAuth::Bearer { token: "".into() },
+            "a new kind needs its own credentials"
+        );
     }
 
     #[test]

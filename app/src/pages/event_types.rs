@@ -1,7 +1,7 @@
 //! Event types: the catalogue (any role) and the editor (editors and admins), where the
 //! server's schema and example errors appear under their fields.
 
-use super::forms::{ConfirmButton, FieldMessage, FormMessage, TableHead};
+use super::forms::{ConfirmButton, FieldMessage, FormMessage, PathErrors, TableHead};
 use crate::api::event_types::{DeleteEventType, SaveEventType, get_event_type, list_event_types};
 use crate::time_fmt;
 use crate::types::{EventTypeView, Me, Role};
@@ -173,12 +173,12 @@ fn EventTypeForm(current: Option<EventTypeView>) -> impl IntoView {
                 <textarea id="et-schema" name="schema" class="code" rows="14" spellcheck="false" placeholder=SCHEMA_PLACEHOLDER disabled=!can_edit>
                     {pretty(&current.as_ref().and_then(|c| c.schema.clone()))}
                 </textarea>
-                <SchemaErrors error field="schema"/>
+                <PathErrors error field="schema"/>
                 <label for="et-example">"Example payload " <span class="muted">"(the data of a typical event)"</span></label>
                 <textarea id="et-example" name="example" class="code" rows="8" spellcheck="false" placeholder=r#"{ "id": "ord_1001", "total": 42.5 }"# disabled=!can_edit>
                     {pretty(&current.as_ref().and_then(|c| c.example.clone()))}
                 </textarea>
-                <SchemaErrors error field="example"/>
+                <PathErrors error field="example"/>
                 <label class="checkbox">
                     <input type="checkbox" name="archived" checked=current.as_ref().is_some_and(|c| c.archived) disabled=!can_edit/>
                     "Archived (kept for history; hidden from lists)"
@@ -204,32 +204,5 @@ fn EventTypeForm(current: Option<EventTypeView>) -> impl IntoView {
                 />
             </section>
         })}
-    }
-}
-
-/// Every server error whose path is `field` or below it (`example.total`).
-#[component]
-fn SchemaErrors(
-    #[prop(into)] error: Signal<Option<crate::error::AppError>>,
-    field: &'static str,
-) -> impl IntoView {
-    move || {
-        let errors = match error.get() {
-            Some(crate::error::AppError::Validation { errors, .. }) => errors,
-            _ => Vec::new(),
-        };
-        let mine: Vec<_> = errors
-            .into_iter()
-            .filter(|e| {
-                e.path == field
-                    || e.path.starts_with(&format!("{field}."))
-                    || e.path.starts_with(&format!("{field}["))
-            })
-            .collect();
-        (!mine.is_empty()).then(|| view! {
-            <ul class="field-error-list" id=format!("{field}-errors")>
-                {mine.into_iter().map(|e| view! { <li><code>{e.path}</code> " " {e.message}</li> }).collect_view()}
-            </ul>
-        })
     }
 }

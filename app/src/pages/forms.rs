@@ -80,3 +80,41 @@ pub fn TableHead(columns: &'static [&'static str]) -> impl IntoView {
         </thead>
     }
 }
+
+/// Every server error at `field` or below it (`example.total`, `headers.X-Team`), with its
+/// path: for fields whose errors come in several.
+#[component]
+pub fn PathErrors(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl IntoView {
+    move || {
+        let mine = errors_under(error.get().as_ref(), field);
+        (!mine.is_empty()).then(|| {
+            view! {
+                <ul class="field-error-list" id=format!("{field}-errors")>
+                    {mine
+                        .into_iter()
+                        .map(|e| view! { <li><code>{e.path}</code> " " {e.message}</li> })
+                        .collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+/// The validation errors at `field` or below it.
+pub fn errors_under(error: Option<&AppError>, field: &str) -> Vec<crate::types::FieldError> {
+    match error {
+        Some(AppError::Validation { errors, .. }) => errors
+            .iter()
+            .filter(|e| {
+                e.path == field
+                    || e.path.starts_with(&format!("{field}."))
+                    || e.path.starts_with(&format!("{field}["))
+            })
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    }
+}

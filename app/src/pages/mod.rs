@@ -1,6 +1,9 @@
 pub mod api_keys;
 pub mod audit;
 pub mod dashboard;
+pub mod endpoint_form;
+pub mod endpoint_secret;
+pub mod endpoints;
 pub mod event_types;
 pub mod forms;
 pub mod home;

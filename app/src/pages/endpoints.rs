@@ -1,0 +1,126 @@
+//! Endpoints: the list (any role) and the page of one endpoint (settings, secret, delete).
+
+use super::endpoint_form::EndpointForm;
+use super::endpoint_secret::SecretPanel;
+use super::forms::TableHead;
+use crate::api::endpoints::{get_endpoint, list_endpoints};
+use crate::api::event_types::list_event_types;
+use crate::types::endpoints::EndpointView;
+use crate::types::{Me, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn EndpointsPage() -> impl IntoView {
+    let me = expect_context::<Me>();
+    let can_edit = me.role.allows(Role::Editor);
+    let endpoints = Resource::new(|| (), |_| list_endpoints());
+    view! {
+        <Title text="Endpoints"/>
+        <div class="page-head">
+            <h1>"Endpoints"</h1>
+            {can_edit.then(|| view! { <A href="/endpoints/new" attr:class="button primary">"New endpoint"</A> })}
+        </div>
+        <p class="muted">"Each endpoint is a URL that receives the events it subscribes to, signed with its own secret."</p>
+        <section class="card">
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match endpoints.await {
+                        Ok(page) if page.items.is_empty() => view! {
+                            <p class="empty">
+                                "No endpoints yet. "
+                                {if can_edit { "Add the URL of a system that should receive events." } else { "An editor or admin can add them." }}
+                            </p>
+                        }.into_any(),
+                        Ok(page) => view! { <EndpointTable list=page.items/> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn EndpointTable(list: Vec<EndpointView>) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|e| {
+            let href = format!("/endpoints/{}", e.id);
+            let s = e.settings;
+            let status = match (s.enabled, e.disabled_reason) {
+                (true, _) => view! { <span class="status ok">"enabled"</span> }.into_any(),
+                (false, Some(why)) => {
+                    let title = why.clone();
+                    view! { <span class="status off" title=title>"disabled: " {why}</span> }
+                        .into_any()
+                }
+                (false, None) => view! { <span class="status off">"disabled"</span> }.into_any(),
+            };
+            let name = s.name.clone();
+            view! {
+                <tr data-endpoint=s.name.clone()>
+                    <td><A href=href>{name}</A></td>
+                    <td class="url"><code>{s.url}</code></td>
+                    <td>{s.event_types.join(", ")}</td>
+                    <td>{s.tenant.unwrap_or_else(|| "all".into())}</td>
+                    <td>{status}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="data">
+            <TableHead columns=&["Name", "URL", "Event types", "Tenant", "Status"]/>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// `/endpoints/new` and `/endpoints/:id`.
+#[component]
+pub fn EndpointPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(id, |id| async move {
+        let types = list_event_types(false)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect::<Vec<_>>();
+        let current = if id == "new" {
+            None
+        } else {
+            Some(get_endpoint(id).await?)
+        };
+        Ok::<_, crate::error::AppError>((current, types))
+    });
+    view! {
+        <p><A href="/endpoints">"← Endpoints"</A></p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((current, types)) => {
+                        let title = current.as_ref().map(|c| c.settings.name.clone()).unwrap_or_else(|| "New endpoint".into());
+                        let secret = current.as_ref().map(|c| c.id.clone());
+                        view! {
+                            <Title text=title.clone()/>
+                            <h1>{title}</h1>
+                            {current.as_ref().and_then(|c| c.disabled_reason.clone()).map(|why| view! {
+                                <p class="form-error" role="status">"Disabled by Hookline: " {why}</p>
+                            })}
+                            <EndpointForm current event_types=types/>
+                            {secret.map(|id| view! { <SecretPanel id/> })}
+                        }.into_any()
+                    }
+                    Err(e) => {
+                        super::set_status(e.status());
+                        view! { <h1>"Endpoint"</h1><p class="form-error" role="alert">{e.to_string()}</p> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
