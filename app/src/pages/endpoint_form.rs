@@ -13,6 +13,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use std::collections::BTreeMap;
 
+/// One header being edited: a stable key for the list, name and value.
+type HeaderRow = (usize, RwSignal<String>, RwSignal<String>);
+
 /// The editor's state, one signal per input.
 #[derive(Clone, Copy)]
 struct Draft {
@@ -23,7 +26,7 @@ struct Draft {
     all_types: RwSignal<bool>,
     chosen: RwSignal<Vec<String>>,
     wildcards: RwSignal<String>,
-    headers: RwSignal<Vec<(usize, RwSignal<String>, RwSignal<String>)>>,
+    headers: RwSignal<Vec<HeaderRow>>,
     auth_kind: RwSignal<String>,
     auth_header: RwSignal<String>,
     auth_secret: RwSignal<String>,
