@@ -120,9 +120,44 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
     pub max_body_bytes: u64,
 
+    /// Deliver to loopback, private and link-local addresses too (off: refused as SSRF).
+    #[arg(long, env = "HOOKLINE_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
+    pub allow_private_targets: bool,
+
+    /// Comma-separated addresses or CIDR blocks that may be delivered to even though they
+    /// are private, e.g. `10.20.0.0/16,192.168.1.7`.
+    #[arg(long, env = "HOOKLINE_ALLOW_TARGETS", value_delimiter = ',', value_parser = parse_cidr)]
+    pub allow_targets: Vec<crate::engine::ssrf::Cidr>,
+
+    /// Delivery requests in flight at once on this node.
+    #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_in_flight: u64,
+
+    /// How long a claimed delivery is held without a heartbeat; after a crash, its
+    /// deliveries are retried once this passes.
+    #[arg(long, env = "HOOKLINE_DELIVERY_LEASE", default_value = "30s", value_parser = parse_lease)]
+    pub delivery_lease: Duration,
+
+    /// On SIGTERM, how long in-flight deliveries may take to finish.
+    #[arg(long, env = "HOOKLINE_SHUTDOWN_DRAIN", default_value = "30s", value_parser = app::duration::parse)]
+    pub shutdown_drain: Duration,
+
     /// Mark the session cookie Secure (set this when serving over HTTPS).
     #[arg(long, env = "HOOKLINE_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
+}
+
+fn parse_cidr(s: &str) -> Result<crate::engine::ssrf::Cidr, String> {
+    crate::engine::ssrf::Cidr::parse(s)
+}
+
+fn parse_lease(s: &str) -> Result<Duration, String> {
+    let d = app::duration::parse(s)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(600) {
+        return Err("must be between 1s and 10m".into());
+    }
+    Ok(d)
 }
 
 fn parse_scope(s: &str) -> Result<app::types::ApiKeyScope, String> {

@@ -55,6 +55,8 @@ pub fn redact_url(url: &str) -> String {
 }
 
 pub struct Server {
+    engine: std::sync::Arc<crate::engine::Engine>,
+    drain: Duration,
     listener: TcpListener,
     router: Router,
     state: AppState,
@@ -143,7 +145,28 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         ))
         .layer(TraceLayer::new_for_http());
 
+    let engine = crate::engine::Engine::new(
+        state.clone(),
+        crate::engine::EngineConfig {
+            max_in_flight: args.max_in_flight as usize,
+            lease: args.delivery_lease,
+            drain: args.shutdown_drain,
+            targets: crate::engine::ssrf::TargetPolicy {
+                allow_private: args.allow_private_targets,
+                allow: args.allow_targets.clone(),
+            },
+            ..Default::default()
+        },
+    )?;
+    if args.allow_private_targets {
+        tracing::warn!(
+            "--allow-private-targets is on: deliveries may reach loopback and private networks"
+        );
+    }
+
     Ok(Server {
+        engine,
+        drain: args.shutdown_drain,
         listener,
         router,
         state,
@@ -168,13 +191,24 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests and returns.
+    pub fn engine(&self) -> &std::sync::Arc<crate::engine::Engine> {
+        &self.engine
+    }
+
+    /// Serves and delivers until `shutdown` resolves; then stops claiming and accepting,
+    /// lets in-flight requests and deliveries finish (up to the drain time), and returns.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = self.local_addr();
         let purge = tokio::spawn(purge_expired_sessions(self.sessions.clone()));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let engine = tokio::spawn(self.engine.clone().run(stop_rx));
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        };
         tracing::info!(
             %addr,
             database = self.state.db.backend_name(),
@@ -187,6 +221,12 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        if tokio::time::timeout(self.drain + Duration::from_secs(5), engine)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the delivery engine did not stop in time");
+        }
         purge.abort();
         self.state.db.close().await;
         result.context("serving HTTP")

@@ -27,6 +27,8 @@ pub struct Route {
     pub event_types: Vec<String>,
     pub tenant: Option<String>,
     pub filter: Option<Filter>,
+    /// FIFO delivery: copied onto each delivery.
+    pub ordered: bool,
 }
 
 pub struct Catalog {
@@ -43,13 +45,12 @@ impl Catalog {
         event_type: &str,
         tenant: Option<&str>,
         envelope: &serde_json::Value,
-    ) -> Vec<&str> {
+    ) -> Vec<&Route> {
         self.routes
             .iter()
             .filter(|r| super::endpoints::subscribes(&r.event_types, event_type))
             .filter(|r| r.tenant.is_none() || r.tenant.as_deref() == tenant)
             .filter(|r| r.filter.as_ref().is_none_or(|f| f.matches(envelope)))
-            .map(|r| r.endpoint_id.as_str())
             .collect()
     }
 }
@@ -148,6 +149,7 @@ fn build(
             event_types: ep.settings.event_types,
             tenant: ep.settings.tenant,
             filter,
+            ordered: ep.settings.ordered,
         });
     }
     Ok(Catalog {

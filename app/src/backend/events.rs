@@ -29,7 +29,8 @@ struct Prepared {
     idempotency_key: Option<String>,
     envelope: String,
     created_at: i64,
-    endpoints: Vec<String>,
+    /// Matching endpoints, and whether each is FIFO.
+    endpoints: Vec<(String, bool)>,
 }
 
 /// The envelope every receiver gets (unless its endpoint has a template).
@@ -119,7 +120,7 @@ fn prepare(
     let endpoints = catalog
         .route(&input.event_type, input.tenant.as_deref(), &env)
         .into_iter()
-        .map(str::to_owned)
+        .map(|r| (r.endpoint_id.clone(), r.ordered))
         .collect();
     Ok(Prepared {
         id,
@@ -336,9 +337,9 @@ impl Events {
                 }
                 if !e.endpoints.is_empty() {
                     let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at) ",
+                        "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered) ",
                     );
-                    q.push_values(&e.endpoints, |mut row, endpoint| {
+                    q.push_values(&e.endpoints, |mut row, (endpoint, ordered)| {
                         row.push_bind(super::ids::new_id("dlv"))
                             .push_bind(&e.id)
                             .push_bind(endpoint)
@@ -346,7 +347,8 @@ impl Events {
                             .push_bind(0i64)
                             .push_bind(now)
                             .push_bind(now)
-                            .push_bind(now);
+                            .push_bind(now)
+                            .push_bind(*ordered);
                     });
                     q.build().execute(&mut *tx).await?;
                 }
@@ -365,7 +367,8 @@ impl Events {
             .iter()
             .any(|o| !o.replayed && o.published.deliveries > 0)
         {
-            self.outbox.notify_waiters();
+            // A stored permit: the engine wakes even if it was busy at this instant.
+            self.outbox.notify_one();
         }
         Ok(outcomes)
     }

@@ -159,7 +159,13 @@ async fn publish_routes_by_type_tenant_and_filter(backend: Backend) {
     assert_eq!(env["current_context"], json!({}));
     assert_eq!(env["data"]["total"], 150);
     assert!(env["event_time"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(detail["deliveries"][0]["status"], "pending");
+    // The engine picks it up at once; these hosts do not resolve, so it may already be
+    // waiting for a retry. What matters here is that the outbox row exists.
+    let status = detail["deliveries"][0]["status"].as_str().unwrap();
+    assert!(
+        ["pending", "in_flight", "failed"].contains(&status),
+        "{status}"
+    );
 
     // A new endpoint takes part at once (the routing cache follows changes).
     let late = endpoint(

@@ -83,16 +83,31 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts a server on an existing database (for restarts) with the given idle timeout.
 pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Duration) -> TestApp {
-    let args = ServeArgs {
+    spawn_app_with(db_url, dir, |a| a.session_idle_timeout = idle).await
+}
+
+/// Starts a server with test defaults changed by `tweak`.
+pub async fn spawn_app_with(
+    db_url: String,
+    dir: std::sync::Arc<TempDir>,
+    tweak: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
+    let mut args = ServeArgs {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: DatabaseArgs {
             url: db_url.clone(),
         },
         site_root: "target/site".into(),
-        session_idle_timeout: idle,
+        session_idle_timeout: Duration::from_secs(3600),
         cookie_secure: false,
         max_body_bytes: 1024 * 1024,
+        allow_private_targets: true,
+        allow_targets: Vec::new(),
+        max_in_flight: 1000,
+        delivery_lease: Duration::from_secs(30),
+        shutdown_drain: Duration::from_secs(1),
     };
+    tweak(&mut args);
     let server = hookline::startup::build(&args)
         .await
         .expect("server builds");

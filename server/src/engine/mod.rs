@@ -1,0 +1,478 @@
+//! The delivery engine: claims due deliveries under a lease, sends them (signed, limited,
+//! through the SSRF guard), records every attempt, and retries, dead-letters or disables as
+//! the outcome says. It runs beside the HTTP server in `hookline serve`; on several nodes
+//! sharing one Postgres each delivery is held by one node at a time.
+
+pub mod limits;
+pub mod outcome;
+pub mod request;
+pub mod signing;
+pub mod ssrf;
+pub mod store;
+
+use app::backend::endpoints::StoredEndpoint;
+use app::backend::{AppState, now_ms};
+use limits::Limits;
+use outcome::{ErrorClass, Verdict};
+use rand::Rng;
+use request::TokenCache;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::{AttemptRecord, Claimed, EngineStore, NextState};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// Response bodies are kept up to this size in the attempt log.
+pub const MAX_LOGGED_BODY: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Requests in flight on this node, across all endpoints.
+    pub max_in_flight: usize,
+    /// How long a claim holds without a heartbeat; a crashed node's work is retried after it.
+    pub lease: Duration,
+    /// The longest sleep when nothing is due (new events wake the engine at once).
+    pub idle_poll: Duration,
+    /// On shutdown, how long in-flight attempts may take to finish.
+    pub drain: Duration,
+    pub targets: ssrf::TargetPolicy,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 1000,
+            lease: Duration::from_secs(30),
+            idle_poll: Duration::from_secs(1),
+            drain: Duration::from_secs(30),
+            targets: ssrf::TargetPolicy::default(),
+        }
+    }
+}
+
+pub struct Engine {
+    store: EngineStore,
+    state: AppState,
+    client: reqwest::Client,
+    tokens: TokenCache,
+    limits: Limits,
+    cfg: EngineConfig,
+    targets: Arc<ssrf::TargetPolicy>,
+    endpoints: Mutex<(i64, Arc<HashMap<String, StoredEndpoint>>)>,
+}
+
+impl Engine {
+    pub fn new(state: AppState, cfg: EngineConfig) -> anyhow::Result<Arc<Engine>> {
+        let targets = Arc::new(cfg.targets.clone());
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(ssrf::GuardedResolver {
+                policy: targets.clone(),
+            }))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(request::USER_AGENT)
+            .pool_max_idle_per_host(256)
+            .connect_timeout(Duration::from_secs(10))
+            .build()?;
+        let node = format!("{}-{}", hostname(), app::backend::ids::random_hex(4));
+        Ok(Arc::new(Engine {
+            store: EngineStore {
+                db: state.db.clone(),
+                node,
+            },
+            state,
+            client,
+            tokens: TokenCache::default(),
+            limits: Limits::default(),
+            cfg,
+            targets,
+            endpoints: Mutex::new((-1, Arc::new(HashMap::new()))),
+        }))
+    }
+
+    pub fn node(&self) -> &str {
+        &self.store.node
+    }
+
+    /// Endpoint settings with credentials, reloaded when the catalog version moves.
+    async fn endpoints(&self) -> anyhow::Result<Arc<HashMap<String, StoredEndpoint>>> {
+        let version: i64 = app::with_db!(&self.state.db, |pool| sqlx::query_scalar(
+            "SELECT version FROM catalog_version WHERE id = 1"
+        )
+        .fetch_one(pool)
+        .await)?;
+        {
+            let cached = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+            if cached.0 == version {
+                return Ok(cached.1.clone());
+            }
+        }
+        let all = self
+            .state
+            .endpoints
+            .all_enabled()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let map = Arc::new(
+            all.into_iter()
+                .map(|e| (e.id.clone(), e))
+                .collect::<HashMap<_, _>>(),
+        );
+        *self.endpoints.lock().unwrap_or_else(|p| p.into_inner()) = (version, map.clone());
+        Ok(map)
+    }
+
+    /// Runs until `stop` turns true, then drains in-flight attempts (up to the drain time)
+    /// and hands back anything unfinished.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        tracing::info!(
+            node = self.node(),
+            max_in_flight = self.cfg.max_in_flight,
+            "delivery engine started"
+        );
+        let slots = Arc::new(Semaphore::new(self.cfg.max_in_flight));
+        let mut tasks = JoinSet::new();
+        let heartbeat = tokio::spawn(heartbeat(self.store.clone(), self.cfg.lease));
+        let lease_ms = self.cfg.lease.as_millis() as i64;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let free = slots.available_permits();
+            let mut claimed = 0;
+            if free > 0 {
+                match self
+                    .claim_and_start(free.min(256), lease_ms, &slots, &mut tasks)
+                    .await
+                {
+                    Ok(n) => claimed = n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "claiming deliveries failed; retrying shortly");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            }
+            while tasks.try_join_next().is_some() {}
+            if claimed > 0 && slots.available_permits() > 0 {
+                continue;
+            }
+            let wait = if slots.available_permits() == 0 {
+                self.cfg.idle_poll
+            } else {
+                match self.store.next_due().await {
+                    Ok(Some(at)) if at > now_ms() => {
+                        Duration::from_millis((at - now_ms()) as u64).min(self.cfg.idle_poll)
+                    }
+                    _ => self.cfg.idle_poll,
+                }
+            };
+            tokio::select! {
+                _ = self.state.events.outbox.notified() => {}
+                _ = stop.changed() => {}
+                _ = tokio::time::sleep(wait) => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+        tracing::info!(
+            in_flight = tasks.len(),
+            "delivery engine stopping: no new claims; draining"
+        );
+        let drained = tokio::time::timeout(self.cfg.drain, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                left = tasks.len(),
+                "drain time over; interrupting the remaining attempts"
+            );
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
+        heartbeat.abort();
+        match self.store.release_all().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "unfinished deliveries handed back"),
+            Err(e) => {
+                tracing::warn!(error = %e, "handing back deliveries failed; their leases will expire")
+            }
+        }
+        tracing::info!("delivery engine stopped");
+    }
+
+    async fn claim_and_start(
+        self: &Arc<Self>,
+        limit: usize,
+        lease_ms: i64,
+        slots: &Arc<Semaphore>,
+        tasks: &mut JoinSet<()>,
+    ) -> anyhow::Result<usize> {
+        let batch = self.store.claim(limit, lease_ms).await?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let mut ids: Vec<String> = batch.iter().map(|d| d.event_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let envelopes: HashMap<String, String> =
+            self.store.envelopes(&ids).await?.into_iter().collect();
+        let endpoints = self.endpoints().await?;
+        let n = batch.len();
+        for d in batch {
+            let permit = slots.clone().acquire_owned().await?;
+            let envelope = envelopes.get(&d.event_id).cloned();
+            let endpoint = endpoints.get(&d.endpoint_id).cloned();
+            let engine = self.clone();
+            tasks.spawn(async move {
+                engine.deliver(d, envelope, endpoint).await;
+                drop(permit);
+            });
+        }
+        Ok(n)
+    }
+
+    async fn deliver(
+        &self,
+        d: Claimed,
+        envelope: Option<String>,
+        endpoint: Option<StoredEndpoint>,
+    ) {
+        let Some(endpoint) = endpoint else {
+            // Disabled or deleted since the claim: hand it back untouched.
+            let _ = self.store.release_one(&d).await;
+            return;
+        };
+        let settings = &endpoint.settings;
+        let _pass = self
+            .limits
+            .pass(
+                &endpoint.id,
+                settings.rate_limit_per_minute,
+                settings.max_concurrency,
+            )
+            .await;
+        let started = now_ms();
+        let clock = Instant::now();
+        let mut record = AttemptRecord {
+            started_at: started,
+            url: settings.url.clone(),
+            ..Default::default()
+        };
+        let result = self
+            .attempt(&d, envelope.as_deref(), &endpoint, &mut record)
+            .await;
+        record.duration_ms = clock.elapsed().as_millis() as i64;
+        let (status, class, retry_after) = match result {
+            Ok((status, retry_after)) => {
+                let class = match status {
+                    200..=299 => None,
+                    300..=399 => Some(ErrorClass::Redirect),
+                    _ => Some(ErrorClass::HttpStatus),
+                };
+                (Some(status), class, retry_after)
+            }
+            Err((class, message)) => {
+                record.error = Some(message);
+                (None, Some(class), None)
+            }
+        };
+        record.error_class = class.map(ErrorClass::as_str);
+        if record.error.is_none()
+            && let Some(s) = status
+            && !(200..300).contains(&s)
+        {
+            record.error = Some(if (300..400).contains(&s) {
+                format!("HTTP {s}: redirects are not followed")
+            } else {
+                format!("HTTP {s}")
+            });
+        }
+        let attempts_made = d.attempts as usize + 1;
+        let next = match outcome::judge(status, class) {
+            Verdict::Delivered => NextState::Succeeded,
+            Verdict::Gone => {
+                let reason = "the receiver answered 410 Gone".to_string();
+                if let Err(e) = self.store.disable_endpoint(&endpoint.id, &reason).await {
+                    tracing::warn!(error = %e, endpoint = %endpoint.id, "disabling an endpoint after 410 failed");
+                }
+                tracing::warn!(endpoint = %endpoint.id, "endpoint disabled: 410 Gone");
+                NextState::Dead(format!("{reason}; the endpoint was disabled"))
+            }
+            Verdict::Retry { harder } => {
+                let schedule: Vec<Duration> = match &settings.retry_schedule {
+                    Some(s) => s
+                        .iter()
+                        .filter_map(|d| app::duration::parse(d).ok())
+                        .collect(),
+                    None => outcome::DEFAULT_SCHEDULE.to_vec(),
+                };
+                let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
+                match outcome::next_delay(&schedule, attempts_made, harder, retry_after, jitter) {
+                    Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
+                    None => NextState::Dead(format!(
+                        "gave up after {attempts_made} attempts; last: {}",
+                        record.error.clone().unwrap_or_default()
+                    )),
+                }
+            }
+        };
+        match self.store.finish(&d, &record, &next).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(delivery = %d.id, "lease lost before the attempt was recorded; another node owns it now")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, delivery = %d.id, "recording an attempt failed; the lease will expire and it will be retried")
+            }
+        }
+    }
+
+    /// One HTTP attempt: `Ok((status, retry_after))` when the receiver answered.
+    async fn attempt(
+        &self,
+        d: &Claimed,
+        envelope: Option<&str>,
+        endpoint: &StoredEndpoint,
+        record: &mut AttemptRecord,
+    ) -> Result<(u16, Option<Duration>), (ErrorClass, String)> {
+        let envelope: Value = envelope.and_then(|e| serde_json::from_str(e).ok()).ok_or((
+            ErrorClass::Request,
+            "the event's envelope is missing".to_string(),
+        ))?;
+        let (body, content_type) = request::body(endpoint, &envelope)
+            .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
+        record.request_body =
+            String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]).into_owned();
+        let secrets: Vec<String> = self
+            .state
+            .endpoints
+            .signing_secrets(&endpoint.id)
+            .await
+            .map_err(|e| (ErrorClass::Request, format!("signing secrets: {e}")))?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let timestamp = now_ms() / 1000;
+        let signature = signing::signature_header(&secrets, &d.event_id, timestamp, &body)
+            .map_err(|e| (ErrorClass::Request, e))?;
+        let url = reqwest::Url::parse(&endpoint.settings.url)
+            .map_err(|e| (ErrorClass::Request, format!("url: {e}")))?;
+        ssrf::check_literal(&self.targets, &url).map_err(|e| (ErrorClass::SsrfBlocked, e.0))?;
+        let (headers, shown) = request::headers(
+            &self.client,
+            &self.tokens,
+            endpoint,
+            content_type,
+            &d.event_id,
+            timestamp,
+            &signature,
+        )
+        .await
+        .map_err(|e| (ErrorClass::Request, e))?;
+        record.request_headers = serde_json::to_string(&shown).unwrap_or_default();
+        let timeout =
+            app::duration::parse(&endpoint.settings.timeout).unwrap_or(Duration::from_secs(30));
+        let response = self
+            .client
+            .post(url)
+            .headers(headers)
+            .body(body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| (classify(&e), describe(&e)))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| outcome::parse_retry_after(v, std::time::SystemTime::now()));
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        record.response_status = Some(status as i64);
+        record.response_headers = Some(serde_json::to_string(&headers).unwrap_or_default());
+        record.response_body = Some(read_capped(response, MAX_LOGGED_BODY, timeout).await);
+        Ok((status, retry_after))
+    }
+}
+
+/// Reads at most `cap` bytes of the body (the rest is not waited for).
+async fn read_capped(mut response: reqwest::Response, cap: usize, timeout: Duration) -> String {
+    let mut buf = Vec::new();
+    let read = async {
+        while buf.len() < cap {
+            match response.chunk().await {
+                Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout, read).await;
+    buf.truncate(cap);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn classify(e: &reqwest::Error) -> ErrorClass {
+    if e.is_timeout() {
+        return ErrorClass::Timeout;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut text = String::new();
+    while let Some(s) = source {
+        if s.downcast_ref::<ssrf::SsrfBlocked>().is_some() {
+            return ErrorClass::SsrfBlocked;
+        }
+        text.push_str(&s.to_string().to_ascii_lowercase());
+        text.push(' ');
+        source = s.source();
+    }
+    if text.contains("dns") || text.contains("lookup") || text.contains("no addresses") {
+        ErrorClass::Dns
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        ErrorClass::Tls
+    } else if e.is_connect() {
+        ErrorClass::Connect
+    } else {
+        ErrorClass::Request
+    }
+}
+
+/// The error with its causes, for the attempt log.
+fn describe(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+async fn heartbeat(store: EngineStore, lease: Duration) {
+    let mut tick = tokio::time::interval(lease / 3);
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.heartbeat(lease.as_millis() as i64).await {
+            tracing::warn!(error = %e, "extending delivery leases failed");
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into())
+}

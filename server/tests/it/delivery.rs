@@ -1,0 +1,330 @@
+use crate::endpoints::event_type;
+use crate::helpers::*;
+use crate::receiver::{Receiver, Reply};
+use app::types::ApiKeyScope;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+crate::on_both_backends!(
+    delivers_a_signed_envelope,
+    retries_follow_the_schedule_then_dead_letter,
+    retry_after_is_honoured,
+    gone_disables_the_endpoint,
+    rotation_signs_with_both_secrets,
+    templates_and_xml_bodies,
+    fifo_order_holds_through_failures,
+    concurrency_limit_holds,
+);
+
+struct Setup {
+    app: TestApp,
+    key: String,
+    receiver: Receiver,
+    endpoint: String,
+}
+
+async fn setup(backend: Backend, endpoint: Value) -> Setup {
+    let app = spawn_app(backend).await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    event_type(&app, &key, "order.created", json!({"type": "object"})).await;
+    let receiver = Receiver::start().await;
+    let mut body = endpoint;
+    body["url"] = json!(receiver.url);
+    if body.get("name").is_none() {
+        body["name"] = json!("receiver");
+    }
+    let (status, ep) = api(
+        Method::POST,
+        app.url("/api/v1/endpoints"),
+        Some(&key),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{ep}");
+    Setup {
+        endpoint: ep["id"].as_str().unwrap().to_owned(),
+        app,
+        key,
+        receiver,
+    }
+}
+
+async fn publish(s: &Setup, data: Value) -> String {
+    let (status, body) = api(
+        Method::POST,
+        s.app.url("/api/v1/events"),
+        Some(&s.key),
+        Some(json!({"event_type": "order.created", "data": data})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// The delivery of `event` (to the only endpoint), polled until `status` or a timeout.
+async fn delivery(s: &Setup, event: &str, status: &str, within: Duration) -> Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (_, e) = api(
+            Method::GET,
+            s.app.url(&format!("/api/v1/events/{event}")),
+            Some(&s.key),
+            None,
+        )
+        .await;
+        let d = e["deliveries"][0].clone();
+        if d["status"] == status {
+            return d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "delivery of {event} is {d} after {within:?}, expected {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn attempts(
+    s: &Setup,
+    delivery_id: &str,
+) -> Vec<(i64, Option<i64>, Option<String>, String, String)> {
+    app::with_db!(&s.app.state.db, |pool| sqlx::query_as(
+        "SELECT attempt, response_status, error_class, request_headers, COALESCE(error, '') FROM attempts WHERE delivery_id = $1 ORDER BY attempt"
+    )
+    .bind(delivery_id)
+    .fetch_all(pool)
+    .await)
+    .unwrap()
+}
+
+async fn secret(s: &Setup) -> Value {
+    api(
+        Method::GET,
+        s.app
+            .url(&format!("/api/v1/endpoints/{}/secret", s.endpoint)),
+        Some(&s.key),
+        None,
+    )
+    .await
+    .1
+}
+
+fn verify(secret: &str, hit: &crate::receiver::Hit) {
+    let wh =
+        standardwebhooks::Webhook::new(secret).expect("secret accepted by the official library");
+    wh.verify(&hit.body, &hit.headers)
+        .expect("signature verifies with the official Standard Webhooks library");
+}
+
+async fn delivers_a_signed_envelope(backend: Backend) {
+    let s = setup(backend, json!({"headers": {"X-Team": "sales"}, "auth": {"type": "basic", "username": "hook", "password": "hunter2"}})).await;
+    let event = publish(&s, json!({"id": "o-1", "total": 42})).await;
+    let hits = s.receiver.wait_for(1, Duration::from_secs(5)).await;
+    let hit = &hits[0];
+    verify(secret(&s).await["secret"].as_str().unwrap(), hit);
+    assert_eq!(hit.path, "/hook");
+    assert_eq!(hit.headers["webhook-id"], event.as_str());
+    assert_eq!(hit.headers["content-type"], "application/json");
+    assert!(
+        hit.headers["user-agent"]
+            .to_str()
+            .unwrap()
+            .starts_with("Hookline/")
+    );
+    assert_eq!(hit.headers["x-team"], "sales");
+    assert_eq!(hit.headers["authorization"], "Basic aG9vazpodW50ZXIy");
+    let body: Value = serde_json::from_slice(&hit.body).unwrap();
+    assert_eq!(body["id"], event.as_str());
+    assert_eq!(body["event_type"], "order.created");
+    assert_eq!(body["data"], json!({"id": "o-1", "total": 42}));
+    assert_eq!(body["current_context"], json!({}));
+
+    let d = delivery(&s, &event, "succeeded", Duration::from_secs(5)).await;
+    assert_eq!(d["attempts"], 1);
+    assert_eq!(d["last_status_code"], 200);
+    let log = attempts(&s, d["id"].as_str().unwrap()).await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1, Some(200));
+    assert!(
+        log[0].3.contains("***") && !log[0].3.contains("aG9vazpodW50ZXIy"),
+        "auth masked in the log: {}",
+        log[0].3
+    );
+    s.app.stop().await;
+}
+
+async fn retries_follow_the_schedule_then_dead_letter(backend: Backend) {
+    let s = setup(backend, json!({"retry_schedule": ["1s", "1s"]})).await;
+    s.receiver.set_default(Reply::status(500));
+    let event = publish(&s, json!({})).await;
+    let hits = s.receiver.wait_for(3, Duration::from_secs(8)).await;
+    for pair in hits.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= Duration::from_millis(750) && gap < Duration::from_millis(2500),
+            "1s ±20% apart: {gap:?}"
+        );
+        assert_eq!(
+            pair[0].headers["webhook-id"], pair[1].headers["webhook-id"],
+            "the same webhook-id on every retry"
+        );
+    }
+    let d = delivery(&s, &event, "dead", Duration::from_secs(5)).await;
+    assert_eq!(d["attempts"], 3);
+    assert!(
+        d["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("gave up after 3 attempts"),
+        "{d}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(s.receiver.hits().len(), 3, "nothing after the dead letter");
+    let log = attempts(&s, d["id"].as_str().unwrap()).await;
+    assert_eq!(
+        log.iter().map(|a| (a.0, a.1)).collect::<Vec<_>>(),
+        [(1, Some(500)), (2, Some(500)), (3, Some(500))]
+    );
+    assert!(log.iter().all(|a| a.2.as_deref() == Some("http_status")));
+    s.app.stop().await;
+}
+
+async fn retry_after_is_honoured(backend: Backend) {
+    let s = setup(backend, json!({"retry_schedule": ["1s"]})).await;
+    s.receiver
+        .script(vec![Reply::status(503).header("retry-after", "3")]);
+    let event = publish(&s, json!({})).await;
+    let hits = s.receiver.wait_for(2, Duration::from_secs(8)).await;
+    let gap = hits[1].at - hits[0].at;
+    assert!(
+        gap >= Duration::from_millis(2900),
+        "waited as Retry-After asked: {gap:?}"
+    );
+    delivery(&s, &event, "succeeded", Duration::from_secs(5)).await;
+    s.app.stop().await;
+}
+
+async fn gone_disables_the_endpoint(backend: Backend) {
+    let s = setup(backend, json!({})).await;
+    s.receiver.set_default(Reply::status(410));
+    let event = publish(&s, json!({})).await;
+    let d = delivery(&s, &event, "dead", Duration::from_secs(5)).await;
+    assert!(d["last_error"].as_str().unwrap().contains("410"), "{d}");
+    let (_, ep) = api(
+        Method::GET,
+        s.app.url(&format!("/api/v1/endpoints/{}", s.endpoint)),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    assert_eq!(ep["enabled"], false, "{ep}");
+    assert!(ep["disabled_reason"].as_str().unwrap().contains("410"));
+    let (_, next) = api(
+        Method::POST,
+        s.app.url("/api/v1/events"),
+        Some(&s.key),
+        Some(json!({"event_type": "order.created", "data": {}})),
+    )
+    .await;
+    assert_eq!(
+        next["deliveries"], 0,
+        "a disabled endpoint receives nothing new"
+    );
+    // Enabling it again clears the reason.
+    let (_, ep) = api(
+        Method::PATCH,
+        s.app.url(&format!("/api/v1/endpoints/{}", s.endpoint)),
+        Some(&s.key),
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(
+        (ep["enabled"].clone(), ep["disabled_reason"].clone()),
+        (json!(true), Value::Null)
+    );
+    s.app.stop().await;
+}
+
+async fn rotation_signs_with_both_secrets(backend: Backend) {
+    let s = setup(backend, json!({})).await;
+    let old = secret(&s).await["secret"].as_str().unwrap().to_owned();
+    let (_, rotated) = api(
+        Method::POST,
+        s.app
+            .url(&format!("/api/v1/endpoints/{}/secret/rotate", s.endpoint)),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    publish(&s, json!({})).await;
+    let hits = s.receiver.wait_for(1, Duration::from_secs(5)).await;
+    let sig = hits[0].headers["webhook-signature"].to_str().unwrap();
+    assert_eq!(sig.split(' ').count(), 2, "{sig}");
+    verify(&new, &hits[0]);
+    verify(&old, &hits[0]);
+    s.app.stop().await;
+}
+
+async fn templates_and_xml_bodies(backend: Backend) {
+    let s = setup(backend, json!({"format": "xml", "template": {"order": "{{ data.id }}", "amount": "{{ data.total }}"}})).await;
+    publish(&s, json!({"id": "o-9", "total": 12.5})).await;
+    let hits = s.receiver.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(hits[0].headers["content-type"], "application/xml");
+    let body = String::from_utf8(hits[0].body.to_vec()).unwrap();
+    assert!(
+        body.contains("<order>o-9</order>") && body.contains("<amount>12.5</amount>"),
+        "{body}"
+    );
+    verify(secret(&s).await["secret"].as_str().unwrap(), &hits[0]);
+    s.app.stop().await;
+}
+
+async fn fifo_order_holds_through_failures(backend: Backend) {
+    let s = setup(
+        backend,
+        json!({"ordered": true, "retry_schedule": ["200ms", "200ms", "200ms"]}),
+    )
+    .await;
+    s.receiver
+        .script(vec![Reply::status(500), Reply::status(503)]);
+    let mut events = Vec::new();
+    for i in 0..4 {
+        events.push(publish(&s, json!({"n": i})).await);
+    }
+    let hits = s.receiver.wait_for(6, Duration::from_secs(10)).await;
+    let order: Vec<i64> = hits
+        .iter()
+        .map(|h| {
+            serde_json::from_slice::<Value>(&h.body).unwrap()["data"]["n"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [0, 0, 0, 1, 2, 3],
+        "each event waits for the one before it"
+    );
+    for e in &events {
+        delivery(&s, e, "succeeded", Duration::from_secs(5)).await;
+    }
+    s.app.stop().await;
+}
+
+async fn concurrency_limit_holds(backend: Backend) {
+    let s = setup(backend, json!({"max_concurrency": 2})).await;
+    s.receiver
+        .set_default(Reply::status(200).delayed(Duration::from_millis(300)));
+    for i in 0..6 {
+        publish(&s, json!({"n": i})).await;
+    }
+    s.receiver.wait_for(6, Duration::from_secs(10)).await;
+    assert_eq!(
+        s.receiver.max_in_flight(),
+        2,
+        "never more than 2 at once, and it did use 2"
+    );
+    s.app.stop().await;
+}
