@@ -38,39 +38,27 @@ pub enum NextState {
     Dead(String),
 }
 
-const CLAIM_SQLITE: &str = "\
-UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_expires_at = $2, updated_at = $3
-WHERE id IN (
-  SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-  WHERE e.enabled = $5 AND e.deleted_at IS NULL
-    AND ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= $3)
-         OR (d.status = 'in_flight' AND d.lease_expires_at <= $3))
-    AND (d.ordered = $6 OR NOT EXISTS (
-         SELECT 1 FROM deliveries p
-         WHERE p.endpoint_id = d.endpoint_id AND p.ordered = $5
-           AND p.status IN ('pending', 'failed', 'in_flight')
-           AND (p.created_at < d.created_at OR (p.created_at = d.created_at AND p.id < d.id))))
-  ORDER BY d.next_attempt_at
-  LIMIT $4)
-RETURNING id, event_id, endpoint_id, attempts";
-
-/// Postgres: the same, skipping rows another node is claiming right now.
-const CLAIM_POSTGRES: &str = "\
-UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_expires_at = $2, updated_at = $3
-WHERE id IN (
-  SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-  WHERE e.enabled = $5 AND e.deleted_at IS NULL
-    AND ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= $3)
-         OR (d.status = 'in_flight' AND d.lease_expires_at <= $3))
-    AND (d.ordered = $6 OR NOT EXISTS (
-         SELECT 1 FROM deliveries p
-         WHERE p.endpoint_id = d.endpoint_id AND p.ordered = $5
-           AND p.status IN ('pending', 'failed', 'in_flight')
-           AND (p.created_at < d.created_at OR (p.created_at = d.created_at AND p.id < d.id))))
-  ORDER BY d.next_attempt_at
-  LIMIT $4
-  FOR UPDATE OF d SKIP LOCKED)
-RETURNING id, event_id, endpoint_id, attempts";
+/// Due deliveries (new, retry time reached, or a dead node's expired lease) of enabled
+/// endpoints; for FIFO endpoints only the oldest unfinished one. `lock` is Postgres's
+/// `FOR UPDATE OF d SKIP LOCKED`, so concurrent nodes take different rows.
+fn claim_sql(lock: &str) -> String {
+    format!(
+        "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_expires_at = $2, updated_at = $3 \
+         WHERE id IN ( \
+           SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id \
+           WHERE e.enabled = $5 AND e.deleted_at IS NULL \
+             AND ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= $3) \
+                  OR (d.status = 'in_flight' AND d.lease_expires_at <= $3)) \
+             AND (d.ordered = $6 OR NOT EXISTS ( \
+                  SELECT 1 FROM deliveries p \
+                  WHERE p.endpoint_id = d.endpoint_id AND p.ordered = $5 \
+                    AND p.status IN ('pending', 'failed', 'in_flight') \
+                    AND (p.created_at < d.created_at OR (p.created_at = d.created_at AND p.id < d.id)))) \
+           ORDER BY d.next_attempt_at \
+           LIMIT $4 {lock}) \
+         RETURNING id, event_id, endpoint_id, attempts"
+    )
+}
 
 #[derive(Clone)]
 pub struct EngineStore {
@@ -81,11 +69,11 @@ pub struct EngineStore {
 impl EngineStore {
     pub async fn claim(&self, limit: usize, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
         let now = now_ms();
-        let sql = match self.db {
-            Db::Sqlite(_) => CLAIM_SQLITE,
-            Db::Postgres(_) => CLAIM_POSTGRES,
-        };
-        with_db!(&self.db, |pool| sqlx::query_as(sql)
+        let sql = claim_sql(match self.db {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => "FOR UPDATE OF d SKIP LOCKED",
+        });
+        with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(&self.node)
             .bind(now + lease_ms)
             .bind(now)
