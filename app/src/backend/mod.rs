@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod db;
+pub mod deliveries;
 pub mod domain;
 pub mod endpoints;
 pub mod event_types;

@@ -5,6 +5,7 @@ use super::Db;
 use super::api_keys::ApiKeys;
 use super::audit::AuditLog;
 use super::auth::Auth;
+use super::deliveries::Deliveries;
 use super::endpoints::Endpoints;
 use super::event_types::EventTypes;
 use super::events::Events;
@@ -21,13 +22,20 @@ pub struct AppState {
     pub event_types: EventTypes,
     pub endpoints: Endpoints,
     pub events: Events,
+    pub deliveries: Deliveries,
     pub audit: AuditLog,
 }
 
 impl AppState {
     pub fn new(db: Db, throttle: ThrottlePolicy) -> Self {
         let users = Users::new(db.clone());
+        let events = Events::new(
+            db.clone(),
+            Endpoints::new(db.clone()),
+            EventTypes::new(db.clone()),
+        );
         Self {
+            deliveries: Deliveries::new(db.clone(), events.outbox.clone()),
             auth: Arc::new(Auth::new(users.clone(), throttle)),
             users,
             api_keys: Arc::new(ApiKeys::new(db.clone())),

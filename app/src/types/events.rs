@@ -84,3 +84,63 @@ pub struct EventDetail {
     pub envelope: Value,
     pub deliveries: Vec<DeliveryView>,
 }
+
+/// One HTTP attempt of a delivery, as sent and as answered (secrets masked).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub id: String,
+    pub attempt: i64,
+    /// The node that made it.
+    pub node: String,
+    pub started_at: Timestamp,
+    pub duration_ms: i64,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<Vec<(String, String)>>,
+    /// Cut at 64 KiB.
+    pub response_body: Option<String>,
+    /// `dns`, `connect`, `tls`, `timeout`, `http_status`, `redirect`, `ssrf_blocked`, `request`.
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+}
+
+/// `GET /api/v1/deliveries/{id}`: the delivery with every attempt.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryDetail {
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+    pub event_type: String,
+    pub attempts: Vec<AttemptView>,
+}
+
+/// `POST /api/v1/endpoints/{id}/replay`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// `failed` (dead-lettered or waiting for a retry), `dead`, or `cancelled`.
+    pub status: String,
+    /// Only deliveries created at or after this time.
+    #[serde(default)]
+    pub since: Option<Timestamp>,
+}
+
+/// A bulk replay and how far it got.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayView {
+    pub id: String,
+    pub endpoint_id: String,
+    /// Deliveries re-queued.
+    pub total: i64,
+    pub pending: i64,
+    pub succeeded: i64,
+    /// Failed again (waiting for a retry, or dead-lettered).
+    pub failed: i64,
+    pub done: bool,
+    pub created_at: Timestamp,
+}

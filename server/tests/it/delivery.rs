@@ -15,6 +15,7 @@ crate::on_both_backends!(
     templates_and_xml_bodies,
     fifo_order_holds_through_failures,
     concurrency_limit_holds,
+    dead_letters_replay_and_retry,
 );
 
 struct Setup {
@@ -326,5 +327,132 @@ async fn concurrency_limit_holds(backend: Backend) {
         2,
         "never more than 2 at once, and it did use 2"
     );
+    s.app.stop().await;
+}
+
+async fn dead_letters_replay_and_retry(backend: Backend) {
+    let s = setup(backend, json!({"retry_schedule": ["200ms"]})).await;
+    s.receiver.set_default(Reply::status(500));
+    let first = publish(&s, json!({"n": 1})).await;
+    let second = publish(&s, json!({"n": 2})).await;
+    let dead = delivery(&s, &first, "dead", Duration::from_secs(5)).await;
+    delivery(&s, &second, "dead", Duration::from_secs(5)).await;
+
+    // The log: filters and one delivery with every attempt.
+    let (status, page) = api(
+        Method::GET,
+        s.app.url(&format!(
+            "/api/v1/deliveries?endpoint={}&status=dead",
+            s.endpoint
+        )),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let (status, body) = api(
+        Method::GET,
+        s.app.url("/api/v1/deliveries?status=lost"),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let id = dead["id"].as_str().unwrap();
+    let (_, detail) = api(
+        Method::GET,
+        s.app.url(&format!("/api/v1/deliveries/{id}")),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    assert_eq!(detail["event_type"], "order.created");
+    let attempts = detail["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{detail}");
+    assert_eq!(attempts[0]["response_status"], 500);
+    assert_eq!(attempts[0]["response_body"], "receiver says hi");
+    assert!(
+        attempts[0]["request_headers"]
+            .to_string()
+            .contains("webhook-signature")
+    );
+
+    // The receiver recovers: replay the endpoint's failures and watch the progress.
+    s.receiver.set_default(Reply::status(200));
+    let (status, replay) = api(
+        Method::POST,
+        s.app
+            .url(&format!("/api/v1/endpoints/{}/replay", s.endpoint)),
+        Some(&s.key),
+        Some(json!({"status": "failed"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{replay}");
+    assert_eq!(replay["total"], 2);
+    let rid = replay["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, p) = api(
+            Method::GET,
+            s.app.url(&format!("/api/v1/replays/{rid}")),
+            Some(&s.key),
+            None,
+        )
+        .await;
+        if p["done"] == true {
+            assert_eq!(
+                (p["succeeded"].clone(), p["failed"].clone()),
+                (json!(2), json!(0)),
+                "{p}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{p}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    delivery(&s, &first, "succeeded", Duration::from_secs(1)).await;
+
+    // A single delivery can be sent again by hand, even a delivered one.
+    let before = s.receiver.hits().len();
+    let (status, again) = api(
+        Method::POST,
+        s.app.url(&format!("/api/v1/deliveries/{id}/retry")),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    s.receiver
+        .wait_for(before + 1, Duration::from_secs(5))
+        .await;
+    let (status, _) = api(
+        Method::POST,
+        s.app.url("/api/v1/deliveries/dlv_missing/retry"),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = api(
+        Method::POST,
+        s.app
+            .url(&format!("/api/v1/endpoints/{}/replay", s.endpoint)),
+        Some(&s.key),
+        Some(json!({"status": "everything"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    // Publish keys cannot read the log or replay.
+    let publish_key = s.app.api_key(ApiKeyScope::Publish).await;
+    let (status, _) = api(
+        Method::GET,
+        s.app.url("/api/v1/deliveries"),
+        Some(&publish_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     s.app.stop().await;
 }

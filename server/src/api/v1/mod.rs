@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
 pub mod events;
@@ -20,6 +21,7 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
         .merge(api_keys::router())
         .merge(event_types::router())
         .merge(audit::router())
+        .merge(deliveries::router())
         .merge(endpoints::router())
         .merge(events::router())
         .merge(tools::router())

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the REST API, generated from the handlers' annotations and
 //! the wire types' derives: `GET /api/v1/openapi.json`.
 
-use super::{api_keys, audit, endpoints, event_types, events, tools};
+use super::{api_keys, audit, deliveries, endpoints, event_types, events, tools};
 use app::types::FieldError;
 use axum::Json;
 use axum::routing::get;
@@ -44,6 +44,7 @@ impl Modify for BearerAuth {
         endpoints::create, endpoints::list, endpoints::read, endpoints::update, endpoints::remove,
         endpoints::secret, endpoints::rotate,
         events::publish, events::publish_batch, events::list, events::read,
+        deliveries::list, deliveries::read, deliveries::retry, deliveries::replay, deliveries::replay_progress,
         tools::test_filter, tools::preview_template,
         audit::list,
     ),
@@ -53,6 +54,7 @@ impl Modify for BearerAuth {
         (name = "events", description = "Publishing and reading events"),
         (name = "event-types", description = "The event catalogue"),
         (name = "endpoints", description = "Where events are delivered"),
+        (name = "deliveries", description = "The delivery log, retries and replays"),
         (name = "api-keys", description = "Keys for this API (admin)"),
         (name = "tools", description = "Try filters and templates"),
         (name = "audit", description = "Who changed what (admin)"),

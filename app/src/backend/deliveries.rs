@@ -1,0 +1,314 @@
+//! Reading deliveries and their attempts, retrying one by hand, and replaying many.
+
+use super::audit::AuditEntry;
+use super::{Actor, Db, now_ms};
+use crate::error::{AppError, AppResult};
+use crate::time_fmt::Timestamp;
+use crate::types::events::{AttemptView, DeliveryDetail, DeliveryView, ReplayView};
+use crate::types::{Page, Role};
+use crate::{audit_insert, with_db};
+use std::sync::Arc;
+
+const COLUMNS: &str = "d.id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.last_status_code, \
+                       d.last_error, d.created_at, d.updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    event_id: String,
+    endpoint_id: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: Option<i64>,
+    last_status_code: Option<i64>,
+    last_error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Row> for DeliveryView {
+    fn from(r: Row) -> Self {
+        DeliveryView {
+            id: r.id,
+            event_id: r.event_id,
+            endpoint_id: r.endpoint_id,
+            status: r.status,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at.map(Timestamp),
+            last_status_code: r.last_status_code,
+            last_error: r.last_error,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: String,
+    attempt: i64,
+    node: String,
+    started_at: i64,
+    duration_ms: i64,
+    url: String,
+    request_headers: String,
+    request_body: String,
+    response_status: Option<i64>,
+    response_headers: Option<String>,
+    response_body: Option<String>,
+    error_class: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+pub struct DeliveryQuery<'a> {
+    pub endpoint_id: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+    pub limit: u32,
+}
+
+pub const STATUSES: [&str; 6] = [
+    "pending",
+    "in_flight",
+    "succeeded",
+    "failed",
+    "dead",
+    "cancelled",
+];
+
+#[derive(Clone)]
+pub struct Deliveries {
+    db: Db,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Deliveries {
+    pub fn new(db: Db, wake: Arc<tokio::sync::Notify>) -> Self {
+        Self { db, wake }
+    }
+
+    /// Newest first.
+    pub async fn list(&self, actor: &Actor, q: DeliveryQuery<'_>) -> AppResult<Page<DeliveryView>> {
+        actor.require(Role::Viewer)?;
+        if let Some(s) = q.status
+            && !STATUSES.contains(&s)
+        {
+            return Err(AppError::invalid(
+                "status",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+        let limit = q.limit.clamp(1, 500) as i64;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE ($1 IS NULL OR d.endpoint_id = $1) AND ($2 IS NULL OR d.status = $2) \
+             AND ($3 IS NULL OR e.event_type = $3) AND ($4 IS NULL OR d.id < $4) \
+             ORDER BY d.id DESC LIMIT $5"
+        );
+        let rows: Vec<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(q.endpoint_id)
+            .bind(q.status)
+            .bind(q.event_type)
+            .bind(q.cursor)
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await)?;
+        let more = rows.len() as i64 > limit;
+        let items: Vec<DeliveryView> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(DeliveryView::from)
+            .collect();
+        let next_cursor = if more {
+            items.last().map(|d| d.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<DeliveryDetail> {
+        actor.require(Role::Viewer)?;
+        let sql = format!(
+            "SELECT {COLUMNS}, e.event_type FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1"
+        );
+        let found: Option<RowWithType> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        let found = found.ok_or_else(|| AppError::NotFound(format!("delivery {id}")))?;
+        let attempts: Vec<AttemptRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+            "SELECT id, attempt, node, started_at, duration_ms, url, request_headers, request_body, response_status, \
+             response_headers, response_body, error_class, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, started_at"
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        })?;
+        let pairs = |s: &str| serde_json::from_str::<Vec<(String, String)>>(s).unwrap_or_default();
+        Ok(DeliveryDetail {
+            event_type: found.event_type,
+            delivery: found.row.into(),
+            attempts: attempts
+                .into_iter()
+                .map(|a| AttemptView {
+                    id: a.id,
+                    attempt: a.attempt,
+                    node: a.node,
+                    started_at: Timestamp(a.started_at),
+                    duration_ms: a.duration_ms,
+                    url: a.url,
+                    request_headers: pairs(&a.request_headers),
+                    request_body: a.request_body,
+                    response_status: a.response_status,
+                    response_headers: a.response_headers.as_deref().map(pairs),
+                    response_body: a.response_body,
+                    error_class: a.error_class,
+                    error: a.error,
+                })
+                .collect(),
+        })
+    }
+
+    /// Sends one delivery again now (whatever its state, unless it is in flight).
+    pub async fn retry(&self, actor: &Actor, id: &str) -> AppResult<DeliveryView> {
+        actor.require(Role::Editor)?;
+        let now = now_ms();
+        let changed = with_db!(&self.db, |pool| {
+            sqlx::query(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, completed_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND status <> 'in_flight'"
+        )
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if changed == 0 {
+            let exists = self.get(actor, id).await?;
+            return Err(AppError::Conflict(format!(
+                "delivery {} is in flight right now; try again when it finishes",
+                exists.delivery.id
+            )));
+        }
+        self.wake.notify_one();
+        Ok(self.get(actor, id).await?.delivery)
+    }
+
+    /// Re-queues an endpoint's failed (or dead, or cancelled) deliveries; poll the replay.
+    pub async fn replay(
+        &self,
+        actor: &Actor,
+        endpoint_id: &str,
+        status: &str,
+        since: Option<Timestamp>,
+    ) -> AppResult<ReplayView> {
+        actor.require(Role::Editor)?;
+        let statuses: &[&str] = match status {
+            "failed" => &["failed", "dead"],
+            "dead" => &["dead"],
+            "cancelled" => &["cancelled"],
+            other => {
+                return Err(AppError::invalid(
+                    "status",
+                    format!("'{other}': use failed, dead or cancelled"),
+                ));
+            }
+        };
+        let exists: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(
+            "SELECT id FROM endpoints WHERE id = $1 AND deleted_at IS NULL"
+        )
+        .bind(endpoint_id)
+        .fetch_optional(pool)
+        .await)?;
+        exists.ok_or_else(|| AppError::NotFound(format!("endpoint {endpoint_id}")))?;
+        let id = super::ids::new_id("rpl");
+        let now = now_ms();
+        let audit = AuditEntry::new(
+            actor,
+            "replay",
+            "endpoint",
+            endpoint_id,
+            serde_json::json!({ "status": status, "since": since, "replay": id }),
+        );
+        let (a, b) = (statuses[0], *statuses.last().unwrap_or(&statuses[0]));
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let total = sqlx::query(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, completed_at = NULL, updated_at = $1, replay_id = $2 \
+                 WHERE endpoint_id = $3 AND status IN ($4, $5) AND ($6 IS NULL OR created_at >= $6)",
+            )
+            .bind(now)
+            .bind(&id)
+            .bind(endpoint_id)
+            .bind(a)
+            .bind(b)
+            .bind(since.map(|t| t.0))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
+            sqlx::query("INSERT INTO replays (id, endpoint_id, status_filter, since, total, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&id)
+                .bind(endpoint_id)
+                .bind(status)
+                .bind(since.map(|t| t.0))
+                .bind(total)
+                .bind(&actor.label)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            audit_insert!(audit).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        })?;
+        self.wake.notify_one();
+        self.replay_progress(actor, &id).await
+    }
+
+    pub async fn replay_progress(&self, actor: &Actor, id: &str) -> AppResult<ReplayView> {
+        actor.require(Role::Viewer)?;
+        let head: Option<(String, i64, i64)> = with_db!(&self.db, |pool| sqlx::query_as(
+            "SELECT endpoint_id, total, created_at FROM replays WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+        let (endpoint_id, total, created_at) =
+            head.ok_or_else(|| AppError::NotFound(format!("replay {id}")))?;
+        let counts: Vec<(String, i64)> = with_db!(&self.db, |pool| sqlx::query_as(
+            "SELECT status, COUNT(*) FROM deliveries WHERE replay_id = $1 GROUP BY status"
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await)?;
+        let count = |s: &[&str]| {
+            counts
+                .iter()
+                .filter(|(k, _)| s.contains(&k.as_str()))
+                .map(|(_, n)| n)
+                .sum::<i64>()
+        };
+        let pending = count(&["pending", "in_flight"]);
+        Ok(ReplayView {
+            id: id.to_owned(),
+            endpoint_id,
+            total,
+            pending,
+            succeeded: count(&["succeeded"]),
+            failed: count(&["failed", "dead"]),
+            done: pending == 0,
+            created_at: Timestamp(created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RowWithType {
+    #[sqlx(flatten)]
+    row: Row,
+    event_type: String,
+}

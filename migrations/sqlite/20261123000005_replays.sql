@@ -1,0 +1,12 @@
+-- Bulk replays: which deliveries a replay re-queued, so its progress can be polled.
+CREATE TABLE replays (
+    id            TEXT PRIMARY KEY,
+    endpoint_id   TEXT NOT NULL REFERENCES endpoints (id),
+    status_filter TEXT NOT NULL,
+    since         INTEGER,
+    total         INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+ALTER TABLE deliveries ADD COLUMN replay_id TEXT;
+CREATE INDEX deliveries_replay ON deliveries (replay_id, status);
