@@ -13,6 +13,7 @@ mod event_types;
 mod events;
 mod openapi;
 mod receiver;
+mod resilience;
 mod sessions;
 mod ssrf;
 mod storage;
