@@ -28,6 +28,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
+    pub engine: std::sync::Arc<crate::engine::Engine>,
 }
 
 /// Opens the database and applies migrations; a failing migration stops here with its
@@ -111,10 +112,30 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         ))
         .with_always_save(true);
 
+    let engine = crate::engine::Engine::new(
+        state.clone(),
+        crate::engine::EngineConfig {
+            max_in_flight: args.max_in_flight as usize,
+            lease: args.delivery_lease,
+            drain: args.shutdown_drain,
+            targets: crate::engine::ssrf::TargetPolicy {
+                allow_private: args.allow_private_targets,
+                allow: args.allow_targets.clone(),
+            },
+            ..Default::default()
+        },
+    )?;
+    if args.allow_private_targets {
+        tracing::warn!(
+            "--allow-private-targets is on: deliveries may reach loopback and private networks"
+        );
+    }
+
     let routes = generate_route_list(App);
     let server_state = ServerState {
         leptos_options: leptos_options.clone(),
         app: state.clone(),
+        engine: engine.clone(),
     };
     let context_state = state.clone();
     let router = Router::new()
@@ -144,25 +165,6 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(TraceLayer::new_for_http());
-
-    let engine = crate::engine::Engine::new(
-        state.clone(),
-        crate::engine::EngineConfig {
-            max_in_flight: args.max_in_flight as usize,
-            lease: args.delivery_lease,
-            drain: args.shutdown_drain,
-            targets: crate::engine::ssrf::TargetPolicy {
-                allow_private: args.allow_private_targets,
-                allow: args.allow_targets.clone(),
-            },
-            ..Default::default()
-        },
-    )?;
-    if args.allow_private_targets {
-        tracing::warn!(
-            "--allow-private-targets is on: deliveries may reach loopback and private networks"
-        );
-    }
 
     Ok(Server {
         engine,

@@ -479,6 +479,15 @@ impl Endpoints {
         self.row(id).await?.into_view()
     }
 
+    /// One live endpoint (enabled or not) with its credentials: for delivery only.
+    pub async fn stored(&self, id: &str) -> AppResult<StoredEndpoint> {
+        let row = self.row(id).await?;
+        Ok(StoredEndpoint {
+            settings: row.settings()?,
+            id: row.id,
+        })
+    }
+
     /// Every live endpoint with its credentials: for routing and delivery only.
     pub async fn all_enabled(&self) -> AppResult<Vec<StoredEndpoint>> {
         let sql =

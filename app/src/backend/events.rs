@@ -373,6 +373,68 @@ impl Events {
         Ok(outcomes)
     }
 
+    /// Test-fire: an event for one endpoint only, its delivery already leased to `node`
+    /// (which sends it at once). `data` defaults to the event type's example. Returns the
+    /// event id, the delivery id and the envelope.
+    pub async fn create_test(
+        &self,
+        actor: &Actor,
+        endpoint_id: &str,
+        event_type: &str,
+        data: Option<Value>,
+        node: &str,
+        lease_ms: i64,
+    ) -> AppResult<(String, String, Value)> {
+        actor.require(Role::Editor)?;
+        let catalog = self.catalog().await?;
+        let example = catalog
+            .event_types
+            .get(event_type)
+            .and_then(|t| t.view.example.clone());
+        let data = data.or(example).ok_or_else(|| {
+            AppError::invalid(
+                "data",
+                format!("{event_type} has no example; send data to test with"),
+            )
+        })?;
+        let input = PublishEvent {
+            event_type: event_type.to_owned(),
+            data,
+            tenant: None,
+            context: None,
+            idempotency_key: None,
+        };
+        let now = now_ms();
+        let prepared = prepare(&catalog, input, "", None, now).map_err(AppError::invalid_many)?;
+        let envelope: Value = serde_json::from_str(&prepared.envelope).unwrap_or(Value::Null);
+        let delivery_id = super::ids::new_id("dlv");
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) VALUES ($1, $2, NULL, NULL, $3, $4)")
+                .bind(&prepared.id)
+                .bind(&prepared.event_type)
+                .bind(&prepared.envelope)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'in_flight', 0, $4, $5, $6, $4, $4)",
+            )
+            .bind(&delivery_id)
+            .bind(&prepared.id)
+            .bind(endpoint_id)
+            .bind(now)
+            .bind(node)
+            .bind(now + lease_ms)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        })?;
+        Ok((prepared.id, delivery_id, envelope))
+    }
+
     pub async fn list(
         &self,
         actor: &Actor,

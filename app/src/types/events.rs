@@ -144,3 +144,31 @@ pub struct ReplayView {
     pub done: bool,
     pub created_at: Timestamp,
 }
+
+/// `POST /api/v1/endpoints/{id}/test`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFire {
+    /// Defaults to the endpoint's only exact event type.
+    #[serde(default)]
+    pub event_type: Option<String>,
+    /// Defaults to the event type's example.
+    #[serde(default)]
+    pub data: Option<Value>,
+}
+
+/// What the test request got back. Test-fires are sent once, never retried.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestFireResult {
+    pub event_id: String,
+    pub delivery_id: String,
+    /// `succeeded` or `dead`.
+    pub status: String,
+    pub response_status: Option<i64>,
+    pub duration_ms: i64,
+    pub response_body: Option<String>,
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+}

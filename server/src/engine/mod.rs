@@ -244,6 +244,33 @@ impl Engine {
             let _ = self.store.release_one(&d).await;
             return;
         };
+        let (record, next) = self
+            .attempt_and_judge(&d, envelope.as_deref(), &endpoint, true)
+            .await;
+        self.finish(&d, &record, &next).await;
+    }
+
+    async fn finish(&self, d: &Claimed, record: &AttemptRecord, next: &NextState) {
+        match self.store.finish(d, record, next).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(delivery = %d.id, "lease lost before the attempt was recorded; another node owns it now")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, delivery = %d.id, "recording an attempt failed; the lease will expire and it will be retried")
+            }
+        }
+    }
+
+    /// Makes one attempt (within the endpoint's limits) and decides what comes next.
+    /// Without `retries`, a failure is final (test-fire).
+    async fn attempt_and_judge(
+        &self,
+        d: &Claimed,
+        envelope: Option<&str>,
+        endpoint: &StoredEndpoint,
+        retries: bool,
+    ) -> (AttemptRecord, NextState) {
         let settings = &endpoint.settings;
         let _pass = self
             .limits
@@ -260,9 +287,7 @@ impl Engine {
             url: settings.url.clone(),
             ..Default::default()
         };
-        let result = self
-            .attempt(&d, envelope.as_deref(), &endpoint, &mut record)
-            .await;
+        let result = self.attempt(d, envelope, endpoint, &mut record).await;
         record.duration_ms = clock.elapsed().as_millis() as i64;
         let (status, class, retry_after) = match result {
             Ok((status, retry_after)) => {
@@ -300,6 +325,10 @@ impl Engine {
                 tracing::warn!(endpoint = %endpoint.id, "endpoint disabled: 410 Gone");
                 NextState::Dead(format!("{reason}; the endpoint was disabled"))
             }
+            Verdict::Retry { .. } if !retries => NextState::Dead(format!(
+                "test-fire (not retried): {}",
+                record.error.clone().unwrap_or_default()
+            )),
             Verdict::Retry { harder } => {
                 let schedule: Vec<Duration> = match &settings.retry_schedule {
                     Some(s) => s
@@ -318,15 +347,82 @@ impl Engine {
                 }
             }
         };
-        match self.store.finish(&d, &record, &next).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(delivery = %d.id, "lease lost before the attempt was recorded; another node owns it now")
+        (record, next)
+    }
+
+    /// Sends a test event to one endpoint now and returns what happened (sent once; the
+    /// event and its delivery stay in the log like any other).
+    pub async fn test_fire(
+        &self,
+        actor: &app::backend::Actor,
+        endpoint_id: &str,
+        input: app::types::events::TestFire,
+    ) -> Result<app::types::events::TestFireResult, app::error::AppError> {
+        use app::error::AppError;
+        actor.require(app::types::Role::Editor)?;
+        let endpoint = self.state.endpoints.stored(endpoint_id).await?;
+        let event_type = match input.event_type {
+            Some(t) => t,
+            None => {
+                let exact: Vec<&String> = endpoint
+                    .settings
+                    .event_types
+                    .iter()
+                    .filter(|t| *t != "*" && !t.ends_with(".*"))
+                    .collect();
+                match exact.as_slice() {
+                    [one] => (*one).clone(),
+                    _ => {
+                        return Err(AppError::invalid(
+                            "event_type",
+                            "say which event type to send (the endpoint does not name exactly one)",
+                        ));
+                    }
+                }
             }
-            Err(e) => {
-                tracing::error!(error = %e, delivery = %d.id, "recording an attempt failed; the lease will expire and it will be retried")
-            }
+        };
+        if !app::backend::endpoints::subscribes(&endpoint.settings.event_types, &event_type) {
+            return Err(AppError::invalid(
+                "event_type",
+                format!("the endpoint does not subscribe to {event_type}"),
+            ));
         }
+        let lease_ms = self.cfg.lease.as_millis() as i64;
+        let (event_id, delivery_id, envelope) = self
+            .state
+            .events
+            .create_test(
+                actor,
+                endpoint_id,
+                &event_type,
+                input.data,
+                self.node(),
+                lease_ms,
+            )
+            .await?;
+        let claimed = Claimed {
+            id: delivery_id.clone(),
+            event_id: event_id.clone(),
+            endpoint_id: endpoint_id.to_owned(),
+            attempts: 0,
+        };
+        let (record, next) = self
+            .attempt_and_judge(&claimed, Some(&envelope.to_string()), &endpoint, false)
+            .await;
+        self.finish(&claimed, &record, &next).await;
+        Ok(app::types::events::TestFireResult {
+            event_id,
+            delivery_id,
+            status: match next {
+                NextState::Succeeded => "succeeded".into(),
+                _ => "dead".into(),
+            },
+            response_status: record.response_status,
+            duration_ms: record.duration_ms,
+            response_body: record.response_body,
+            error_class: record.error_class.map(str::to_owned),
+            error: record.error,
+        })
     }
 
     /// One HTTP attempt: `Ok((status, retry_after))` when the receiver answered.

@@ -16,6 +16,7 @@ crate::on_both_backends!(
     fifo_order_holds_through_failures,
     concurrency_limit_holds,
     dead_letters_replay_and_retry,
+    test_fire_sends_once_and_answers,
 );
 
 struct Setup {
@@ -451,6 +452,72 @@ async fn dead_letters_replay_and_retry(backend: Backend) {
         s.app.url("/api/v1/deliveries"),
         Some(&publish_key),
         None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.app.stop().await;
+}
+
+async fn test_fire_sends_once_and_answers(backend: Backend) {
+    let s = setup(backend, json!({"event_types": ["order.created"]})).await;
+    let url = s.app.url(&format!("/api/v1/endpoints/{}/test", s.endpoint));
+    let (status, body) = api(Method::POST, url.clone(), Some(&s.key), Some(json!({}))).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no example and no data: {body}"
+    );
+    assert_eq!(body["errors"][0]["path"], "data");
+
+    let (status, r) = api(
+        Method::POST,
+        url.clone(),
+        Some(&s.key),
+        Some(json!({"data": {"id": "t-1"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "succeeded");
+    assert_eq!(r["response_status"], 200);
+    assert_eq!(r["response_body"], "receiver says hi");
+    let hits = s.receiver.wait_for(1, Duration::from_secs(2)).await;
+    verify(secret(&s).await["secret"].as_str().unwrap(), &hits[0]);
+    assert_eq!(
+        hits[0].headers["webhook-id"],
+        r["event_id"].as_str().unwrap()
+    );
+
+    // A failure is reported, not retried.
+    s.receiver.set_default(Reply::status(500));
+    let (_, r) = api(
+        Method::POST,
+        url.clone(),
+        Some(&s.key),
+        Some(json!({"event_type": "order.created", "data": {}})),
+    )
+    .await;
+    assert_eq!(
+        (r["status"].clone(), r["response_status"].clone()),
+        (json!("dead"), json!(500)),
+        "{r}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(s.receiver.hits().len(), 2, "sent once each");
+
+    let (status, _) = api(
+        Method::POST,
+        url.clone(),
+        Some(&s.key),
+        Some(json!({"event_type": "stock.low", "data": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not subscribed");
+    let publish_key = s.app.api_key(ApiKeyScope::Publish).await;
+    let (status, _) = api(
+        Method::POST,
+        url,
+        Some(&publish_key),
+        Some(json!({"data": {}})),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -16,6 +16,7 @@ use serde::Deserialize;
 pub fn router<S>() -> Router<S>
 where
     AppState: axum::extract::FromRef<S>,
+    std::sync::Arc<crate::engine::Engine>: axum::extract::FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
@@ -23,6 +24,7 @@ where
         .route("/endpoints/{id}", get(read).patch(update).delete(remove))
         .route("/endpoints/{id}/secret", get(secret))
         .route("/endpoints/{id}/secret/rotate", post(rotate))
+        .route("/endpoints/{id}/test", post(test_fire))
 }
 
 #[derive(Deserialize)]
@@ -102,4 +104,18 @@ async fn rotate(
     Path(id): Path<String>,
 ) -> Result<Json<EndpointSecret>, AppError> {
     Ok(Json(app.endpoints.rotate_secret(&actor, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/test", tag = "endpoints", params(("id" = String, Path)),
+    request_body = app::types::events::TestFire,
+    responses((status = 200, description = "Sent once; the answer is in the body", body = app::types::events::TestFireResult),
+              (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+async fn test_fire(
+    State(engine): State<std::sync::Arc<crate::engine::Engine>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<app::types::events::TestFire>,
+) -> Result<Json<app::types::events::TestFireResult>, AppError> {
+    Ok(Json(engine.test_fire(&actor, &id, body).await?))
 }
