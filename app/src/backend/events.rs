@@ -199,6 +199,7 @@ pub struct Events {
     endpoints: Endpoints,
     event_types: EventTypes,
     pub faults: Arc<Faults>,
+    pub metrics: Arc<super::metrics::Metrics>,
     /// Woken after every commit that created deliveries (the delivery engine listens).
     pub outbox: Arc<tokio::sync::Notify>,
 }
@@ -217,6 +218,7 @@ impl Events {
             endpoints,
             event_types,
             faults: Arc::new(Faults::default()),
+            metrics: Arc::new(super::metrics::Metrics::default()),
             outbox: Arc::new(tokio::sync::Notify::new()),
         }
     }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod faults;
 pub mod filter;
 pub mod ids;
+pub mod metrics;
 pub mod password;
 pub mod schema;
 pub mod session_store;

@@ -11,18 +11,27 @@ pub fn router() -> Router<ServerState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "up" }))
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers and the delivery engine runs.
 async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<serde_json::Value>) {
     match state.app.db.ping().await {
+        Ok(()) if !state.engine.running() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(
+                json!({ "status": "unavailable", "database": state.app.db.backend_name(), "engine": "stopped" }),
+            ),
+        ),
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": state.app.db.backend_name() })),
+            Json(
+                json!({ "status": "ready", "database": state.app.db.backend_name(), "engine": "running" }),
+            ),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");
@@ -32,4 +41,30 @@ async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<serde_jso
             )
         }
     }
+}
+
+/// Prometheus text format.
+async fn metrics(
+    State(state): State<ServerState>,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), StatusCode> {
+    let now = app::backend::now_ms();
+    let counts: (i64, i64) = app::with_db!(&state.app.db, |pool| sqlx::query_as(
+        "SELECT \
+           (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1), \
+           (SELECT COUNT(*) FROM deliveries WHERE status = 'failed' AND next_attempt_at > $1)"
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await)
+    .map_err(|e| {
+        tracing::warn!(error = %e, "metrics: reading queue depth failed");
+        StatusCode::SERVICE_UNAVAILABLE
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.app.events.metrics.render(counts.0, counts.1),
+    ))
 }

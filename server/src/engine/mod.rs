@@ -61,6 +61,7 @@ pub struct Engine {
     cfg: EngineConfig,
     targets: Arc<ssrf::TargetPolicy>,
     endpoints: Mutex<(i64, Arc<HashMap<String, StoredEndpoint>>)>,
+    running: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -89,7 +90,13 @@ impl Engine {
             cfg,
             targets,
             endpoints: Mutex::new((-1, Arc::new(HashMap::new()))),
+            running: std::sync::atomic::AtomicBool::new(false),
         }))
+    }
+
+    /// True while the claim loop runs (for readiness).
+    pub fn running(&self) -> bool {
+        self.running.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn node(&self) -> &str {
@@ -136,6 +143,8 @@ impl Engine {
         let mut tasks = JoinSet::new();
         let heartbeat = tokio::spawn(heartbeat(self.store.clone(), self.cfg.lease));
         let lease_ms = self.cfg.lease.as_millis() as i64;
+        self.running
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         loop {
             if *stop.borrow() {
                 break;
@@ -225,8 +234,15 @@ impl Engine {
             let envelope = envelopes.get(&d.event_id).cloned();
             let endpoint = endpoints.get(&d.endpoint_id).cloned();
             let engine = self.clone();
+            let metrics = self.state.events.metrics.clone();
+            metrics
+                .in_flight
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tasks.spawn(async move {
                 engine.deliver(d, envelope, endpoint).await;
+                metrics
+                    .in_flight
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 drop(permit);
             });
         }
@@ -251,6 +267,14 @@ impl Engine {
     }
 
     async fn finish(&self, d: &Claimed, record: &AttemptRecord, next: &NextState) {
+        let m = &self.state.events.metrics;
+        m.observe_attempt(record.duration_ms as f64 / 1000.0);
+        let counter = match next {
+            NextState::Succeeded => &m.deliveries_succeeded,
+            NextState::RetryAt(_) => &m.deliveries_retried,
+            NextState::Dead(_) => &m.deliveries_dead,
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match self.store.finish(d, record, next).await {
             Ok(true) => {}
             Ok(false) => {
