@@ -18,6 +18,7 @@ pub async fn run() -> ExitCode {
         Command::Migrate(db) => migrate(&db.url).await,
         Command::User(cmd) => user(cmd).await,
         Command::ApiKey(cmd) => api_key(cmd).await,
+        Command::Bench(args) => crate::bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

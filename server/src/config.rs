@@ -31,6 +31,8 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Measure throughput, latency and memory on this machine (starts its own server).
+    Bench(crate::bench::BenchArgs),
     /// Manage REST API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -188,6 +190,12 @@ fn parse_session_timeout(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn defaults_mean_serve_on_localhost_with_sqlite() {

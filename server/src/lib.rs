@@ -3,6 +3,7 @@
 //! dashboard's server functions.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -1,0 +1,468 @@
+//! `hookline bench`: measures this build on this machine and prints the numbers.
+//!
+//! The server runs as a child process (`hookline serve` on a fresh database) so its memory
+//! is measured alone; a local sink receives the deliveries and records when each arrived.
+//! In the same run, the same kind of client posts straight to the same sink: the ceiling
+//! the delivery rate is compared with. A benchmark, never a test: it only reports.
+
+use anyhow::Context;
+use axum::body::Bytes;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Events per throughput phase.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: usize,
+    /// Concurrent publishers (and concurrent raw posts for the ceiling).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Events per batch request in the batch phase.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: usize,
+    /// Offered rates for the latency phases, events per second.
+    #[arg(long, value_delimiter = ',', default_value = "200,1000")]
+    pub rates: Vec<u64>,
+    /// Seconds per latency phase.
+    #[arg(long, default_value_t = 10)]
+    pub latency_secs: u64,
+    /// Database for the server under test (default: a fresh SQLite file in a temp dir).
+    #[arg(long = "bench-database-url")]
+    pub bench_database_url: Option<String>,
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros() as u64
+}
+
+/// The receiver: 200 at once (or after `delay`), recording arrival latency when the
+/// payload carries `data.sent_us`.
+#[derive(Clone, Default)]
+struct Sink {
+    received: Arc<AtomicUsize>,
+    latencies_us: Arc<Mutex<Vec<u64>>>,
+    delay_ms: Arc<AtomicU64>,
+    last_us: Arc<AtomicU64>,
+}
+
+async fn start_sink(sink: Sink) -> anyhow::Result<String> {
+    let s = sink.clone();
+    let app = axum::Router::new().fallback(move |body: Bytes| {
+        let s = s.clone();
+        async move {
+            let at = now_us();
+            let delay = s.delay_ms.load(Ordering::Relaxed);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
+            if let Some(sent) = find_sent(&body) {
+                s.latencies_us
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(at.saturating_sub(sent));
+            }
+            s.received.fetch_add(1, Ordering::Relaxed);
+            s.last_us.store(now_us(), Ordering::Relaxed);
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/sink", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
+}
+
+/// Finds `"sent_us":<n>` without parsing the whole body.
+fn find_sent(body: &[u8]) -> Option<u64> {
+    let key = b"\"sent_us\":";
+    let at = body.windows(key.len()).position(|w| w == key)? + key.len();
+    let digits: Vec<u8> = body[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+fn rss_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+struct Bench {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    sink: Sink,
+}
+
+impl Bench {
+    async fn post(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<()> {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "{path}: {} {}",
+            r.status(),
+            r.text().await.unwrap_or_default()
+        );
+        Ok(())
+    }
+
+    async fn wait_received(&self, n: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.sink.received.load(Ordering::Relaxed) < n {
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    fn reset(&self) {
+        self.sink.received.store(0, Ordering::Relaxed);
+        self.sink
+            .latencies_us
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+fn event(i: usize) -> serde_json::Value {
+    serde_json::json!({"event_type": "bench.event", "data": {"n": i, "sent_us": now_us()}})
+}
+
+/// Runs `total` jobs with `concurrency` workers; returns the elapsed time.
+async fn closed_loop<F, Fut>(total: usize, concurrency: usize, job: F) -> anyhow::Result<Duration>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (next, job) = (next.clone(), job.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                job(i).await?;
+            }
+        }));
+    }
+    for w in workers {
+        w.await??;
+    }
+    Ok(start.elapsed())
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("hookline-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db_url = args
+        .bench_database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
+    let db = crate::startup::open_database(&db_url).await?;
+    let key = app::backend::api_keys::ApiKeys::new(db.clone())
+        .create(
+            &app::backend::Actor::cli(),
+            "bench",
+            app::types::ApiKeyScope::Admin,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .key;
+    db.close().await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--allow-private-targets",
+            "--max-body-bytes",
+            "16777216",
+        ])
+        .env("DATABASE_URL", &db_url)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("starting the server under test")?;
+    let pid = child.id();
+    let result = measure(&args, port, pid, key).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn measure(args: &BenchArgs, port: u16, pid: u32, key: String) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the server under test did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sink = Sink::default();
+    let sink_url = start_sink(sink.clone()).await?;
+    let b = Arc::new(Bench {
+        client: client.clone(),
+        base,
+        key,
+        sink,
+    });
+    b.post(
+        "/api/v1/event-types",
+        &serde_json::json!({"name": "bench.event"}),
+    )
+    .await?;
+    b.post(
+        "/api/v1/endpoints",
+        &serde_json::json!({"name": "sink", "url": sink_url}),
+    )
+    .await?;
+    let n = args.events;
+    let c = args.concurrency;
+    println!(
+        "hookline bench: {n} events, concurrency {c}, {} cores, server pid {pid}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+
+    // The ceiling: the same client straight to the same sink.
+    let raw = {
+        let (client, url) = (client.clone(), sink_url.clone());
+        let body = serde_json::to_vec(&event(0))?;
+        closed_loop(n, c, move |_| {
+            let (client, url, body) = (client.clone(), url.clone(), body.clone());
+            async move {
+                client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?
+    };
+    b.reset();
+    let raw_rate = n as f64 / raw.as_secs_f64();
+
+    // Single POSTs, end to end.
+    let single_start_us = now_us();
+    let single = {
+        let b = b.clone();
+        closed_loop(n, c, move |i| {
+            let b = b.clone();
+            async move { b.post("/api/v1/events", &event(i)).await }
+        })
+        .await?
+    };
+    let all = b.wait_received(n, Duration::from_secs(600)).await;
+    let e2e_single = Duration::from_micros(
+        b.sink
+            .last_us
+            .load(Ordering::Relaxed)
+            .saturating_sub(single_start_us),
+    );
+    let delivered_single = b.sink.received.load(Ordering::Relaxed);
+    b.reset();
+
+    // Batches, end to end.
+    let batches = n.div_ceil(args.batch_size);
+    let start_us = now_us();
+    let batch_time = {
+        let (b, size) = (b.clone(), args.batch_size);
+        closed_loop(batches, c.min(8), move |i| {
+            let b = b.clone();
+            async move {
+                let events: Vec<_> = (0..size).map(|j| event(i * size + j)).collect();
+                b.post(
+                    "/api/v1/events/batch",
+                    &serde_json::json!({"events": events}),
+                )
+                .await
+            }
+        })
+        .await?
+    };
+    let total_batch = batches * args.batch_size;
+    b.wait_received(total_batch, Duration::from_secs(600)).await;
+    let e2e_batch = Duration::from_micros(
+        b.sink
+            .last_us
+            .load(Ordering::Relaxed)
+            .saturating_sub(start_us),
+    );
+    let peak_burst_kib = rss_kib(pid, "VmHWM:").unwrap_or(0);
+    b.reset();
+
+    println!();
+    println!(
+        "{:<52} {:>14}",
+        "raw POST ceiling (client -> sink)",
+        format!("{raw_rate:.0} req/s")
+    );
+    println!(
+        "{:<52} {:>14}",
+        "ingest, single POSTs",
+        format!("{:.0} ev/s", n as f64 / single.as_secs_f64())
+    );
+    println!(
+        "{:<52} {:>14}",
+        format!("ingest, batches of {}", args.batch_size),
+        format!("{:.0} ev/s", total_batch as f64 / batch_time.as_secs_f64())
+    );
+    let d_single = delivered_single as f64 / e2e_single.as_secs_f64().max(1e-9);
+    let d_batch = total_batch as f64 / e2e_batch.as_secs_f64().max(1e-9);
+    println!(
+        "{:<52} {:>14}",
+        "deliveries/s end to end (single-POST burst)",
+        format!("{d_single:.0} /s")
+    );
+    println!(
+        "{:<52} {:>14}",
+        "deliveries/s end to end (batch burst)",
+        format!("{d_batch:.0} /s")
+    );
+    println!(
+        "{:<52} {:>14}",
+        "  as a share of the raw ceiling",
+        format!("{:.0} %", 100.0 * d_batch.max(d_single) / raw_rate)
+    );
+    if !all {
+        println!("  warning: not every single-POST event arrived within the time limit");
+    }
+    println!(
+        "{:<52} {:>14}",
+        "server peak RSS after the bursts",
+        format!("{:.1} MB", peak_burst_kib as f64 / 1024.0)
+    );
+
+    // Open loop: offered rates, publish -> receive latency.
+    for &rate in &args.rates {
+        let total = (rate * args.latency_secs) as usize;
+        let interval = Duration::from_secs_f64(1.0 / rate as f64);
+        let start = Instant::now();
+        let mut tasks = Vec::with_capacity(total);
+        for i in 0..total {
+            let due = start + interval.mul_f64(i as f64);
+            tokio::time::sleep_until(due.into()).await;
+            let b = b.clone();
+            tasks.push(tokio::spawn(async move {
+                b.post("/api/v1/events", &event(i)).await
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        b.wait_received(total, Duration::from_secs(120)).await;
+        let mut lat = b
+            .sink
+            .latencies_us
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        lat.sort_unstable();
+        println!(
+            "{:<52} {:>14}",
+            format!("publish -> receive at {rate} ev/s offered, p50 / p95 / p99"),
+            format!(
+                "{:.1} / {:.1} / {:.1} ms",
+                percentile(&lat, 0.50),
+                percentile(&lat, 0.95),
+                percentile(&lat, 0.99)
+            )
+        );
+        b.reset();
+    }
+
+    // 1,000 deliveries in flight to a receiver that answers after 1 s.
+    b.sink.delay_ms.store(1000, Ordering::Relaxed);
+    let before = rss_kib(pid, "VmRSS:").unwrap_or(0);
+    let start = Instant::now();
+    let events: Vec<_> = (0..1000).map(event).collect();
+    b.post(
+        "/api/v1/events/batch",
+        &serde_json::json!({"events": events}),
+    )
+    .await?;
+    let mut peak = before;
+    while b.sink.received.load(Ordering::Relaxed) < 1000
+        && start.elapsed() < Duration::from_secs(120)
+    {
+        peak = peak.max(rss_kib(pid, "VmRSS:").unwrap_or(0));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "{:<52} {:>14}",
+        "1,000 in flight to a 1 s receiver: all answered in",
+        format!("{:.2} s", start.elapsed().as_secs_f64())
+    );
+    println!(
+        "{:<52} {:>14}",
+        "  server RSS while in flight (peak sampled)",
+        format!("{:.1} MB", peak as f64 / 1024.0)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_send_time() {
+        assert_eq!(
+            super::find_sent(br#"{"data":{"n":1,"sent_us":12345},"x":1}"#),
+            Some(12345)
+        );
+        assert_eq!(super::find_sent(b"{}"), None);
+    }
+}
