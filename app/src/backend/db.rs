@@ -51,6 +51,16 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// SQLite allows one writer at a time; extra connections only help concurrent reads.
+/// `HOOKLINE_SQLITE_CONNECTIONS` overrides the pool size (1..=64).
+fn sqlite_connections() -> u32 {
+    std::env::var("HOOKLINE_SQLITE_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=64).contains(n))
+        .unwrap_or(8)
+}
+
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -94,7 +104,7 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(sqlite_connections())
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;
