@@ -9,7 +9,8 @@ test('create an event type in the editor; schema errors show inline', async ({ p
   await createFirstAdmin(page, server);
   await page.goto(`${server.url}/event-types`);
   await hydrated(page);
-  await expect(page.getByText('No event types yet')).toBeVisible();
+  // A fresh catalogue holds only Hookline's own operational event type.
+  await expect(page.locator('tr[data-event-type="hookline.endpoint.disabled"]')).toBeVisible();
 
   await page.getByRole('link', { name: 'New event type' }).click();
   await expect(page).toHaveURL(/\/event-types\/new$/);

@@ -141,6 +141,20 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_DELIVERY_LEASE", default_value = "30s", value_parser = parse_lease)]
     pub delivery_lease: Duration,
 
+    /// Circuit breaker: disable an endpoint after this many consecutive failed attempts
+    /// (0: never)...
+    #[arg(long, env = "HOOKLINE_BREAKER_FAILURES", default_value_t = 50)]
+    pub breaker_failures: u32,
+
+    /// ...failing for at least this long.
+    #[arg(long, env = "HOOKLINE_BREAKER_WINDOW", default_value = "6h", value_parser = app::duration::parse)]
+    pub breaker_window: Duration,
+
+    /// Events (with their deliveries and attempts) older than this are purged once all
+    /// their deliveries are finished.
+    #[arg(long, env = "HOOKLINE_RETENTION", default_value = "90d", value_parser = app::duration::parse)]
+    pub retention: Duration,
+
     /// On SIGTERM, how long in-flight deliveries may take to finish.
     #[arg(long, env = "HOOKLINE_SHUTDOWN_DRAIN", default_value = "30s", value_parser = app::duration::parse)]
     pub shutdown_drain: Duration,

@@ -7,5 +7,6 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod retention;
 pub mod startup;
 pub mod telemetry;

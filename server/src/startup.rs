@@ -56,6 +56,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 pub struct Server {
+    retention: Duration,
     engine: std::sync::Arc<crate::engine::Engine>,
     drain: Duration,
     listener: TcpListener,
@@ -122,6 +123,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
                 allow_private: args.allow_private_targets,
                 allow: args.allow_targets.clone(),
             },
+            breaker: crate::engine::store::Breaker {
+                failures: args.breaker_failures as i64,
+                window_ms: args.breaker_window.as_millis() as i64,
+            },
             ..Default::default()
         },
     )?;
@@ -167,6 +172,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .layer(TraceLayer::new_for_http());
 
     Ok(Server {
+        retention: args.retention,
         engine,
         drain: args.shutdown_drain,
         listener,
@@ -205,6 +211,11 @@ impl Server {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr();
         let purge = tokio::spawn(purge_expired_sessions(self.sessions.clone()));
+        let retention = tokio::spawn(crate::retention::run(
+            self.state.db.clone(),
+            self.retention,
+            Duration::from_secs(600),
+        ));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let engine = tokio::spawn(self.engine.clone().run(stop_rx));
         let shutdown = async move {
@@ -230,6 +241,7 @@ impl Server {
             tracing::warn!("the delivery engine did not stop in time");
         }
         purge.abort();
+        retention.abort();
         self.state.db.close().await;
         result.context("serving HTTP")
     }

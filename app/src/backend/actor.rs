@@ -48,6 +48,14 @@ impl Actor {
         }
     }
 
+    /// Hookline itself, publishing its operational events.
+    pub fn system() -> Actor {
+        Actor {
+            label: "hookline".into(),
+            ..Actor::cli()
+        }
+    }
+
     /// The first-run setup page, guarded by the setup token.
     pub fn first_run() -> Actor {
         Actor {

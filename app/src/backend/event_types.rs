@@ -89,6 +89,16 @@ fn check(input: &EventTypeInput) -> Result<Definition, Vec<FieldError>> {
     }
 }
 
+/// Hookline's own event types are part of the platform: they cannot be changed or removed.
+fn refuse_builtin(name: &str) -> AppResult<()> {
+    if name.starts_with("hookline.") {
+        return Err(AppError::forbidden(format!(
+            "{name} is one of Hookline's own event types"
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Clone, Debug)]
 pub struct EventTypes {
     db: Db,
@@ -275,6 +285,7 @@ impl EventTypes {
 
     pub async fn delete(&self, actor: &Actor, name: &str) -> AppResult<()> {
         actor.require(Role::Editor)?;
+        refuse_builtin(name)?;
         let old = self
             .find(name)
             .await?

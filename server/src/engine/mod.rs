@@ -38,6 +38,7 @@ pub struct EngineConfig {
     /// On shutdown, how long in-flight attempts may take to finish.
     pub drain: Duration,
     pub targets: ssrf::TargetPolicy,
+    pub breaker: store::Breaker,
 }
 
 impl Default for EngineConfig {
@@ -48,6 +49,10 @@ impl Default for EngineConfig {
             idle_poll: Duration::from_secs(1),
             drain: Duration::from_secs(30),
             targets: ssrf::TargetPolicy::default(),
+            breaker: store::Breaker {
+                failures: 50,
+                window_ms: 6 * 3600 * 1000,
+            },
         }
     }
 }
@@ -275,10 +280,16 @@ impl Engine {
             NextState::Dead(_) => &m.deliveries_dead,
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match self.store.finish(d, record, next).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(delivery = %d.id, "lease lost before the attempt was recorded; another node owns it now")
+        match self.store.finish(d, record, next, self.cfg.breaker).await {
+            Ok((moved, tripped)) => {
+                if !moved {
+                    tracing::warn!(delivery = %d.id, "lease lost before the attempt was recorded; another node owns it now");
+                }
+                if let Some(t) = tripped {
+                    tracing::warn!(endpoint = %d.endpoint_id, reason = %t.reason, "endpoint disabled");
+                    self.announce_disabled(&d.endpoint_id, &t.reason, t.failures, Some(t.since))
+                        .await;
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, delivery = %d.id, "recording an attempt failed; the lease will expire and it will be retried")
@@ -347,6 +358,8 @@ impl Engine {
                     tracing::warn!(error = %e, endpoint = %endpoint.id, "disabling an endpoint after 410 failed");
                 }
                 tracing::warn!(endpoint = %endpoint.id, "endpoint disabled: 410 Gone");
+                self.announce_disabled(&endpoint.id, &reason, d.attempts + 1, None)
+                    .await;
                 NextState::Dead(format!("{reason}; the endpoint was disabled"))
             }
             Verdict::Retry { .. } if !retries => NextState::Dead(format!(
@@ -372,6 +385,43 @@ impl Engine {
             }
         };
         (record, next)
+    }
+
+    /// Publishes `hookline.endpoint.disabled` through the normal pipeline, so it can be
+    /// delivered to any endpoint that subscribes to it.
+    async fn announce_disabled(
+        &self,
+        endpoint_id: &str,
+        reason: &str,
+        failures: i64,
+        since: Option<i64>,
+    ) {
+        let (name, url) = match self.state.endpoints.stored(endpoint_id).await {
+            Ok(e) => (e.settings.name, e.settings.url),
+            Err(_) => (String::new(), String::new()),
+        };
+        let event = app::types::events::PublishEvent {
+            event_type: "hookline.endpoint.disabled".into(),
+            data: serde_json::json!({
+                "endpoint_id": endpoint_id,
+                "name": name,
+                "url": url,
+                "reason": reason,
+                "consecutive_failures": failures,
+                "failing_since": since.map(|s| app::time_fmt::Timestamp(s).rfc3339()),
+            }),
+            tenant: None,
+            context: None,
+            idempotency_key: None,
+        };
+        if let Err(e) = self
+            .state
+            .events
+            .publish(&app::backend::Actor::system(), event, None)
+            .await
+        {
+            tracing::error!(error = %e, endpoint = endpoint_id, "publishing hookline.endpoint.disabled failed");
+        }
     }
 
     /// Sends a test event to one endpoint now and returns what happened (sent once; the

@@ -30,6 +30,23 @@ pub struct AttemptRecord {
     pub error: Option<String>,
 }
 
+/// When an endpoint's continuous failures trip the circuit breaker.
+#[derive(Debug, Clone, Copy)]
+pub struct Breaker {
+    /// Consecutive failed attempts (0 turns the breaker off).
+    pub failures: i64,
+    /// ...spanning at least this long.
+    pub window_ms: i64,
+}
+
+/// The endpoint was disabled by the breaker in this transaction.
+#[derive(Debug, Clone)]
+pub struct Tripped {
+    pub failures: i64,
+    pub since: i64,
+    pub reason: String,
+}
+
 /// The delivery's state after an attempt.
 #[derive(Debug, Clone)]
 pub enum NextState {
@@ -169,7 +186,8 @@ impl EngineStore {
         d: &Claimed,
         attempt: &AttemptRecord,
         next: &NextState,
-    ) -> Result<bool, sqlx::Error> {
+        breaker: Breaker,
+    ) -> Result<(bool, Option<Tripped>), sqlx::Error> {
         let now = now_ms();
         let (status, next_at, completed, error) = match next {
             NextState::Succeeded => ("succeeded", None, Some(now), attempt.error.clone()),
@@ -219,8 +237,58 @@ impl EngineStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            // The circuit breaker, counted in the same transaction as the attempt.
+            let mut tripped = None;
+            if matches!(next, NextState::Succeeded) {
+                sqlx::query("UPDATE endpoints SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND consecutive_failures > 0")
+                    .bind(&d.endpoint_id)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                let (failures, since): (i64, Option<i64>) = sqlx::query_as(
+                    "UPDATE endpoints SET consecutive_failures = consecutive_failures + 1, failing_since = COALESCE(failing_since, $1) \
+                     WHERE id = $2 RETURNING consecutive_failures, failing_since",
+                )
+                .bind(now)
+                .bind(&d.endpoint_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let since = since.unwrap_or(now);
+                if breaker.failures > 0 && failures >= breaker.failures && now - since >= breaker.window_ms {
+                    let reason = format!(
+                        "circuit breaker: {failures} consecutive failures since {}",
+                        app::time_fmt::Timestamp(since).rfc3339()
+                    );
+                    let disabled = sqlx::query(
+                        "UPDATE endpoints SET enabled = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4 AND enabled = $5",
+                    )
+                    .bind(false)
+                    .bind(&reason)
+                    .bind(now)
+                    .bind(&d.endpoint_id)
+                    .bind(true)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if disabled == 1 {
+                        let config: String = sqlx::query_scalar("SELECT config FROM endpoints WHERE id = $1")
+                            .bind(&d.endpoint_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let mut settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
+                        settings["enabled"] = serde_json::Value::Bool(false);
+                        sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2")
+                            .bind(settings.to_string())
+                            .bind(&d.endpoint_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(app::backend::catalog::BUMP_CATALOG).execute(&mut *tx).await?;
+                        tripped = Some(Tripped { failures, since, reason });
+                    }
+                }
+            }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(moved == 1)
+            Ok::<_, sqlx::Error>((moved == 1, tripped))
         }
         .await
         })

@@ -17,6 +17,7 @@ crate::on_both_backends!(
     concurrency_limit_holds,
     dead_letters_replay_and_retry,
     test_fire_sends_once_and_answers,
+    circuit_breaker,
 );
 
 struct Setup {
@@ -522,4 +523,81 @@ async fn test_fire_sends_once_and_answers(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     s.app.stop().await;
+}
+
+async fn circuit_breaker(backend: Backend) {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let app = spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
+        a.breaker_failures = 3;
+        a.breaker_window = Duration::ZERO;
+    })
+    .await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    event_type(&app, &key, "order.created", json!({"type": "object"})).await;
+    let failing = Receiver::start().await;
+    failing.set_default(Reply::status(500));
+    let watcher = Receiver::start().await;
+    let (_, bad) = api(Method::POST, app.url("/api/v1/endpoints"), Some(&key), Some(json!({
+        "name": "flaky", "url": failing.url, "event_types": ["order.created"], "retry_schedule": ["100ms", "100ms", "100ms", "100ms", "100ms"]}))).await;
+    let (status, _) = api(
+        Method::POST,
+        app.url("/api/v1/endpoints"),
+        Some(&key),
+        Some(json!({
+        "name": "ops", "url": watcher.url, "event_types": ["hookline.*"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = api(
+        Method::POST,
+        app.url("/api/v1/events"),
+        Some(&key),
+        Some(json!({"event_type": "order.created", "data": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let hits = watcher.wait_for(1, Duration::from_secs(10)).await;
+    let body: Value = serde_json::from_slice(&hits[0].body).unwrap();
+    assert_eq!(body["event_type"], "hookline.endpoint.disabled");
+    assert_eq!(body["data"]["endpoint_id"], bad["id"]);
+    assert!(
+        body["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("circuit breaker: 3 consecutive failures"),
+        "{body}"
+    );
+    assert_eq!(
+        failing.hits().len(),
+        3,
+        "no attempt after the breaker opened"
+    );
+    let (_, ep) = api(
+        Method::GET,
+        app.url(&format!(
+            "/api/v1/endpoints/{}",
+            bad["id"].as_str().unwrap()
+        )),
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(ep["enabled"], false);
+    assert!(
+        ep["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("circuit breaker")
+    );
+    // The platform's own event type cannot be removed.
+    let (status, _) = api(
+        Method::DELETE,
+        app.url("/api/v1/event-types/hookline.endpoint.disabled"),
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
 }

@@ -9,6 +9,16 @@ crate::on_both_backends!(
     request_bodies_are_checked
 );
 
+/// Names in a list answer, without Hookline's own built-in types.
+fn user_types(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .filter(|n| !n.starts_with("hookline."))
+        .collect()
+}
+
 fn order_schema() -> Value {
     json!({
         "type": "object",
@@ -77,9 +87,8 @@ async fn event_type_lifecycle(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["archived"], true);
     let (_, list) = api(Method::GET, url.clone(), Some(&key), None).await;
-    assert_eq!(
-        list.as_array().unwrap().len(),
-        0,
+    assert!(
+        user_types(&list).is_empty(),
         "archived types are hidden by default"
     );
     let (_, list) = api(
@@ -89,7 +98,7 @@ async fn event_type_lifecycle(backend: Backend) {
         None,
     )
     .await;
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(user_types(&list), ["order.created"]);
 
     let (status, body) = api(
         Method::PUT,
@@ -203,7 +212,10 @@ async fn event_type_validation_names_every_problem(backend: Backend) {
         None,
     )
     .await;
-    assert_eq!(list, json!([]));
+    assert!(
+        user_types(&list).is_empty(),
+        "nothing was half-written: {list}"
+    );
     app.stop().await;
 }
 

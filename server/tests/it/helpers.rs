@@ -106,6 +106,9 @@ pub async fn spawn_app_with(
         max_in_flight: 1000,
         delivery_lease: Duration::from_secs(30),
         shutdown_drain: Duration::from_secs(1),
+        retention: Duration::from_secs(90 * 86_400),
+        breaker_failures: 50,
+        breaker_window: Duration::from_secs(6 * 3600),
     };
     tweak(&mut args);
     let server = hookline::startup::build(&args)

@@ -14,6 +14,7 @@ mod events;
 mod openapi;
 mod receiver;
 mod resilience;
+mod retention;
 mod sessions;
 mod ssrf;
 mod storage;
