@@ -6,6 +6,42 @@
 use app::backend::{Db, now_ms};
 use app::with_db;
 
+/// Inside a transaction `$tx`: disables the endpoint (if still enabled) with `$reason`,
+/// keeps the settings document's `enabled` flag in step, and bumps the catalog version.
+/// Evaluates to whether it was disabled now. A macro because the body compiles once per
+/// backend inside `with_db!`.
+macro_rules! disable_in_tx {
+    ($tx:expr, $endpoint:expr, $reason:expr, $now:expr) => {{
+        let disabled = sqlx::query(
+            "UPDATE endpoints SET enabled = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4 AND enabled = $5",
+        )
+        .bind(false)
+        .bind($reason)
+        .bind($now)
+        .bind($endpoint)
+        .bind(true)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if disabled {
+            let config: String = sqlx::query_scalar("SELECT config FROM endpoints WHERE id = $1")
+                .bind($endpoint)
+                .fetch_one(&mut *$tx)
+                .await?;
+            let mut settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
+            settings["enabled"] = serde_json::Value::Bool(false);
+            sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2")
+                .bind(settings.to_string())
+                .bind($endpoint)
+                .execute(&mut *$tx)
+                .await?;
+            sqlx::query(app::backend::catalog::BUMP_CATALOG).execute(&mut *$tx).await?;
+        }
+        disabled
+    }};
+}
+
 /// A delivery this node now holds.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
@@ -259,30 +295,7 @@ impl EngineStore {
                         "circuit breaker: {failures} consecutive failures since {}",
                         app::time_fmt::Timestamp(since).rfc3339()
                     );
-                    let disabled = sqlx::query(
-                        "UPDATE endpoints SET enabled = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4 AND enabled = $5",
-                    )
-                    .bind(false)
-                    .bind(&reason)
-                    .bind(now)
-                    .bind(&d.endpoint_id)
-                    .bind(true)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if disabled == 1 {
-                        let config: String = sqlx::query_scalar("SELECT config FROM endpoints WHERE id = $1")
-                            .bind(&d.endpoint_id)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        let mut settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
-                        settings["enabled"] = serde_json::Value::Bool(false);
-                        sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2")
-                            .bind(settings.to_string())
-                            .bind(&d.endpoint_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query(app::backend::catalog::BUMP_CATALOG).execute(&mut *tx).await?;
+                    if disable_in_tx!(tx, &d.endpoint_id, &reason, now) {
                         tripped = Some(Tripped { failures, since, reason });
                     }
                 }
@@ -301,32 +314,11 @@ impl EngineStore {
         reason: &str,
     ) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        with_db!(&self.db, |pool| {
-            async {
+        with_db!(&self.db, |pool| async {
             let mut tx = pool.begin().await?;
-            sqlx::query("UPDATE endpoints SET enabled = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4")
-                .bind(false)
-                .bind(reason)
-                .bind(now)
-                .bind(endpoint_id)
-                .execute(&mut *tx)
-                .await?;
-            // The settings document carries the flag too; keep both in step.
-            let config: String = sqlx::query_scalar("SELECT config FROM endpoints WHERE id = $1")
-                .bind(endpoint_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let mut settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
-            settings["enabled"] = serde_json::Value::Bool(false);
-            sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2")
-                .bind(settings.to_string())
-                .bind(endpoint_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(app::backend::catalog::BUMP_CATALOG).execute(&mut *tx).await?;
+            disable_in_tx!(tx, endpoint_id, reason, now);
             tx.commit().await
         }
-        .await
-        })
+        .await)
     }
 }
