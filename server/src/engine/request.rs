@@ -111,6 +111,9 @@ fn element(out: &mut String, name: &str, value: &Value) {
 #[derive(Default)]
 pub struct TokenCache {
     tokens: Mutex<HashMap<String, (String, Instant)>>,
+    /// One fetch at a time: concurrent first deliveries share the token instead of each
+    /// asking the token endpoint.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl TokenCache {
@@ -134,14 +137,20 @@ impl TokenCache {
             endpoint.id,
             client_secret.len()
         );
-        if let Some((t, until)) = self
-            .tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            && Instant::now() < *until
-        {
-            return Ok(t.clone());
+        let cached = |tokens: &Mutex<HashMap<String, (String, Instant)>>| {
+            tokens
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .filter(|(_, until)| Instant::now() < *until)
+                .map(|(t, _)| t.clone())
+        };
+        if let Some(t) = cached(&self.tokens) {
+            return Ok(t);
+        }
+        let _one_fetch = self.fetching.lock().await;
+        if let Some(t) = cached(&self.tokens) {
+            return Ok(t);
         }
         let mut form = vec![
             ("grant_type", "client_credentials"),

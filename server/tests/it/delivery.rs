@@ -18,6 +18,7 @@ crate::on_both_backends!(
     dead_letters_replay_and_retry,
     test_fire_sends_once_and_answers,
     circuit_breaker,
+    oauth2_tokens_are_fetched_and_cached,
 );
 
 struct Setup {
@@ -600,4 +601,53 @@ async fn circuit_breaker(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.stop().await;
+}
+
+/// A client-credentials token endpoint: checks the credentials, counts the calls.
+async fn token_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move |axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                let ok = form.get("grant_type").map(String::as_str) == Some("client_credentials")
+                    && form.get("client_id").map(String::as_str) == Some("hookline")
+                    && form.get("client_secret").map(String::as_str) == Some("s3cret")
+                    && form.get("scope").map(String::as_str) == Some("webhooks");
+                if ok {
+                    (StatusCode::OK, axum::Json(json!({"access_token": "tok-123", "token_type": "Bearer", "expires_in": 3600})))
+                } else {
+                    (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client"})))
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, calls)
+}
+
+async fn oauth2_tokens_are_fetched_and_cached(backend: Backend) {
+    let (token_url, calls) = token_server().await;
+    let s = setup(backend, json!({"auth": {"type": "oauth2", "token_url": token_url, "client_id": "hookline", "client_secret": "s3cret", "scope": "webhooks"}})).await;
+    for i in 0..3 {
+        publish(&s, json!({"n": i})).await;
+    }
+    let hits = s.receiver.wait_for(3, Duration::from_secs(5)).await;
+    assert!(
+        hits.iter()
+            .all(|h| h.headers["authorization"] == "Bearer tok-123"),
+        "the token is sent"
+    );
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "fetched once, then cached until it expires"
+    );
+    s.app.stop().await;
 }
