@@ -150,6 +150,15 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_BREAKER_WINDOW", default_value = "6h", value_parser = app::duration::parse)]
     pub breaker_window: Duration,
 
+    /// Serve the API and dashboard without delivering (deliveries are left to other nodes
+    /// sharing the database).
+    #[arg(long, env = "HOOKLINE_NO_ENGINE", default_value_t = false)]
+    pub no_engine: bool,
+
+    /// The engine's longest sleep when nothing is due (new events wake it at once).
+    #[arg(long, env = "HOOKLINE_ENGINE_IDLE_POLL", default_value = "1s", value_parser = app::duration::parse, hide = true)]
+    pub engine_idle_poll: Duration,
+
     /// Events (with their deliveries and attempts) older than this are purged once all
     /// their deliveries are finished.
     #[arg(long, env = "HOOKLINE_RETENTION", default_value = "90d", value_parser = app::duration::parse)]

@@ -29,6 +29,8 @@ pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
     pub engine: std::sync::Arc<crate::engine::Engine>,
+    /// `--no-engine`: readiness does not wait for a delivery engine.
+    pub api_only: bool,
 }
 
 /// Opens the database and applies migrations; a failing migration stops here with its
@@ -56,6 +58,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 pub struct Server {
+    no_engine: bool,
     retention: Duration,
     engine: std::sync::Arc<crate::engine::Engine>,
     drain: Duration,
@@ -127,6 +130,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
                 failures: args.breaker_failures as i64,
                 window_ms: args.breaker_window.as_millis() as i64,
             },
+            idle_poll: args.engine_idle_poll,
             ..Default::default()
         },
     )?;
@@ -141,6 +145,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         leptos_options: leptos_options.clone(),
         app: state.clone(),
         engine: engine.clone(),
+        api_only: args.no_engine,
     };
     let context_state = state.clone();
     let router = Router::new()
@@ -172,6 +177,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .layer(TraceLayer::new_for_http());
 
     Ok(Server {
+        no_engine: args.no_engine,
         retention: args.retention,
         engine,
         drain: args.shutdown_drain,
@@ -217,7 +223,12 @@ impl Server {
             Duration::from_secs(600),
         ));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let engine = tokio::spawn(self.engine.clone().run(stop_rx));
+        let engine = if self.no_engine {
+            tracing::info!("--no-engine: this node serves the API only; other nodes deliver");
+            tokio::spawn(async {})
+        } else {
+            tokio::spawn(self.engine.clone().run(stop_rx))
+        };
         let shutdown = async move {
             shutdown.await;
             let _ = stop_tx.send(true);

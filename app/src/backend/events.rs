@@ -278,6 +278,7 @@ impl Events {
     async fn store(&self, events: Vec<Prepared>) -> AppResult<Vec<Outcome>> {
         let faults = self.faults.clone();
         let now = now_ms();
+        let is_postgres = matches!(self.db, Db::Postgres(_));
         let outcomes = with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             let mut outcomes = Vec::with_capacity(events.len());
@@ -361,6 +362,16 @@ impl Events {
                     },
                     replayed: false,
                 });
+            }
+            if is_postgres
+                && outcomes
+                    .iter()
+                    .any(|o| !o.replayed && o.published.deliveries > 0)
+            {
+                // Delivered to every listening node when (and only if) this commits.
+                sqlx::query("SELECT pg_notify('hookline_outbox', '')")
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok::<_, AppError>(outcomes)

@@ -21,7 +21,7 @@ async fn healthz() -> Json<serde_json::Value> {
 /// Ready when the database answers and the delivery engine runs.
 async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<serde_json::Value>) {
     match state.app.db.ping().await {
-        Ok(()) if !state.engine.running() => (
+        Ok(()) if !state.engine.running() && !state.api_only => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(
                 json!({ "status": "unavailable", "database": state.app.db.backend_name(), "engine": "stopped" }),

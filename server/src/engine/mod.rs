@@ -147,6 +147,13 @@ impl Engine {
         let slots = Arc::new(Semaphore::new(self.cfg.max_in_flight));
         let mut tasks = JoinSet::new();
         let heartbeat = tokio::spawn(heartbeat(self.store.clone(), self.cfg.lease));
+        let listener = match &self.state.db {
+            app::backend::Db::Postgres(pool) => Some(tokio::spawn(listen_for_outbox(
+                pool.clone(),
+                self.state.events.outbox.clone(),
+            ))),
+            app::backend::Db::Sqlite(_) => None,
+        };
         let lease_ms = self.cfg.lease.as_millis() as i64;
         self.running
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -206,6 +213,9 @@ impl Engine {
             while tasks.join_next().await.is_some() {}
         }
         heartbeat.abort();
+        if let Some(l) = listener {
+            l.abort();
+        }
         match self.store.release_all().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "unfinished deliveries handed back"),
@@ -627,6 +637,29 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// Postgres: wakes this node's engine when any node commits new deliveries.
+async fn listen_for_outbox(pool: sqlx::PgPool, wake: Arc<tokio::sync::Notify>) {
+    loop {
+        let result = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen("hookline_outbox").await?;
+            loop {
+                listener.recv().await?;
+                wake.notify_one();
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "listening for new deliveries failed; polling meanwhile, reconnecting");
+        }
+        // Anything missed while reconnecting is found by the regular poll.
+        wake.notify_one();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 async fn heartbeat(store: EngineStore, lease: Duration) {

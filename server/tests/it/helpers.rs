@@ -108,6 +108,8 @@ pub async fn spawn_app_with(
         shutdown_drain: Duration::from_secs(1),
         retention: Duration::from_secs(90 * 86_400),
         breaker_failures: 50,
+        no_engine: false,
+        engine_idle_poll: Duration::from_secs(1),
         breaker_window: Duration::from_secs(6 * 3600),
     };
     tweak(&mut args);

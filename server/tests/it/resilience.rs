@@ -212,3 +212,50 @@ async fn two_nodes_on_postgres_deliver_each_delivery_once() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A node without an engine takes the event; another node, which would otherwise sleep for
+/// 30 s, is woken through Postgres LISTEN/NOTIFY and delivers at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notify_wakes_other_nodes() {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let db_url = fresh_db_url(Backend::Postgres, &dir);
+    let api_node = spawn_app_with(db_url.clone(), dir.clone(), |a| a.no_engine = true).await;
+    let worker = spawn_app_with(db_url.clone(), dir.clone(), |a| {
+        a.engine_idle_poll = Duration::from_secs(30)
+    })
+    .await;
+    let key = api_node.api_key(ApiKeyScope::Admin).await;
+    event_type(&api_node, &key, "order.created", json!({"type": "object"})).await;
+    let receiver = Receiver::start().await;
+    let (status, _) = api(
+        Method::POST,
+        api_node.url("/api/v1/endpoints"),
+        Some(&key),
+        Some(json!({"name": "r", "url": receiver.url})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Let the worker settle into its long idle sleep first.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent = Instant::now();
+    let (status, _) = api(
+        Method::POST,
+        api_node.url("/api/v1/events"),
+        Some(&key),
+        Some(json!({"event_type": "order.created", "data": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    receiver.wait_for(1, Duration::from_secs(2)).await;
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "woken by NOTIFY, not by its 30 s poll"
+    );
+    let (_, ready) = api(Method::GET, api_node.url("/readyz"), None, None).await;
+    assert_eq!(
+        ready["status"], "ready",
+        "an API-only node is ready without an engine"
+    );
+    api_node.stop().await;
+    worker.stop().await;
+}
