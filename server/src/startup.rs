@@ -131,7 +131,6 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
                 window_ms: args.breaker_window.as_millis() as i64,
             },
             idle_poll: args.engine_idle_poll,
-            ..Default::default()
         },
     )?;
     if args.allow_private_targets {
