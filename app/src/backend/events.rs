@@ -202,6 +202,43 @@ pub struct Events {
     pub metrics: Arc<super::metrics::Metrics>,
     /// Woken after every commit that created deliveries (the delivery engine listens).
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Group commit: single publishes queue here and are stored together.
+    writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<Job>>>,
+}
+
+/// One queued single publish and where its answer goes.
+type Job = (Prepared, tokio::sync::oneshot::Sender<AppResult<Outcome>>);
+
+/// Most single publishes stored in one transaction.
+const GROUP_MAX: usize = 256;
+
+/// Stores whatever single publishes are waiting, together, in one transaction: under load
+/// many events share one commit instead of queueing for SQLite's one writer each. Every
+/// event keeps its own idempotency check and its own deliveries in that transaction; if
+/// the transaction fails, every caller in the group gets the error and nothing is stored.
+async fn group_commit(events: Events, mut queue: tokio::sync::mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP_MAX {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let (prepared, replies): (Vec<Prepared>, Vec<_>) = jobs.into_iter().unzip();
+        match events.store(prepared).await {
+            Ok(outcomes) => {
+                for (outcome, reply) in outcomes.into_iter().zip(replies) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
 }
 
 /// A stored event: `replayed` when an idempotency key returned an earlier one.
@@ -220,7 +257,16 @@ impl Events {
             faults: Arc::new(Faults::default()),
             metrics: Arc::new(super::metrics::Metrics::default()),
             outbox: Arc::new(tokio::sync::Notify::new()),
+            writer: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    fn writer(&self) -> &tokio::sync::mpsc::Sender<Job> {
+        self.writer.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(4 * GROUP_MAX);
+            tokio::spawn(group_commit(self.clone(), rx));
+            tx
+        })
     }
 
     pub async fn catalog(&self) -> AppResult<Arc<Catalog>> {
@@ -237,8 +283,14 @@ impl Events {
         let catalog = self.catalog().await?;
         let prepared =
             prepare(&catalog, input, "", header_key, now_ms()).map_err(AppError::invalid_many)?;
-        let mut out = self.store(vec![prepared]).await?;
-        Ok(out.remove(0))
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.writer()
+            .send((prepared, reply))
+            .await
+            .map_err(|_| AppError::internal("publish", "the group-commit writer stopped"))?;
+        answer.await.map_err(|_| {
+            AppError::internal("publish", "the group-commit writer dropped a publish")
+        })?
     }
 
     /// Up to 1000 events in one transaction: all stored, or none (with every item's errors).

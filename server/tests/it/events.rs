@@ -12,6 +12,7 @@ crate::on_both_backends!(
     batches_are_all_or_nothing,
     the_outbox_is_one_transaction,
     publish_scope_and_limits,
+    concurrent_publishes_share_commits_and_keep_idempotency,
 );
 
 fn order_schema() -> Value {
@@ -488,5 +489,54 @@ async fn publish_scope_and_limits(backend: Backend) {
     let (status, body) = publish(&app, &admin, json!({"event_type": "order.created"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["message"].as_str().unwrap().contains("data"), "{body}");
+    app.stop().await;
+}
+
+/// Single publishes arriving together are committed together; each keeps its own answer,
+/// and one idempotency key still means one event.
+async fn concurrent_publishes_share_commits_and_keep_idempotency(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    event_type(&app, &key, "order.created", json!({"type": "object"})).await;
+    endpoint(
+        &app,
+        &key,
+        json!({"name": "all", "url": "https://all.example"}),
+    )
+    .await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (url, key) = (app.url("/api/v1/events"), key.clone());
+        let body = if i % 2 == 0 {
+            json!({"event_type": "order.created", "data": {"i": i}, "idempotency_key": "same-key"})
+        } else {
+            json!({"event_type": "order.created", "data": {"i": i}})
+        };
+        tasks.push(tokio::spawn(async move {
+            api(Method::POST, url, Some(&key), Some(body)).await
+        }));
+    }
+    let mut keyed = std::collections::HashSet::new();
+    let mut unkeyed = std::collections::HashSet::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let id = body["id"].as_str().unwrap().to_owned();
+        if i % 2 == 0 {
+            keyed.insert(id);
+        } else {
+            unkeyed.insert(id);
+        }
+    }
+    assert_eq!(keyed.len(), 1, "one key, one event");
+    assert_eq!(unkeyed.len(), 20, "every other publish is its own event");
+    let (_, page) = api(
+        Method::GET,
+        app.url("/api/v1/events?limit=100"),
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 21);
     app.stop().await;
 }
