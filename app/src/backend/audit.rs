@@ -162,10 +162,8 @@ impl AuditLog {
         .bind(limit + 1)
         .fetch_all(pool)
         .await)?;
-        let more = rows.len() as i64 > limit;
         let items: Vec<AuditEntryView> = rows
             .into_iter()
-            .take(limit as usize)
             .map(|r| AuditEntryView {
                 id: r.id,
                 at: Timestamp(r.at),
@@ -176,12 +174,9 @@ impl AuditLog {
                 changes: serde_json::from_str(&r.changes).unwrap_or(Value::Null),
             })
             .collect();
-        let next_cursor = if more {
-            items.last().map(|e| e.id.clone())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(Page::cut(items, limit as usize, |e: &AuditEntryView| {
+            e.id.clone()
+        }))
     }
 }
 

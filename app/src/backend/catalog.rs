@@ -35,6 +35,8 @@ pub struct Catalog {
     pub version: i64,
     pub event_types: HashMap<String, CatalogType>,
     pub routes: Vec<Route>,
+    /// Enabled endpoints with their credentials, for the delivery engine.
+    pub endpoints: HashMap<String, StoredEndpoint>,
 }
 
 impl Catalog {
@@ -69,6 +71,7 @@ impl CatalogCache {
                 version: -1,
                 event_types: HashMap::new(),
                 routes: Vec::new(),
+                endpoints: HashMap::new(),
             })),
             reload: tokio::sync::Mutex::new(()),
         }
@@ -134,6 +137,10 @@ fn build(
         event_types.insert(view.name.clone(), CatalogType { view, validator });
     }
     let mut routes = Vec::new();
+    let stored: HashMap<String, StoredEndpoint> = endpoints
+        .iter()
+        .map(|e| (e.id.clone(), e.clone()))
+        .collect();
     for ep in endpoints {
         let filter = match &ep.settings.filter {
             Some(f) if !f.is_null() => Some(filter::parse(f, "filter").map_err(|e| {
@@ -156,5 +163,6 @@ fn build(
         version,
         event_types,
         routes,
+        endpoints: stored,
     })
 }

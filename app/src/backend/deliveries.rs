@@ -69,6 +69,19 @@ pub struct DeliveryQuery<'a> {
     pub limit: u32,
 }
 
+/// Where one event went: its deliveries, oldest first. For the events service, whose
+/// caller has been checked already.
+pub(crate) async fn of_event(db: &Db, event_id: &str) -> AppResult<Vec<DeliveryView>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM deliveries d WHERE d.event_id = $1 ORDER BY d.created_at, d.id"
+    );
+    let rows: Vec<Row> = with_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(event_id)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows.into_iter().map(DeliveryView::from).collect())
+}
+
 pub const STATUSES: [&str; 6] = [
     "pending",
     "in_flight",
@@ -115,18 +128,10 @@ impl Deliveries {
             .bind(limit + 1)
             .fetch_all(pool)
             .await)?;
-        let more = rows.len() as i64 > limit;
-        let items: Vec<DeliveryView> = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(DeliveryView::from)
-            .collect();
-        let next_cursor = if more {
-            items.last().map(|d| d.id.clone())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let items = rows.into_iter().map(DeliveryView::from).collect();
+        Ok(Page::cut(items, limit as usize, |d: &DeliveryView| {
+            d.id.clone()
+        }))
     }
 
     pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<DeliveryDetail> {

@@ -98,6 +98,21 @@ mod tests {
     }
 }
 
+/// The tenant rule, shared by endpoints and events: 1 to 64 characters of
+/// a-z, A-Z, 0-9, '_', '.', '-'.
+pub fn check_tenant(tenant: &str) -> Result<(), &'static str> {
+    let ok = !tenant.is_empty()
+        && tenant.len() <= 64
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err("must be 1 to 64 characters of a-z, A-Z, 0-9, '_', '.', '-'")
+    }
+}
+
 /// An event type name: dotted lowercase segments (`order.created`, `stock.level_low`).
 /// `hookline.*` is reserved for the platform's own operational events.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -225,16 +225,9 @@ pub fn validate(input: &EndpointInput, known_types: &dyn Fn(&str) -> bool) -> Ve
         }
     }
     if let Some(t) = &input.tenant
-        && (t.is_empty()
-            || t.len() > 64
-            || !t
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)))
+        && let Err(m) = super::domain::check_tenant(t)
     {
-        err(
-            "tenant".into(),
-            "must be 1 to 64 characters of a-z, A-Z, 0-9, '_', '.', '-'".into(),
-        );
+        err("tenant".into(), m.into());
     }
     if let Some(t) = &input.template
         && !t.is_null()
@@ -458,18 +451,13 @@ impl Endpoints {
             .bind(limit + 1)
             .fetch_all(pool)
             .await)?;
-        let more = rows.len() as i64 > limit;
         let items = rows
             .into_iter()
-            .take(limit as usize)
             .map(EndpointRow::into_view)
             .collect::<AppResult<Vec<_>>>()?;
-        let next_cursor = if more {
-            items.last().map(|e| e.id.clone())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(Page::cut(items, limit as usize, |e: &EndpointView| {
+            e.id.clone()
+        }))
     }
 
     async fn row(&self, id: &str) -> AppResult<EndpointRow> {

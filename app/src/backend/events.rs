@@ -9,9 +9,7 @@ use super::faults::Faults;
 use super::{Actor, Db, now_ms, schema};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
-use crate::types::events::{
-    DeliveryView, EventDetail, EventSummary, PublishEvent, Published, PublishedBatch,
-};
+use crate::types::events::{EventDetail, EventSummary, PublishEvent, Published, PublishedBatch};
 use crate::types::{FieldError, Page, Role};
 use crate::with_db;
 use serde_json::{Value, json};
@@ -78,16 +76,9 @@ fn prepare(
         }
     }
     if let Some(t) = &input.tenant
-        && (t.is_empty()
-            || t.len() > 64
-            || !t
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)))
+        && let Err(m) = super::domain::check_tenant(t)
     {
-        errors.push(FieldError::new(
-            p("tenant"),
-            "must be 1 to 64 characters of a-z, A-Z, 0-9, '_', '.', '-'",
-        ));
+        errors.push(FieldError::new(p("tenant"), m));
     }
     let context = input.context.clone().unwrap_or_else(|| json!({}));
     if !context.is_object() {
@@ -159,37 +150,6 @@ struct EventWithEnvelope {
     #[sqlx(flatten)]
     event: EventRow,
     envelope: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct DeliveryRow {
-    id: String,
-    event_id: String,
-    endpoint_id: String,
-    status: String,
-    attempts: i64,
-    next_attempt_at: Option<i64>,
-    last_status_code: Option<i64>,
-    last_error: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl From<DeliveryRow> for DeliveryView {
-    fn from(r: DeliveryRow) -> Self {
-        DeliveryView {
-            id: r.id,
-            event_id: r.event_id,
-            endpoint_id: r.endpoint_id,
-            status: r.status,
-            attempts: r.attempts,
-            next_attempt_at: r.next_attempt_at.map(Timestamp),
-            last_status_code: r.last_status_code,
-            last_error: r.last_error,
-            created_at: Timestamp(r.created_at),
-            updated_at: Timestamp(r.updated_at),
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -524,18 +484,10 @@ impl Events {
         .bind(limit + 1)
         .fetch_all(pool)
         .await)?;
-        let more = rows.len() as i64 > limit;
-        let items: Vec<EventSummary> = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(EventRow::summary)
-            .collect();
-        let next_cursor = if more {
-            items.last().map(|e| e.id.clone())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let items = rows.into_iter().map(EventRow::summary).collect();
+        Ok(Page::cut(items, limit as usize, |e: &EventSummary| {
+            e.id.clone()
+        }))
     }
 
     pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<EventDetail> {
@@ -551,20 +503,11 @@ impl Events {
         let Some(EventWithEnvelope { event, envelope }) = row else {
             return Err(AppError::NotFound(format!("event {id}")));
         };
-        let id = event.id.clone();
-        let deliveries: Vec<DeliveryRow> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-            "SELECT id, event_id, endpoint_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at \
-             FROM deliveries WHERE event_id = $1 ORDER BY created_at, id"
-        )
-        .bind(&id)
-        .fetch_all(pool)
-        .await
-        })?;
+        let deliveries = super::deliveries::of_event(&self.db, &event.id).await?;
         Ok(EventDetail {
             summary: event.summary(),
             envelope: serde_json::from_str(&envelope).unwrap_or(Value::Null),
-            deliveries: deliveries.into_iter().map(DeliveryView::from).collect(),
+            deliveries,
         })
     }
 }

@@ -18,7 +18,7 @@ use rand::Rng;
 use request::TokenCache;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{AttemptRecord, Claimed, EngineStore, NextState};
 use tokio::sync::{Semaphore, watch};
@@ -65,7 +65,6 @@ pub struct Engine {
     limits: Limits,
     cfg: EngineConfig,
     targets: Arc<ssrf::TargetPolicy>,
-    endpoints: Mutex<(i64, Arc<HashMap<String, StoredEndpoint>>)>,
     running: std::sync::atomic::AtomicBool,
 }
 
@@ -94,7 +93,6 @@ impl Engine {
             limits: Limits::default(),
             cfg,
             targets,
-            endpoints: Mutex::new((-1, Arc::new(HashMap::new()))),
             running: std::sync::atomic::AtomicBool::new(false),
         }))
     }
@@ -106,34 +104,6 @@ impl Engine {
 
     pub fn node(&self) -> &str {
         &self.store.node
-    }
-
-    /// Endpoint settings with credentials, reloaded when the catalog version moves.
-    async fn endpoints(&self) -> anyhow::Result<Arc<HashMap<String, StoredEndpoint>>> {
-        let version: i64 = app::with_db!(&self.state.db, |pool| sqlx::query_scalar(
-            "SELECT version FROM catalog_version WHERE id = 1"
-        )
-        .fetch_one(pool)
-        .await)?;
-        {
-            let cached = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
-            if cached.0 == version {
-                return Ok(cached.1.clone());
-            }
-        }
-        let all = self
-            .state
-            .endpoints
-            .all_enabled()
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let map = Arc::new(
-            all.into_iter()
-                .map(|e| (e.id.clone(), e))
-                .collect::<HashMap<_, _>>(),
-        );
-        *self.endpoints.lock().unwrap_or_else(|p| p.into_inner()) = (version, map.clone());
-        Ok(map)
     }
 
     /// Runs until `stop` turns true, then drains in-flight attempts (up to the drain time)
@@ -242,12 +212,18 @@ impl Engine {
         ids.dedup();
         let envelopes: HashMap<String, String> =
             self.store.envelopes(&ids).await?.into_iter().collect();
-        let endpoints = self.endpoints().await?;
+        // The catalog reloads when any endpoint changes (catalog_version), on every node.
+        let catalog = self
+            .state
+            .events
+            .catalog()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let n = batch.len();
         for d in batch {
             let permit = slots.clone().acquire_owned().await?;
             let envelope = envelopes.get(&d.event_id).cloned();
-            let endpoint = endpoints.get(&d.endpoint_id).cloned();
+            let endpoint = catalog.endpoints.get(&d.endpoint_id).cloned();
             let engine = self.clone();
             let metrics = self.state.events.metrics.clone();
             metrics
