@@ -195,13 +195,6 @@ pub fn validate(input: &EndpointInput, known_types: &dyn Fn(&str) -> bool) -> Ve
             "must be between 1 and 1000".into(),
         );
     }
-    if input.batch.is_some() {
-        // Accepting a setting the engine does not honour yet would be a silent stub.
-        err(
-            "batch".into(),
-            "batch delivery is not available yet; leave batch out (events are sent one per request)".into(),
-        );
-    }
     if let Some(b) = &input.batch {
         if !(1..=1000).contains(&b.max_events) {
             err(

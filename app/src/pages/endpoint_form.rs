@@ -532,7 +532,7 @@ fn DeliveryFields(d: Draft, error: Signal<Option<AppError>>, ro: bool) -> AnyVie
             <TextField id="ep-concurrency" label="Max concurrency" value=d.concurrency path="max_concurrency" error hint="(blank: none)" disabled=ro/>
         </div>
         <label class="checkbox"><input type="checkbox" bind:checked=d.ordered/>"Ordered (FIFO): each event waits for the previous one"</label>
-        <label class="checkbox"><input type="checkbox" bind:checked=d.batch_on/>"Batch several events into one request (not available yet)"</label>
+        <label class="checkbox"><input type="checkbox" bind:checked=d.batch_on/>"Batch several events into one request (a JSON array, or <events> in XML)"</label>
         <div class="grid-form" class:hidden=move || !d.batch_on.get()>
             <TextField id="ep-batch-max" label="Events per request" value=d.batch_max path="batch.max_events" error disabled=ro/>
             <TextField id="ep-batch-wait" label="Wait at most" value=d.batch_wait path="batch.max_wait" error hint="e.g. 500ms" disabled=ro/>

@@ -3,6 +3,7 @@
 //! the outcome says. It runs beside the HTTP server in `hookline serve`; on several nodes
 //! sharing one Postgres each delivery is held by one node at a time.
 
+pub mod batch;
 pub mod limits;
 pub mod outcome;
 pub mod request;
@@ -65,8 +66,21 @@ pub struct Engine {
     limits: Limits,
     cfg: EngineConfig,
     targets: Arc<ssrf::TargetPolicy>,
+    batcher: batch::Batcher,
     running: std::sync::atomic::AtomicBool,
 }
+
+/// One request, ready to sign and send: a single event or a batch.
+struct Outgoing {
+    /// `webhook-id`: the event id, or for a batch an id derived from its deliveries (the
+    /// same when the same batch is retried).
+    msg_id: String,
+    body: Vec<u8>,
+    content_type: &'static str,
+    batch_size: Option<usize>,
+}
+
+type Prepared = Result<Outgoing, (ErrorClass, String)>;
 
 impl Engine {
     pub fn new(state: AppState, cfg: EngineConfig) -> anyhow::Result<Arc<Engine>> {
@@ -93,6 +107,7 @@ impl Engine {
             limits: Limits::default(),
             cfg,
             targets,
+            batcher: batch::Batcher::default(),
             running: std::sync::atomic::AtomicBool::new(false),
         }))
     }
@@ -135,7 +150,7 @@ impl Engine {
             let mut claimed = 0;
             if free > 0 {
                 match self
-                    .claim_and_start(free.min(256), lease_ms, &slots, &mut tasks)
+                    .claim_and_start(free.min(256), lease_ms, &slots, &mut tasks, &stop)
                     .await
                 {
                     Ok(n) => claimed = n,
@@ -202,6 +217,7 @@ impl Engine {
         lease_ms: i64,
         slots: &Arc<Semaphore>,
         tasks: &mut JoinSet<()>,
+        stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<usize> {
         let batch = self.store.claim(limit, lease_ms).await?;
         if batch.is_empty() {
@@ -221,19 +237,61 @@ impl Engine {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let n = batch.len();
         for d in batch {
-            let permit = slots.clone().acquire_owned().await?;
             let envelope = envelopes.get(&d.event_id).cloned();
             let endpoint = catalog.endpoints.get(&d.endpoint_id).cloned();
+            if let Some(settings) = endpoint.as_ref().and_then(|e| e.settings.batch.clone()) {
+                let item = batch::Item {
+                    claimed: d,
+                    envelope,
+                };
+                let endpoint_id = item.claimed.endpoint_id.clone();
+                match self
+                    .batcher
+                    .add(&endpoint_id, item, settings.max_events as usize)
+                {
+                    batch::Added::Full(items) => {
+                        let permit = slots.clone().acquire_owned().await?;
+                        let engine = self.clone();
+                        tasks.spawn(async move {
+                            engine.send_batch(items, endpoint).await;
+                            drop(permit);
+                        });
+                    }
+                    batch::Added::Opened(generation) => {
+                        let wait = app::duration::parse(&settings.max_wait)
+                            .unwrap_or(Duration::from_secs(1));
+                        let (engine, slots, mut stop) = (self.clone(), slots.clone(), stop.clone());
+                        tasks.spawn(async move {
+                            // On shutdown an open batch leaves at once, within the drain.
+                            if !*stop.borrow() {
+                                tokio::select! {
+                                    _ = tokio::time::sleep(wait) => {}
+                                    _ = stop.changed() => {}
+                                }
+                            }
+                            let Some(items) = engine.batcher.take(&endpoint_id, generation) else {
+                                return; // it filled up and left already
+                            };
+                            let Ok(permit) = slots.acquire_owned().await else {
+                                return;
+                            };
+                            // The endpoint as it is now: it may have changed while waiting.
+                            let endpoint = match engine.state.events.catalog().await {
+                                Ok(c) => c.endpoints.get(&endpoint_id).cloned(),
+                                Err(_) => None,
+                            };
+                            engine.send_batch(items, endpoint).await;
+                            drop(permit);
+                        });
+                    }
+                    batch::Added::Joined => {}
+                }
+                continue;
+            }
+            let permit = slots.clone().acquire_owned().await?;
             let engine = self.clone();
-            let metrics = self.state.events.metrics.clone();
-            metrics
-                .in_flight
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tasks.spawn(async move {
                 engine.deliver(d, envelope, endpoint).await;
-                metrics
-                    .in_flight
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 drop(permit);
             });
         }
@@ -251,13 +309,61 @@ impl Engine {
             let _ = self.store.release_one(&d).await;
             return;
         };
-        let (record, next) = self
-            .attempt_and_judge(&d, envelope.as_deref(), &endpoint, true)
-            .await;
-        self.finish(&d, &record, &next).await;
+        let outgoing = single(&d.event_id, envelope.as_deref(), &endpoint);
+        let ds = [d];
+        let (record, next) = self.attempt_and_judge(&ds, outgoing, &endpoint, true).await;
+        self.finish(&ds, &record, &next).await;
     }
 
-    async fn finish(&self, d: &Claimed, record: &AttemptRecord, next: &NextState) {
+    /// Sends gathered deliveries as one request. One that cannot be shaped (its envelope
+    /// is missing or the template fails on it) fails on its own and does not hold back
+    /// the others.
+    async fn send_batch(&self, items: Vec<batch::Item>, endpoint: Option<StoredEndpoint>) {
+        let Some(endpoint) = endpoint else {
+            for item in &items {
+                let _ = self.store.release_one(&item.claimed).await;
+            }
+            return;
+        };
+        let mut ds = Vec::with_capacity(items.len());
+        let mut shaped = Vec::with_capacity(items.len());
+        for item in items {
+            let one = parse_envelope(item.envelope.as_deref()).and_then(|e| {
+                request::shape(&endpoint, &e)
+                    .map_err(|e| (ErrorClass::Request, format!("template: {e}")))
+            });
+            match one {
+                Ok(v) => {
+                    ds.push(item.claimed);
+                    shaped.push(v);
+                }
+                Err(failed) => {
+                    let lone = [item.claimed];
+                    let (record, next) = self
+                        .attempt_and_judge(&lone, Err(failed), &endpoint, true)
+                        .await;
+                    self.finish(&lone, &record, &next).await;
+                }
+            }
+        }
+        if ds.is_empty() {
+            return;
+        }
+        let (body, content_type) = request::batch_body(&endpoint, &shaped);
+        let outgoing = Outgoing {
+            msg_id: batch_id(&ds),
+            body,
+            content_type,
+            batch_size: Some(ds.len()),
+        };
+        let (record, next) = self
+            .attempt_and_judge(&ds, Ok(outgoing), &endpoint, true)
+            .await;
+        self.finish(&ds, &record, &next).await;
+    }
+
+    /// Records one request's outcome for every delivery it carried.
+    async fn finish(&self, ds: &[Claimed], record: &AttemptRecord, next: &NextState) {
         let m = &self.state.events.metrics;
         m.observe_attempt(record.duration_ms as f64 / 1000.0);
         let counter = match next {
@@ -265,20 +371,25 @@ impl Engine {
             NextState::RetryAt(_) => &m.deliveries_retried,
             NextState::Dead(_) => &m.deliveries_dead,
         };
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match self.store.finish(d, record, next, self.cfg.breaker).await {
-            Ok((moved, tripped)) => {
-                if !moved {
-                    tracing::warn!(delivery = %d.id, "lease lost before the attempt was recorded; another node owns it now");
+        counter.fetch_add(ds.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        match self.store.finish(ds, record, next, self.cfg.breaker).await {
+            Ok((lost, tripped)) => {
+                if lost > 0 {
+                    tracing::warn!(lost, first = %ds[0].id, "lease lost before the attempt was recorded; another node owns it now");
                 }
                 if let Some(t) = tripped {
-                    tracing::warn!(endpoint = %d.endpoint_id, reason = %t.reason, "endpoint disabled");
-                    self.announce_disabled(&d.endpoint_id, &t.reason, t.failures, Some(t.since))
-                        .await;
+                    tracing::warn!(endpoint = %ds[0].endpoint_id, reason = %t.reason, "endpoint disabled");
+                    self.announce_disabled(
+                        &ds[0].endpoint_id,
+                        &t.reason,
+                        t.failures,
+                        Some(t.since),
+                    )
+                    .await;
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, delivery = %d.id, "recording an attempt failed; the lease will expire and it will be retried")
+                tracing::error!(error = %e, delivery = %ds[0].id, "recording an attempt failed; the lease will expire and it will be retried")
             }
         }
     }
@@ -287,20 +398,24 @@ impl Engine {
     /// Without `retries`, a failure is final (test-fire).
     async fn attempt_and_judge(
         &self,
-        d: &Claimed,
-        envelope: Option<&str>,
+        ds: &[Claimed],
+        outgoing: Prepared,
         endpoint: &StoredEndpoint,
         retries: bool,
     ) -> (AttemptRecord, NextState) {
         let settings = &endpoint.settings;
-        let _pass = self
-            .limits
-            .pass(
-                &endpoint.id,
-                settings.rate_limit_per_minute,
-                settings.max_concurrency,
-            )
-            .await;
+        let _pass = match &outgoing {
+            Ok(_) => Some(
+                self.limits
+                    .pass(
+                        &endpoint.id,
+                        settings.rate_limit_per_minute,
+                        settings.max_concurrency,
+                    )
+                    .await,
+            ),
+            Err(_) => None,
+        };
         let started = now_ms();
         let clock = Instant::now();
         let mut record = AttemptRecord {
@@ -308,7 +423,16 @@ impl Engine {
             url: settings.url.clone(),
             ..Default::default()
         };
-        let result = self.attempt(d, envelope, endpoint, &mut record).await;
+        let result = match outgoing {
+            Ok(o) => {
+                let in_flight = &self.state.events.metrics.in_flight;
+                in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let r = self.attempt(o, endpoint, &mut record).await;
+                in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                r
+            }
+            Err(e) => Err(e),
+        };
         record.duration_ms = clock.elapsed().as_millis() as i64;
         let (status, class, retry_after) = match result {
             Ok((status, retry_after)) => {
@@ -335,7 +459,8 @@ impl Engine {
                 format!("HTTP {s}")
             });
         }
-        let attempts_made = d.attempts as usize + 1;
+        let before = ds.iter().map(|d| d.attempts).max().unwrap_or(0);
+        let attempts_made = before as usize + 1;
         let next = match outcome::judge(status, class) {
             Verdict::Delivered => NextState::Succeeded,
             Verdict::Gone => {
@@ -344,7 +469,7 @@ impl Engine {
                     tracing::warn!(error = %e, endpoint = %endpoint.id, "disabling an endpoint after 410 failed");
                 }
                 tracing::warn!(endpoint = %endpoint.id, "endpoint disabled: 410 Gone");
-                self.announce_disabled(&endpoint.id, &reason, d.attempts + 1, None)
+                self.announce_disabled(&endpoint.id, &reason, before + 1, None)
                     .await;
                 NextState::Dead(format!("{reason}; the endpoint was disabled"))
             }
@@ -460,14 +585,22 @@ impl Engine {
                 lease_ms,
             )
             .await?;
-        let claimed = Claimed {
+        let claimed = [Claimed {
             id: delivery_id.clone(),
             event_id: event_id.clone(),
             endpoint_id: endpoint_id.to_owned(),
             attempts: 0,
-        };
+        }];
+        let outgoing = request::body(&endpoint, &envelope)
+            .map(|(body, content_type)| Outgoing {
+                msg_id: event_id.clone(),
+                body,
+                content_type,
+                batch_size: None,
+            })
+            .map_err(|e| (ErrorClass::Request, format!("template: {e}")));
         let (record, next) = self
-            .attempt_and_judge(&claimed, Some(&envelope.to_string()), &endpoint, false)
+            .attempt_and_judge(&claimed, outgoing, &endpoint, false)
             .await;
         self.finish(&claimed, &record, &next).await;
         Ok(app::types::events::TestFireResult {
@@ -488,17 +621,11 @@ impl Engine {
     /// One HTTP attempt: `Ok((status, retry_after))` when the receiver answered.
     async fn attempt(
         &self,
-        d: &Claimed,
-        envelope: Option<&str>,
+        o: Outgoing,
         endpoint: &StoredEndpoint,
         record: &mut AttemptRecord,
     ) -> Result<(u16, Option<Duration>), (ErrorClass, String)> {
-        let envelope: Value = envelope.and_then(|e| serde_json::from_str(e).ok()).ok_or((
-            ErrorClass::Request,
-            "the event's envelope is missing".to_string(),
-        ))?;
-        let (body, content_type) = request::body(endpoint, &envelope)
-            .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
+        let body = o.body;
         record.request_body =
             String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]).into_owned();
         let secrets: Vec<String> = self
@@ -511,22 +638,26 @@ impl Engine {
             .map(|(s, _)| s)
             .collect();
         let timestamp = now_ms() / 1000;
-        let signature = signing::signature_header(&secrets, &d.event_id, timestamp, &body)
+        let signature = signing::signature_header(&secrets, &o.msg_id, timestamp, &body)
             .map_err(|e| (ErrorClass::Request, e))?;
         let url = reqwest::Url::parse(&endpoint.settings.url)
             .map_err(|e| (ErrorClass::Request, format!("url: {e}")))?;
         ssrf::check_literal(&self.targets, &url).map_err(|e| (ErrorClass::SsrfBlocked, e.0))?;
-        let (headers, shown) = request::headers(
+        let (mut headers, mut shown) = request::headers(
             &self.client,
             &self.tokens,
             endpoint,
-            content_type,
-            &d.event_id,
+            o.content_type,
+            &o.msg_id,
             timestamp,
             &signature,
         )
         .await
         .map_err(|e| (ErrorClass::Request, e))?;
+        if let Some(n) = o.batch_size {
+            headers.insert("hookline-batch-size", n.into());
+            shown.push(("hookline-batch-size".into(), n.to_string()));
+        }
         record.request_headers = serde_json::to_string(&shown).unwrap_or_default();
         let timeout =
             app::duration::parse(&endpoint.settings.timeout).unwrap_or(Duration::from_secs(30));
@@ -560,6 +691,37 @@ impl Engine {
         record.response_body = Some(read_capped(response, MAX_LOGGED_BODY, timeout).await);
         Ok((status, retry_after))
     }
+}
+
+fn parse_envelope(envelope: Option<&str>) -> Result<Value, (ErrorClass, String)> {
+    envelope.and_then(|e| serde_json::from_str(e).ok()).ok_or((
+        ErrorClass::Request,
+        "the event's envelope is missing".to_string(),
+    ))
+}
+
+/// The request for one event: its webhook-id is the event id, the same on every retry.
+fn single(event_id: &str, envelope: Option<&str>, endpoint: &StoredEndpoint) -> Prepared {
+    let envelope = parse_envelope(envelope)?;
+    let (body, content_type) = request::body(endpoint, &envelope)
+        .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
+    Ok(Outgoing {
+        msg_id: event_id.to_owned(),
+        body,
+        content_type,
+        batch_size: None,
+    })
+}
+
+/// A batch's webhook-id: derived from its deliveries, so a retry of the same batch carries
+/// the same id and receivers can deduplicate it.
+fn batch_id(ds: &[Claimed]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<&str> = ds.iter().map(|d| d.id.as_str()).collect();
+    ids.sort_unstable();
+    let digest = Sha256::digest(ids.join(",").as_bytes());
+    let hex: String = digest[..13].iter().map(|b| format!("{b:02x}")).collect();
+    format!("bat_{hex}")
 }
 
 /// Reads at most `cap` bytes of the body (the rest is not waited for).

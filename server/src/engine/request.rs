@@ -14,21 +14,26 @@ use std::time::{Duration, Instant};
 
 pub const USER_AGENT: &str = concat!("Hookline/", env!("CARGO_PKG_VERSION"));
 
-/// The body an endpoint receives for `envelope`.
-pub fn body(
-    endpoint: &StoredEndpoint,
-    envelope: &Value,
-) -> Result<(Vec<u8>, &'static str), String> {
-    let value = match &endpoint.settings.template {
+/// What one event looks like to `endpoint`: its rendered template, or the envelope.
+pub fn shape(endpoint: &StoredEndpoint, envelope: &Value) -> Result<Value, String> {
+    match &endpoint.settings.template {
         Some(t) if !t.is_null() => template::render(t, envelope, "template").map_err(|errors| {
             errors
                 .iter()
                 .map(|e| format!("{}: {}", e.path, e.message))
                 .collect::<Vec<_>>()
                 .join("; ")
-        })?,
-        _ => envelope.clone(),
-    };
+        }),
+        _ => Ok(envelope.clone()),
+    }
+}
+
+/// The body an endpoint receives for one event.
+pub fn body(
+    endpoint: &StoredEndpoint,
+    envelope: &Value,
+) -> Result<(Vec<u8>, &'static str), String> {
+    let value = shape(endpoint, envelope)?;
     Ok(match endpoint.settings.format {
         BodyFormat::Json => (
             serde_json::to_vec(&value).unwrap_or_default(),
@@ -36,6 +41,25 @@ pub fn body(
         ),
         BodyFormat::Xml => (to_xml(&value, "event").into_bytes(), "application/xml"),
     })
+}
+
+/// The body of a batch: a JSON array of the shaped events, or for XML an `<events>`
+/// element holding one `<event>` each.
+pub fn batch_body(endpoint: &StoredEndpoint, shaped: &[Value]) -> (Vec<u8>, &'static str) {
+    match endpoint.settings.format {
+        BodyFormat::Json => (
+            serde_json::to_vec(shaped).unwrap_or_default(),
+            "application/json",
+        ),
+        BodyFormat::Xml => {
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><events>");
+            for v in shaped {
+                element(&mut out, "event", v);
+            }
+            out.push_str("</events>");
+            (out.into_bytes(), "application/xml")
+        }
+    }
 }
 
 /// JSON as XML: objects become elements named by their keys, arrays repeat `<item>`,
@@ -268,5 +292,30 @@ mod tests {
         ] {
             assert!(x.contains(piece), "{piece} in {x}");
         }
+    }
+
+    #[test]
+    fn batch_bodies_are_a_json_array_or_events_in_xml() {
+        let mut settings: app::types::endpoints::EndpointInput =
+            serde_json::from_value(json!({"name": "n", "url": "https://x.example/"})).unwrap();
+        let shaped = vec![json!({"id": "evt_1"}), json!({"id": "evt_2"})];
+        let endpoint = StoredEndpoint {
+            id: "ep".into(),
+            settings: settings.clone(),
+        };
+        let (body, ct) = batch_body(&endpoint, &shaped);
+        assert_eq!(ct, "application/json");
+        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!(shaped));
+        settings.format = BodyFormat::Xml;
+        let endpoint = StoredEndpoint {
+            id: "ep".into(),
+            settings,
+        };
+        let (body, ct) = batch_body(&endpoint, &shaped);
+        assert_eq!(ct, "application/xml");
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><events><event><id>evt_1</id></event><event><id>evt_2</id></event></events>"
+        );
     }
 }

@@ -215,32 +215,38 @@ impl EngineStore {
         })
     }
 
-    /// Stores the attempt and moves the delivery on, in one transaction. Returns false when
-    /// the lease had been lost (the attempt is still logged; the state is left alone).
+    /// Stores the attempt and moves the deliveries it carried on (one, or a batch), in one
+    /// transaction. Returns how many leases had been lost (their attempt is still logged;
+    /// their state is left alone), and whether the breaker disabled the endpoint. A request
+    /// counts once for the breaker, however many deliveries it carried.
     pub async fn finish(
         &self,
-        d: &Claimed,
+        ds: &[Claimed],
         attempt: &AttemptRecord,
         next: &NextState,
         breaker: Breaker,
-    ) -> Result<(bool, Option<Tripped>), sqlx::Error> {
+    ) -> Result<(usize, Option<Tripped>), sqlx::Error> {
+        let Some(first) = ds.first() else {
+            return Ok((0, None));
+        };
         let now = now_ms();
         let (status, next_at, completed, error) = match next {
             NextState::Succeeded => ("succeeded", None, Some(now), attempt.error.clone()),
             NextState::RetryAt(at) => ("failed", Some(*at), None, attempt.error.clone()),
             NextState::Dead(why) => ("dead", None, Some(now), Some(why.clone())),
         };
-        let attempt_id = app::backend::ids::new_id("att");
-        let number = d.attempts + 1;
         with_db!(&self.db, |pool| {
             async {
             let mut tx = pool.begin().await?;
+            let mut lost = 0;
+            for d in ds {
+            let number = d.attempts + 1;
             sqlx::query(
                 "INSERT INTO attempts (id, delivery_id, attempt, node, started_at, duration_ms, url, request_headers, \
                  request_body, response_status, response_headers, response_body, error_class, error) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
-            .bind(&attempt_id)
+            .bind(app::backend::ids::new_id("att"))
             .bind(&d.id)
             .bind(number)
             .bind(&self.node)
@@ -273,6 +279,11 @@ impl EngineStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            if moved != 1 {
+                lost += 1;
+            }
+            }
+            let d = first;
             // The circuit breaker, counted in the same transaction as the attempt.
             let mut tripped = None;
             if matches!(next, NextState::Succeeded) {
@@ -301,7 +312,7 @@ impl EngineStore {
                 }
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>((moved == 1, tripped))
+            Ok::<_, sqlx::Error>((lost, tripped))
         }
         .await
         })

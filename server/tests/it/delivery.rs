@@ -19,6 +19,7 @@ crate::on_both_backends!(
     test_fire_sends_once_and_answers,
     circuit_breaker,
     oauth2_tokens_are_fetched_and_cached,
+    batches_group_and_retry_together,
 );
 
 struct Setup {
@@ -649,5 +650,87 @@ async fn oauth2_tokens_are_fetched_and_cached(backend: Backend) {
         1,
         "fetched once, then cached until it expires"
     );
+    s.app.stop().await;
+}
+
+async fn batches_group_and_retry_together(backend: Backend) {
+    let s = setup(
+        backend,
+        json!({"batch": {"max_events": 5, "max_wait": "400ms"}, "retry_schedule": ["1s"]}),
+    )
+    .await;
+    // The first request fails: its deliveries go back together and leave together again.
+    s.receiver.script(vec![Reply::status(500)]);
+    let events: Vec<Value> = (0..12)
+        .map(|n| json!({"event_type": "order.created", "data": {"n": n}}))
+        .collect();
+    let (status, body) = api(
+        Method::POST,
+        s.app.url("/api/v1/events/batch"),
+        Some(&s.key),
+        Some(json!({ "events": events })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let ids: Vec<String> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &ids {
+        delivery(&s, id, "succeeded", Duration::from_secs(10)).await;
+    }
+    let hits = s.receiver.hits();
+    let secret = secret(&s).await["secret"].as_str().unwrap().to_owned();
+    // 12 events in batches of at most 5: 5 + 5 + the 2 left over (sent when their wait was
+    // over), and the failed 5 once more.
+    assert_eq!(hits.len(), 4, "requests: {}", hits.len());
+    let mut delivered: Vec<String> = Vec::new();
+    for (i, hit) in hits.iter().enumerate() {
+        verify(&secret, hit);
+        let batch: Vec<Value> = serde_json::from_slice(&hit.body).expect("a JSON array");
+        assert!((1..=5).contains(&batch.len()), "{} events", batch.len());
+        assert_eq!(
+            hit.headers["hookline-batch-size"],
+            batch.len().to_string().as_str()
+        );
+        assert!(
+            hit.headers["webhook-id"].to_str().unwrap().starts_with("bat_"),
+            "a batch has its own webhook-id"
+        );
+        for e in &batch {
+            assert_eq!(e["event_type"], "order.created", "each item is an envelope");
+            if i > 0 {
+                delivered.push(e["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let sizes: Vec<usize> = hits
+        .iter()
+        .map(|h| serde_json::from_slice::<Vec<Value>>(&h.body).unwrap().len())
+        .collect();
+    assert!(sizes.contains(&2), "the remainder left after max_wait: {sizes:?}");
+    delivered.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(delivered, all, "every event delivered once after the failure");
+    let failed_id = hits[0].headers["webhook-id"].clone();
+    let retried = hits
+        .iter()
+        .skip(1)
+        .filter(|h| h.headers["webhook-id"] == failed_id)
+        .count();
+    assert_eq!(retried, 1, "the failed batch is retried as the same batch, same webhook-id");
+    // Every delivery has its own attempt log; the failed batch's show two attempts.
+    let failed: Vec<Value> = serde_json::from_slice(&hits[0].body).unwrap();
+    let first = failed[0]["id"].as_str().unwrap();
+    let d = delivery(&s, first, "succeeded", Duration::from_secs(1)).await;
+    let log = attempts(&s, d["id"].as_str().unwrap()).await;
+    assert_eq!(
+        log.iter().map(|a| a.1).collect::<Vec<_>>(),
+        vec![Some(500), Some(200)]
+    );
+    assert!(log[0].3.contains("hookline-batch-size"), "{}", log[0].3);
     s.app.stop().await;
 }
