@@ -21,7 +21,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{AttemptRecord, Claimed, EngineStore, NextState};
+use store::{AttemptRecord, Claimed, EngineStore, Finished, NextState};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -67,7 +67,42 @@ pub struct Engine {
     cfg: EngineConfig,
     targets: Arc<ssrf::TargetPolicy>,
     batcher: batch::Batcher,
+    /// Group commit for finished attempts (see [`EngineStore::finish`]).
+    finisher: std::sync::OnceLock<tokio::sync::mpsc::Sender<FinishJob>>,
     running: std::sync::atomic::AtomicBool,
+}
+
+type FinishJob = (
+    Finished,
+    tokio::sync::oneshot::Sender<Result<(usize, Option<store::Tripped>), String>>,
+);
+
+/// Most finished requests written in one transaction.
+const FINISH_GROUP: usize = 256;
+
+/// Writes whatever finished requests are waiting, together. If the transaction fails, each
+/// of them hears so and their leases expire: they are retried, not lost.
+async fn finisher(
+    store: EngineStore,
+    breaker: store::Breaker,
+    mut queue: tokio::sync::mpsc::Receiver<FinishJob>,
+) {
+    let mut jobs = Vec::with_capacity(FINISH_GROUP);
+    while queue.recv_many(&mut jobs, FINISH_GROUP).await > 0 {
+        let (done, replies): (Vec<Finished>, Vec<_>) = jobs.drain(..).unzip();
+        match store.finish(&done, breaker).await {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
 }
 
 /// One request, ready to sign and send: a single event or a batch.
@@ -108,6 +143,7 @@ impl Engine {
             cfg,
             targets,
             batcher: batch::Batcher::default(),
+            finisher: std::sync::OnceLock::new(),
             running: std::sync::atomic::AtomicBool::new(false),
         }))
     }
@@ -362,7 +398,8 @@ impl Engine {
         self.finish(&ds, &record, &next).await;
     }
 
-    /// Records one request's outcome for every delivery it carried.
+    /// Records one request's outcome for every delivery it carried (group-committed with
+    /// whatever else finished meanwhile).
     async fn finish(&self, ds: &[Claimed], record: &AttemptRecord, next: &NextState) {
         let m = &self.state.events.metrics;
         m.observe_attempt(record.duration_ms as f64 / 1000.0);
@@ -372,7 +409,24 @@ impl Engine {
             NextState::Dead(_) => &m.deliveries_dead,
         };
         counter.fetch_add(ds.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        match self.store.finish(ds, record, next, self.cfg.breaker).await {
+        let writer = self.finisher.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(4 * FINISH_GROUP);
+            tokio::spawn(finisher(self.store.clone(), self.cfg.breaker, rx));
+            tx
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Finished {
+            deliveries: ds.to_vec(),
+            attempt: record.clone(),
+            next: next.clone(),
+        };
+        let result = match writer.send((job, reply)).await {
+            Ok(()) => answer
+                .await
+                .unwrap_or_else(|_| Err("the attempt writer dropped it".into())),
+            Err(_) => Err("the attempt writer stopped".into()),
+        };
+        match result {
             Ok((lost, tripped)) => {
                 if lost > 0 {
                     tracing::warn!(lost, first = %ds[0].id, "lease lost before the attempt was recorded; another node owns it now");

@@ -305,7 +305,10 @@ mod tests {
         };
         let (body, ct) = batch_body(&endpoint, &shaped);
         assert_eq!(ct, "application/json");
-        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!(shaped));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            json!(shaped)
+        );
         settings.format = BodyFormat::Xml;
         let endpoint = StoredEndpoint {
             id: "ep".into(),

@@ -113,6 +113,85 @@ fn claim_sql(lock: &str) -> String {
     )
 }
 
+/// One finished request: the deliveries it carried, its attempt, and what comes next.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub deliveries: Vec<Claimed>,
+    pub attempt: AttemptRecord,
+    pub next: NextState,
+}
+
+/// Rows per multi-row statement (14 parameters each stays far below both databases' limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// One delivery's new state, as bound into the group write.
+struct Row<'a> {
+    delivery: &'a Claimed,
+    attempt: &'a AttemptRecord,
+    number: i64,
+    status: &'static str,
+    next_at: Option<i64>,
+    completed: Option<i64>,
+    error: Option<String>,
+}
+
+impl<'a> Row<'a> {
+    fn new(delivery: &'a Claimed, f: &'a Finished, now: i64) -> Row<'a> {
+        let (status, next_at, completed, error) = match &f.next {
+            NextState::Succeeded => ("succeeded", None, Some(now), f.attempt.error.clone()),
+            NextState::RetryAt(at) => ("failed", Some(*at), None, f.attempt.error.clone()),
+            NextState::Dead(why) => ("dead", None, Some(now), Some(why.clone())),
+        };
+        Row {
+            delivery,
+            attempt: &f.attempt,
+            number: delivery.attempts + 1,
+            status,
+            next_at,
+            completed,
+            error,
+        }
+    }
+}
+
+/// An endpoint's requests in one group, folded: after a success the count restarts.
+#[derive(Debug, Default, Clone, Copy)]
+struct BreakerStep {
+    /// A success was among them: the count is set, not added to.
+    reset: bool,
+    /// Failures (after the last success, if any).
+    failures: i64,
+}
+
+impl BreakerStep {
+    fn push(&mut self, ok: bool) {
+        if ok {
+            self.reset = true;
+            self.failures = 0;
+        } else {
+            self.failures += 1;
+        }
+    }
+}
+
+/// `($k, …, $k+width-1), (…)` for `rows` rows, numbering after `offset` parameters.
+fn push_placeholders(sql: &mut String, rows: usize, width: usize, offset: usize) {
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(offset + r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+}
+
 #[derive(Clone)]
 pub struct EngineStore {
     pub db: Db,
@@ -215,107 +294,168 @@ impl EngineStore {
         })
     }
 
-    /// Stores the attempt and moves the deliveries it carried on (one, or a batch), in one
-    /// transaction. Returns how many leases had been lost (their attempt is still logged;
-    /// their state is left alone), and whether the breaker disabled the endpoint. A request
-    /// counts once for the breaker, however many deliveries it carried.
+    /// Stores finished requests' attempts and moves the deliveries they carried on, all in
+    /// one transaction with a handful of statements however many there are (the engine
+    /// gathers whatever finished meanwhile: group commit). For each request, answers how
+    /// many of its leases had been lost (their attempt is still logged; their state is left
+    /// alone), and whether the breaker disabled the endpoint. A request counts once for the
+    /// breaker, however many deliveries it carried.
     pub async fn finish(
         &self,
-        ds: &[Claimed],
-        attempt: &AttemptRecord,
-        next: &NextState,
+        done: &[Finished],
         breaker: Breaker,
-    ) -> Result<(usize, Option<Tripped>), sqlx::Error> {
-        let Some(first) = ds.first() else {
-            return Ok((0, None));
-        };
+    ) -> Result<Vec<(usize, Option<Tripped>)>, sqlx::Error> {
         let now = now_ms();
-        let (status, next_at, completed, error) = match next {
-            NextState::Succeeded => ("succeeded", None, Some(now), attempt.error.clone()),
-            NextState::RetryAt(at) => ("failed", Some(*at), None, attempt.error.clone()),
-            NextState::Dead(why) => ("dead", None, Some(now), Some(why.clone())),
-        };
-        with_db!(&self.db, |pool| {
-            async {
-            let mut tx = pool.begin().await?;
-            let mut lost = 0;
-            for d in ds {
-            let number = d.attempts + 1;
-            sqlx::query(
-                "INSERT INTO attempts (id, delivery_id, attempt, node, started_at, duration_ms, url, request_headers, \
-                 request_body, response_status, response_headers, response_body, error_class, error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(app::backend::ids::new_id("att"))
-            .bind(&d.id)
-            .bind(number)
-            .bind(&self.node)
-            .bind(attempt.started_at)
-            .bind(attempt.duration_ms)
-            .bind(&attempt.url)
-            .bind(&attempt.request_headers)
-            .bind(&attempt.request_body)
-            .bind(attempt.response_status)
-            .bind(&attempt.response_headers)
-            .bind(&attempt.response_body)
-            .bind(attempt.error_class)
-            .bind(&attempt.error)
-            .execute(&mut *tx)
-            .await?;
-            let moved = sqlx::query(
-                "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_owner = NULL, \
-                 lease_expires_at = NULL, last_status_code = $4, last_error = $5, updated_at = $6, completed_at = $7 \
-                 WHERE id = $8 AND lease_owner = $9 AND status = 'in_flight'",
-            )
-            .bind(status)
-            .bind(number)
-            .bind(next_at)
-            .bind(attempt.response_status)
-            .bind(&error)
-            .bind(now)
-            .bind(completed)
-            .bind(&d.id)
-            .bind(&self.node)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if moved != 1 {
-                lost += 1;
-            }
-            }
-            let d = first;
-            // The circuit breaker, counted in the same transaction as the attempt.
-            let mut tripped = None;
-            if matches!(next, NextState::Succeeded) {
-                sqlx::query("UPDATE endpoints SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND consecutive_failures > 0")
-                    .bind(&d.endpoint_id)
-                    .execute(&mut *tx)
-                    .await?;
-            } else {
-                let (failures, since): (i64, Option<i64>) = sqlx::query_as(
-                    "UPDATE endpoints SET consecutive_failures = consecutive_failures + 1, failing_since = COALESCE(failing_since, $1) \
-                     WHERE id = $2 RETURNING consecutive_failures, failing_since",
-                )
-                .bind(now)
-                .bind(&d.endpoint_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let since = since.unwrap_or(now);
-                if breaker.failures > 0 && failures >= breaker.failures && now - since >= breaker.window_ms {
-                    let reason = format!(
-                        "circuit breaker: {failures} consecutive failures since {}",
-                        app::time_fmt::Timestamp(since).rfc3339()
-                    );
-                    if disable_in_tx!(tx, &d.endpoint_id, &reason, now) {
-                        tripped = Some(Tripped { failures, since, reason });
-                    }
+        let rows: Vec<Row> = done
+            .iter()
+            .flat_map(|f| f.deliveries.iter().map(move |d| Row::new(d, f, now)))
+            .collect();
+        // Per endpoint, in order: where the failure count ends up.
+        let mut endpoints: Vec<(String, BreakerStep)> = Vec::new();
+        for f in done {
+            let Some(first) = f.deliveries.first() else {
+                continue;
+            };
+            let ok = matches!(f.next, NextState::Succeeded);
+            match endpoints
+                .iter_mut()
+                .find(|(id, _)| *id == first.endpoint_id)
+            {
+                Some((_, step)) => step.push(ok),
+                None => {
+                    let mut step = BreakerStep::default();
+                    step.push(ok);
+                    endpoints.push((first.endpoint_id.clone(), step));
                 }
             }
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>((lost, tripped))
         }
-        .await
-        })
+        let (moved, tripped) = with_db!(&self.db, |pool| {
+            async {
+                let mut tx = pool.begin().await?;
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut sql = String::from(
+                        "INSERT INTO attempts (id, delivery_id, attempt, node, started_at, duration_ms, url, \
+                         request_headers, request_body, response_status, response_headers, response_body, \
+                         error_class, error) VALUES ",
+                    );
+                    push_placeholders(&mut sql, chunk.len(), 14, 0);
+                    let mut q = sqlx::query(&sql);
+                    for r in chunk {
+                        let a = r.attempt;
+                        q = q
+                            .bind(app::backend::ids::new_id("att"))
+                            .bind(&r.delivery.id)
+                            .bind(r.number)
+                            .bind(&self.node)
+                            .bind(a.started_at)
+                            .bind(a.duration_ms)
+                            .bind(&a.url)
+                            .bind(&a.request_headers)
+                            .bind(&a.request_body)
+                            .bind(a.response_status)
+                            .bind(&a.response_headers)
+                            .bind(&a.response_body)
+                            .bind(a.error_class)
+                            .bind(&a.error);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                let mut moved: std::collections::HashSet<String> = std::collections::HashSet::new();
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut sql = String::from(
+                        "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, \
+                         lease_owner = NULL, lease_expires_at = NULL, last_status_code = v.column5, \
+                         last_error = v.column6, updated_at = $1, completed_at = v.column7 FROM (VALUES ",
+                    );
+                    push_placeholders(&mut sql, chunk.len(), 7, 2);
+                    sql.push_str(
+                        ") AS v WHERE deliveries.id = v.column1 AND deliveries.lease_owner = $2 \
+                         AND deliveries.status = 'in_flight' RETURNING deliveries.id",
+                    );
+                    let mut q = sqlx::query_scalar(&sql).bind(now).bind(&self.node);
+                    for r in chunk {
+                        q = q
+                            .bind(&r.delivery.id)
+                            .bind(r.status)
+                            .bind(r.number)
+                            .bind(r.next_at)
+                            .bind(r.attempt.response_status)
+                            .bind(&r.error)
+                            .bind(r.completed);
+                    }
+                    let ids: Vec<String> = q.fetch_all(&mut *tx).await?;
+                    moved.extend(ids);
+                }
+                // The circuit breaker, counted in the same transaction as the attempts.
+                let mut tripped: Vec<(String, Tripped)> = Vec::new();
+                for (endpoint, step) in &endpoints {
+                    let row: Option<(i64, Option<i64>)> = if step.reset {
+                        sqlx::query_as(
+                            "UPDATE endpoints SET consecutive_failures = $1, \
+                             failing_since = CASE WHEN $1 > 0 THEN $2 ELSE NULL END \
+                             WHERE id = $3 AND (consecutive_failures > 0 OR $1 > 0) \
+                             RETURNING consecutive_failures, failing_since",
+                        )
+                        .bind(step.failures)
+                        .bind(now)
+                        .bind(endpoint)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    } else {
+                        sqlx::query_as(
+                            "UPDATE endpoints SET consecutive_failures = consecutive_failures + $1, \
+                             failing_since = COALESCE(failing_since, $2) WHERE id = $3 \
+                             RETURNING consecutive_failures, failing_since",
+                        )
+                        .bind(step.failures)
+                        .bind(now)
+                        .bind(endpoint)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    };
+                    let Some((failures, since)) = row else { continue };
+                    let since = since.unwrap_or(now);
+                    if step.failures > 0
+                        && breaker.failures > 0
+                        && failures >= breaker.failures
+                        && now - since >= breaker.window_ms
+                    {
+                        let reason = format!(
+                            "circuit breaker: {failures} consecutive failures since {}",
+                            app::time_fmt::Timestamp(since).rfc3339()
+                        );
+                        if disable_in_tx!(tx, endpoint, &reason, now) {
+                            tripped.push((endpoint.clone(), Tripped { failures, since, reason }));
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>((moved, tripped))
+            }
+            .await
+        })?;
+        // Each endpoint's trip is reported once, to the request that tripped it last.
+        let mut answers: Vec<(usize, Option<Tripped>)> = done
+            .iter()
+            .map(|f| {
+                let lost = f
+                    .deliveries
+                    .iter()
+                    .filter(|d| !moved.contains(&d.id))
+                    .count();
+                (lost, None)
+            })
+            .collect();
+        for (endpoint, t) in tripped {
+            if let Some(i) = done.iter().rposition(|f| {
+                f.deliveries
+                    .first()
+                    .is_some_and(|d| d.endpoint_id == endpoint)
+            }) {
+                answers[i].1 = Some(t);
+            }
+        }
+        Ok(answers)
     }
 
     /// `410 Gone`: the receiver asked us to stop. Disables the endpoint (visible, reversible).
@@ -331,5 +471,32 @@ impl EngineStore {
             tx.commit().await
         }
         .await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_on_after_the_fixed_ones() {
+        let mut sql = String::new();
+        push_placeholders(&mut sql, 2, 3, 2);
+        assert_eq!(sql, "($3, $4, $5), ($6, $7, $8)");
+    }
+
+    #[test]
+    fn the_breaker_step_restarts_after_a_success() {
+        let mut s = BreakerStep::default();
+        for ok in [false, false, true, false] {
+            s.push(ok);
+        }
+        assert!(s.reset);
+        assert_eq!(s.failures, 1);
+        let mut s = BreakerStep::default();
+        s.push(false);
+        s.push(false);
+        assert!(!s.reset);
+        assert_eq!(s.failures, 2);
     }
 }

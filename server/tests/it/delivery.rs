@@ -696,7 +696,10 @@ async fn batches_group_and_retry_together(backend: Backend) {
             batch.len().to_string().as_str()
         );
         assert!(
-            hit.headers["webhook-id"].to_str().unwrap().starts_with("bat_"),
+            hit.headers["webhook-id"]
+                .to_str()
+                .unwrap()
+                .starts_with("bat_"),
             "a batch has its own webhook-id"
         );
         for e in &batch {
@@ -710,18 +713,27 @@ async fn batches_group_and_retry_together(backend: Backend) {
         .iter()
         .map(|h| serde_json::from_slice::<Vec<Value>>(&h.body).unwrap().len())
         .collect();
-    assert!(sizes.contains(&2), "the remainder left after max_wait: {sizes:?}");
+    assert!(
+        sizes.contains(&2),
+        "the remainder left after max_wait: {sizes:?}"
+    );
     delivered.sort();
     let mut all = ids.clone();
     all.sort();
-    assert_eq!(delivered, all, "every event delivered once after the failure");
+    assert_eq!(
+        delivered, all,
+        "every event delivered once after the failure"
+    );
     let failed_id = hits[0].headers["webhook-id"].clone();
     let retried = hits
         .iter()
         .skip(1)
         .filter(|h| h.headers["webhook-id"] == failed_id)
         .count();
-    assert_eq!(retried, 1, "the failed batch is retried as the same batch, same webhook-id");
+    assert_eq!(
+        retried, 1,
+        "the failed batch is retried as the same batch, same webhook-id"
+    );
     // Every delivery has its own attempt log; the failed batch's show two attempts.
     let failed: Vec<Value> = serde_json::from_slice(&hits[0].body).unwrap();
     let first = failed[0]["id"].as_str().unwrap();
