@@ -60,13 +60,24 @@ const COLUMNS: &str = "id, name, scope, prefix, created_by, created_at, last_use
 pub struct ApiKeys {
     db: Db,
     last_used_written: Mutex<HashMap<String, i64>>,
+    versions: std::sync::Arc<super::versions::Versions>,
+    /// Valid keys by token hash, with the `keys_version` they were read at. A revocation
+    /// bumps the version, so no node trusts a revoked key after it was committed.
+    known: Mutex<HashMap<String, (i64, Actor)>>,
 }
 
 impl ApiKeys {
     pub fn new(db: Db) -> Self {
+        let versions = std::sync::Arc::new(super::versions::Versions::new(db.clone()));
+        Self::with_versions(db, versions)
+    }
+
+    pub fn with_versions(db: Db, versions: std::sync::Arc<super::versions::Versions>) -> Self {
         Self {
             db,
             last_used_written: Mutex::new(HashMap::new()),
+            versions,
+            known: Mutex::new(HashMap::new()),
         }
     }
 
@@ -164,6 +175,9 @@ impl ApiKeys {
             .rows_affected();
             if changed == 1 {
                 audit_insert!(audit).execute(&mut *tx).await?;
+                sqlx::query(super::versions::BUMP_KEYS)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let row = sqlx::query_as(&sql)
                 .bind(id)
@@ -181,11 +195,26 @@ impl ApiKeys {
         if !token.starts_with(KEY_PREFIX) {
             return Err(AppError::Unauthorized);
         }
+        let hash = digest(token);
+        let keys_version = self.versions.current().await?.keys;
+        let known = self
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&hash)
+            .filter(|(v, _)| *v == keys_version)
+            .map(|(_, actor)| actor.clone());
+        if let Some(actor) = known {
+            if let Some(id) = &actor.id {
+                self.touch(id).await;
+            }
+            return Ok(actor);
+        }
         let row: Option<(String, String, String, Option<i64>)> =
             with_db!(&self.db, |pool| sqlx::query_as(
                 "SELECT id, name, scope, revoked_at FROM api_keys WHERE token_hash = $1"
             )
-            .bind(digest(token))
+            .bind(&hash)
             .fetch_optional(pool)
             .await)?;
         let Some((id, name, scope, None)) = row else {
@@ -195,7 +224,12 @@ impl ApiKeys {
             .parse()
             .map_err(|e| AppError::internal("stored scope is invalid", e))?;
         self.touch(&id).await;
-        Ok(Actor::api_key(&id, &name, scope == ApiKeyScope::Admin))
+        let actor = Actor::api_key(&id, &name, scope == ApiKeyScope::Admin);
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(hash, (keys_version, actor.clone()));
+        Ok(actor)
     }
 
     async fn touch(&self, id: &str) {

@@ -5,12 +5,11 @@
 //! current settings.
 
 use super::endpoints::StoredEndpoint;
+use super::filter;
 use super::filter::Filter;
 use super::schema::{self, Validator};
-use super::{Db, filter};
 use crate::error::{AppError, AppResult};
 use crate::types::EventTypeView;
-use crate::with_db;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -58,15 +57,15 @@ impl Catalog {
 }
 
 pub struct CatalogCache {
-    db: Db,
+    versions: Arc<super::versions::Versions>,
     current: RwLock<Arc<Catalog>>,
     reload: tokio::sync::Mutex<()>,
 }
 
 impl CatalogCache {
-    pub fn new(db: Db) -> Self {
+    pub fn new(versions: Arc<super::versions::Versions>) -> Self {
         Self {
-            db,
+            versions,
             current: RwLock::new(Arc::new(Catalog {
                 version: -1,
                 event_types: HashMap::new(),
@@ -75,14 +74,6 @@ impl CatalogCache {
             })),
             reload: tokio::sync::Mutex::new(()),
         }
-    }
-
-    async fn stored_version(&self) -> AppResult<i64> {
-        Ok(with_db!(&self.db, |pool| sqlx::query_scalar(
-            "SELECT version FROM catalog_version WHERE id = 1"
-        )
-        .fetch_one(pool)
-        .await)?)
     }
 
     fn cached(&self) -> Arc<Catalog> {
@@ -98,7 +89,7 @@ impl CatalogCache {
         endpoints: &super::endpoints::Endpoints,
         types: &super::event_types::EventTypes,
     ) -> AppResult<Arc<Catalog>> {
-        let version = self.stored_version().await?;
+        let version = self.versions.current().await?.catalog;
         let cached = self.cached();
         if cached.version == version {
             return Ok(cached);

@@ -338,6 +338,20 @@ impl EndpointRow {
 pub struct StoredEndpoint {
     pub id: String,
     pub settings: EndpointInput,
+    /// Signing secrets, newest first, with when each stops (a rotated-out one keeps
+    /// signing until then). Kept with the catalog: a rotation bumps its version.
+    pub secrets: Vec<(String, Option<i64>)>,
+}
+
+impl StoredEndpoint {
+    /// The secrets that sign a request sent at `now`.
+    pub fn signing_secrets(&self, now: i64) -> Vec<String> {
+        self.secrets
+            .iter()
+            .filter(|(_, until)| until.is_none_or(|u| u > now))
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
 }
 
 const COLUMNS: &str = "id, config, disabled_reason, created_at, updated_at";
@@ -472,6 +486,7 @@ impl Endpoints {
         let row = self.row(id).await?;
         Ok(StoredEndpoint {
             settings: row.settings()?,
+            secrets: self.secrets_of(id).await?,
             id: row.id,
         })
     }
@@ -484,10 +499,23 @@ impl Endpoints {
             .bind(true)
             .fetch_all(pool)
             .await)?;
+        let mut secrets: std::collections::HashMap<String, Vec<(String, Option<i64>)>> =
+            std::collections::HashMap::new();
+        let all: Vec<(String, String, Option<i64>)> = with_db!(&self.db, |pool| sqlx::query_as(
+            "SELECT endpoint_id, secret, expires_at FROM endpoint_secrets \
+             WHERE expires_at IS NULL OR expires_at > $1 ORDER BY created_at DESC"
+        )
+        .bind(now_ms())
+        .fetch_all(pool)
+        .await)?;
+        for (endpoint, secret, until) in all {
+            secrets.entry(endpoint).or_default().push((secret, until));
+        }
         rows.into_iter()
             .map(|r| {
                 Ok(StoredEndpoint {
                     settings: r.settings()?,
+                    secrets: secrets.remove(&r.id).unwrap_or_default(),
                     id: r.id,
                 })
             })
@@ -616,7 +644,7 @@ impl Endpoints {
     pub async fn secret(&self, actor: &Actor, id: &str) -> AppResult<EndpointSecret> {
         actor.require(Role::Editor)?;
         self.row(id).await?;
-        let secrets = self.signing_secrets(id).await?;
+        let secrets = self.secrets_of(id).await?;
         let mut it = secrets.into_iter();
         let (secret, _) = it
             .next()
@@ -630,7 +658,7 @@ impl Endpoints {
     }
 
     /// Secrets that sign right now, newest first, with their expiry (none for the current).
-    pub async fn signing_secrets(&self, id: &str) -> AppResult<Vec<(String, Option<i64>)>> {
+    async fn secrets_of(&self, id: &str) -> AppResult<Vec<(String, Option<i64>)>> {
         let rows: Vec<(String, Option<i64>)> = with_db!(&self.db, |pool| sqlx::query_as(
             "SELECT secret, expires_at FROM endpoint_secrets WHERE endpoint_id = $1 \
              AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC"
@@ -672,6 +700,10 @@ impl Endpoints {
                 .bind(id)
                 .bind(&secret)
                 .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            // The engine signs with the secrets kept in the catalog.
+            sqlx::query(super::catalog::BUMP_CATALOG)
                 .execute(&mut *tx)
                 .await?;
             audit_insert!(audit).execute(&mut *tx).await?;

@@ -208,9 +208,14 @@ pub struct Outcome {
 }
 
 impl Events {
-    pub fn new(db: Db, endpoints: Endpoints, event_types: EventTypes) -> Self {
+    pub fn new(
+        db: Db,
+        endpoints: Endpoints,
+        event_types: EventTypes,
+        versions: Arc<super::versions::Versions>,
+    ) -> Self {
         Self {
-            catalog: Arc::new(CatalogCache::new(db.clone())),
+            catalog: Arc::new(CatalogCache::new(versions)),
             db,
             endpoints,
             event_types,

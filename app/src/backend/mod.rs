@@ -23,6 +23,7 @@ pub mod state;
 pub mod template;
 pub mod throttle;
 pub mod users;
+pub mod versions;
 
 pub use actor::Actor;
 pub use db::Db;

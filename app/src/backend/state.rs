@@ -29,23 +29,23 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, throttle: ThrottlePolicy) -> Self {
         let users = Users::new(db.clone());
+        // One set of change counters for every cache, read once per round of requests.
+        let versions = Arc::new(super::versions::Versions::new(db.clone()));
         let events = Events::new(
             db.clone(),
             Endpoints::new(db.clone()),
             EventTypes::new(db.clone()),
+            versions.clone(),
         );
         Self {
+            // Replays and retries wake the same outbox the engine waits on.
             deliveries: Deliveries::new(db.clone(), events.outbox.clone()),
             auth: Arc::new(Auth::new(users.clone(), throttle)),
             users,
-            api_keys: Arc::new(ApiKeys::new(db.clone())),
+            api_keys: Arc::new(ApiKeys::with_versions(db.clone(), versions)),
             event_types: EventTypes::new(db.clone()),
             endpoints: Endpoints::new(db.clone()),
-            events: Events::new(
-                db.clone(),
-                Endpoints::new(db.clone()),
-                EventTypes::new(db.clone()),
-            ),
+            events,
             audit: AuditLog::new(db.clone()),
             db,
         }

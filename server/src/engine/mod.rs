@@ -682,15 +682,7 @@ impl Engine {
         let body = o.body;
         record.request_body =
             String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]).into_owned();
-        let secrets: Vec<String> = self
-            .state
-            .endpoints
-            .signing_secrets(&endpoint.id)
-            .await
-            .map_err(|e| (ErrorClass::Request, format!("signing secrets: {e}")))?
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect();
+        let secrets = endpoint.signing_secrets(now_ms());
         let timestamp = now_ms() / 1000;
         let signature = signing::signature_header(&secrets, &o.msg_id, timestamp, &body)
             .map_err(|e| (ErrorClass::Request, e))?;

@@ -302,6 +302,7 @@ mod tests {
         let endpoint = StoredEndpoint {
             id: "ep".into(),
             settings: settings.clone(),
+            secrets: Vec::new(),
         };
         let (body, ct) = batch_body(&endpoint, &shaped);
         assert_eq!(ct, "application/json");
@@ -313,6 +314,7 @@ mod tests {
         let endpoint = StoredEndpoint {
             id: "ep".into(),
             settings,
+            secrets: Vec::new(),
         };
         let (body, ct) = batch_body(&endpoint, &shaped);
         assert_eq!(ct, "application/xml");

@@ -95,6 +95,40 @@ async fn keys_authenticate_scope_and_revoke(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Keys are cached per node; a revocation on another node (another process with its own
+    // cache, on the same database) still takes effect on this node's next request.
+    let other = app.api_key(ApiKeyScope::Admin).await;
+    let (status, _) = api(
+        Method::GET,
+        app.url("/api/v1/event-types"),
+        Some(&other),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "known, now cached");
+    let db = app::backend::Db::connect(&app.db_url).await.unwrap();
+    let elsewhere = app::backend::api_keys::ApiKeys::new(db.clone());
+    let listed = elsewhere.list(&app::backend::Actor::cli()).await.unwrap();
+    let other_id = listed
+        .iter()
+        .find(|k| other.starts_with(&k.prefix) && k.revoked_at.is_none() && k.id != id)
+        .map(|k| k.id.clone())
+        .expect("the second admin key is listed");
+    elsewhere
+        .revoke(&app::backend::Actor::cli(), &other_id)
+        .await
+        .unwrap();
+    db.close().await;
+    let (status, _) = api(
+        Method::GET,
+        app.url("/api/v1/event-types"),
+        Some(&other),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked elsewhere");
+
     let (status, _) = api(
         Method::DELETE,
         app.url("/api/v1/api-keys/key_missing"),

@@ -1,0 +1,61 @@
+//! The change counters that guard the in-memory caches: `catalog_version.version` (event
+//! types, endpoints, signing secrets) and `catalog_version.keys_version` (API key
+//! revocations). Each is bumped in the same transaction as the change it announces.
+//!
+//! Reading them is coalesced without going stale: a request waits for a read that *began
+//! after it arrived*, so it sees every change committed before it arrived, yet one read
+//! serves every request that arrived while the previous read was running. Under load that
+//! is one small query per round instead of one per request.
+
+use super::Db;
+use crate::error::AppResult;
+use crate::with_db;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub catalog: i64,
+    pub keys: i64,
+}
+
+pub struct Versions {
+    db: Db,
+    /// Reads begun so far.
+    started: AtomicU64,
+    /// The latest read: the number it had when it began, and what it found.
+    last: tokio::sync::Mutex<Option<(u64, Stamp)>>,
+}
+
+/// Run in the same transaction as an API key revocation.
+pub const BUMP_KEYS: &str =
+    "UPDATE catalog_version SET keys_version = keys_version + 1 WHERE id = 1";
+
+impl Versions {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            started: AtomicU64::new(0),
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The counters as they stand now (at or after the moment of the call).
+    pub async fn current(&self) -> AppResult<Stamp> {
+        let arrived = self.started.load(Ordering::SeqCst);
+        let mut last = self.last.lock().await;
+        if let Some((began, stamp)) = *last
+            && began > arrived
+        {
+            return Ok(stamp);
+        }
+        let began = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let (catalog, keys): (i64, i64) = with_db!(&self.db, |pool| sqlx::query_as(
+            "SELECT version, keys_version FROM catalog_version WHERE id = 1"
+        )
+        .fetch_one(pool)
+        .await)?;
+        let stamp = Stamp { catalog, keys };
+        *last = Some((began, stamp));
+        Ok(stamp)
+    }
+}
