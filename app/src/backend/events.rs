@@ -172,6 +172,9 @@ type Job = (Prepared, tokio::sync::oneshot::Sender<AppResult<Outcome>>);
 /// Most single publishes stored in one transaction.
 const GROUP_MAX: usize = 256;
 
+/// Rows per multi-row INSERT (9 parameters each at most: far below both databases' limits).
+const ROWS_PER_STATEMENT: usize = 250;
+
 /// Stores whatever single publishes are waiting, together, in one transaction: under load
 /// many events share one commit instead of queueing for SQLite's one writer each. Every
 /// event keeps its own idempotency check and its own deliveries in that transaction; if
@@ -299,6 +302,7 @@ impl Events {
         let outcomes = with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             let mut outcomes = Vec::with_capacity(events.len());
+            let mut fresh: Vec<&Prepared> = Vec::with_capacity(events.len());
             for e in &events {
                 if let Some(key) = &e.idempotency_key {
                     sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND expires_at <= $2")
@@ -322,12 +326,18 @@ impl Events {
                         .bind(key)
                         .fetch_one(&mut *tx)
                         .await?;
-                        let deliveries: i64 = sqlx::query_scalar(
-                            "SELECT COUNT(*) FROM deliveries WHERE event_id = $1",
-                        )
-                        .bind(&earlier)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                        // The first with this key may be earlier in this very group.
+                        let deliveries: i64 = match fresh.iter().find(|f| f.id == earlier) {
+                            Some(f) => f.endpoints.len() as i64,
+                            None => {
+                                sqlx::query_scalar(
+                                    "SELECT COUNT(*) FROM deliveries WHERE event_id = $1",
+                                )
+                                .bind(&earlier)
+                                .fetch_one(&mut *tx)
+                                .await?
+                            }
+                        };
                         outcomes.push(Outcome {
                             published: Published {
                                 id: earlier,
@@ -338,40 +348,7 @@ impl Events {
                         continue;
                     }
                 }
-                sqlx::query(
-                    "INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&e.id)
-                .bind(&e.event_type)
-                .bind(&e.tenant)
-                .bind(&e.idempotency_key)
-                .bind(&e.envelope)
-                .bind(e.created_at)
-                .execute(&mut *tx)
-                .await?;
-                if Faults::triggered(&faults.fail_after_event_insert) {
-                    return Err(AppError::internal(
-                        "publish",
-                        "injected fault: after the event row, before its deliveries",
-                    ));
-                }
-                if !e.endpoints.is_empty() {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered) ",
-                    );
-                    q.push_values(&e.endpoints, |mut row, (endpoint, ordered)| {
-                        row.push_bind(super::ids::new_id("dlv"))
-                            .push_bind(&e.id)
-                            .push_bind(endpoint)
-                            .push_bind("pending")
-                            .push_bind(0i64)
-                            .push_bind(now)
-                            .push_bind(now)
-                            .push_bind(now)
-                            .push_bind(*ordered);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
+                fresh.push(e);
                 outcomes.push(Outcome {
                     published: Published {
                         id: e.id.clone(),
@@ -379,6 +356,52 @@ impl Events {
                     },
                     replayed: false,
                 });
+            }
+            // Multi-row statements: a batch of 500 is a handful of round trips, not 1,000.
+            for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) ",
+                );
+                q.push_values(chunk, |mut row, e| {
+                    row.push_bind(&e.id)
+                        .push_bind(&e.event_type)
+                        .push_bind(&e.tenant)
+                        .push_bind(&e.idempotency_key)
+                        .push_bind(&e.envelope)
+                        .push_bind(e.created_at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            if !fresh.is_empty() && Faults::triggered(&faults.fail_after_event_insert) {
+                return Err(AppError::internal(
+                    "publish",
+                    "injected fault: after the event rows, before their deliveries",
+                ));
+            }
+            let deliveries: Vec<(&String, &String, bool)> = fresh
+                .iter()
+                .flat_map(|e| {
+                    e.endpoints
+                        .iter()
+                        .map(move |(ep, ordered)| (&e.id, ep, *ordered))
+                })
+                .collect();
+            for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered) ",
+                );
+                q.push_values(chunk, |mut row, (event, endpoint, ordered)| {
+                    row.push_bind(super::ids::new_id("dlv"))
+                        .push_bind(*event)
+                        .push_bind(*endpoint)
+                        .push_bind("pending")
+                        .push_bind(0i64)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(*ordered);
+                });
+                q.build().execute(&mut *tx).await?;
             }
             if is_postgres
                 && outcomes

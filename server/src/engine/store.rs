@@ -122,7 +122,7 @@ pub struct Finished {
 }
 
 /// Rows per multi-row statement (14 parameters each stays far below both databases' limits).
-const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_STATEMENT: usize = 256;
 
 /// One delivery's new state, as bound into the group write.
 struct Row<'a> {
@@ -171,24 +171,6 @@ impl BreakerStep {
         } else {
             self.failures += 1;
         }
-    }
-}
-
-/// `($k, …, $k+width-1), (…)` for `rows` rows, numbering after `offset` parameters.
-fn push_placeholders(sql: &mut String, rows: usize, width: usize, offset: usize) {
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(offset + r * width + c + 1).to_string());
-        }
-        sql.push(')');
     }
 }
 
@@ -332,58 +314,55 @@ impl EngineStore {
         let (moved, tripped) = with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin().await?;
+                // QueryBuilder numbers the parameters the way each database wants (SQLite's
+                // anonymous `?` binds in linear time; named ones do not).
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                    let mut sql = String::from(
+                    let mut q = sqlx::QueryBuilder::new(
                         "INSERT INTO attempts (id, delivery_id, attempt, node, started_at, duration_ms, url, \
                          request_headers, request_body, response_status, response_headers, response_body, \
-                         error_class, error) VALUES ",
+                         error_class, error) ",
                     );
-                    push_placeholders(&mut sql, chunk.len(), 14, 0);
-                    let mut q = sqlx::query(&sql);
-                    for r in chunk {
+                    q.push_values(chunk, |mut b, r| {
                         let a = r.attempt;
-                        q = q
-                            .bind(app::backend::ids::new_id("att"))
-                            .bind(&r.delivery.id)
-                            .bind(r.number)
-                            .bind(&self.node)
-                            .bind(a.started_at)
-                            .bind(a.duration_ms)
-                            .bind(&a.url)
-                            .bind(&a.request_headers)
-                            .bind(&a.request_body)
-                            .bind(a.response_status)
-                            .bind(&a.response_headers)
-                            .bind(&a.response_body)
-                            .bind(a.error_class)
-                            .bind(&a.error);
-                    }
-                    q.execute(&mut *tx).await?;
+                        b.push_bind(app::backend::ids::new_id("att"))
+                            .push_bind(&r.delivery.id)
+                            .push_bind(r.number)
+                            .push_bind(&self.node)
+                            .push_bind(a.started_at)
+                            .push_bind(a.duration_ms)
+                            .push_bind(&a.url)
+                            .push_bind(&a.request_headers)
+                            .push_bind(&a.request_body)
+                            .push_bind(a.response_status)
+                            .push_bind(&a.response_headers)
+                            .push_bind(&a.response_body)
+                            .push_bind(a.error_class)
+                            .push_bind(&a.error);
+                    });
+                    q.build().execute(&mut *tx).await?;
                 }
                 let mut moved: std::collections::HashSet<String> = std::collections::HashSet::new();
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                    let mut sql = String::from(
+                    let mut q = sqlx::QueryBuilder::new(
                         "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, \
                          lease_owner = NULL, lease_expires_at = NULL, last_status_code = v.column5, \
-                         last_error = v.column6, updated_at = $1, completed_at = v.column7 FROM (VALUES ",
+                         last_error = v.column6, completed_at = v.column7, updated_at = ",
                     );
-                    push_placeholders(&mut sql, chunk.len(), 7, 2);
-                    sql.push_str(
-                        ") AS v WHERE deliveries.id = v.column1 AND deliveries.lease_owner = $2 \
-                         AND deliveries.status = 'in_flight' RETURNING deliveries.id",
-                    );
-                    let mut q = sqlx::query_scalar(&sql).bind(now).bind(&self.node);
-                    for r in chunk {
-                        q = q
-                            .bind(&r.delivery.id)
-                            .bind(r.status)
-                            .bind(r.number)
-                            .bind(r.next_at)
-                            .bind(r.attempt.response_status)
-                            .bind(&r.error)
-                            .bind(r.completed);
-                    }
-                    let ids: Vec<String> = q.fetch_all(&mut *tx).await?;
+                    q.push_bind(now);
+                    q.push(" FROM (");
+                    q.push_values(chunk, |mut b, r| {
+                        b.push_bind(&r.delivery.id)
+                            .push_bind(r.status)
+                            .push_bind(r.number)
+                            .push_bind(r.next_at)
+                            .push_bind(r.attempt.response_status)
+                            .push_bind(&r.error)
+                            .push_bind(r.completed);
+                    });
+                    q.push(") AS v WHERE deliveries.id = v.column1 AND deliveries.status = 'in_flight' AND deliveries.lease_owner = ");
+                    q.push_bind(&self.node);
+                    q.push(" RETURNING deliveries.id");
+                    let ids: Vec<String> = q.build_query_scalar().fetch_all(&mut *tx).await?;
                     moved.extend(ids);
                 }
                 // The circuit breaker, counted in the same transaction as the attempts.
@@ -477,13 +456,6 @@ impl EngineStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_number_on_after_the_fixed_ones() {
-        let mut sql = String::new();
-        push_placeholders(&mut sql, 2, 3, 2);
-        assert_eq!(sql, "($3, $4, $5), ($6, $7, $8)");
-    }
 
     #[test]
     fn the_breaker_step_restarts_after_a_success() {
