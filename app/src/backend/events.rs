@@ -370,7 +370,8 @@ impl Events {
                         .push_bind(&e.envelope)
                         .push_bind(e.created_at);
                 });
-                q.build().execute(&mut *tx).await?;
+                // Not kept prepared: each row count is a new statement.
+                q.build().persistent(false).execute(&mut *tx).await?;
             }
             if !fresh.is_empty() && Faults::triggered(&faults.fail_after_event_insert) {
                 return Err(AppError::internal(
@@ -401,7 +402,8 @@ impl Events {
                         .push_bind(now)
                         .push_bind(*ordered);
                 });
-                q.build().execute(&mut *tx).await?;
+                // Not kept prepared: each row count is a new statement.
+                q.build().persistent(false).execute(&mut *tx).await?;
             }
             if is_postgres
                 && outcomes

@@ -215,17 +215,14 @@ impl EngineStore {
         if event_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=event_ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id, envelope FROM events WHERE id IN ({})",
-            placeholders.join(", ")
-        );
         with_db!(&self.db, |pool| {
-            let mut q = sqlx::query_as(&sql);
+            let mut q = sqlx::QueryBuilder::new("SELECT id, envelope FROM events WHERE id IN (");
+            let mut list = q.separated(", ");
             for id in event_ids {
-                q = q.bind(id);
+                list.push_bind(id);
             }
-            q.fetch_all(pool).await
+            q.push(")");
+            q.build_query_as().persistent(false).fetch_all(pool).await
         })
     }
 
@@ -339,7 +336,7 @@ impl EngineStore {
                             .push_bind(a.error_class)
                             .push_bind(&a.error);
                     });
-                    q.build().execute(&mut *tx).await?;
+                    q.build().persistent(false).execute(&mut *tx).await?;
                 }
                 let mut moved: std::collections::HashSet<String> = std::collections::HashSet::new();
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -362,7 +359,11 @@ impl EngineStore {
                     q.push(") AS v WHERE deliveries.id = v.column1 AND deliveries.status = 'in_flight' AND deliveries.lease_owner = ");
                     q.push_bind(&self.node);
                     q.push(" RETURNING deliveries.id");
-                    let ids: Vec<String> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+                    let ids: Vec<String> = q
+                        .build_query_scalar()
+                        .persistent(false)
+                        .fetch_all(&mut *tx)
+                        .await?;
                     moved.extend(ids);
                 }
                 // The circuit breaker, counted in the same transaction as the attempts.
