@@ -24,6 +24,10 @@ pub struct Actor {
     pub role: Role,
     /// A `publish` API key: may publish events and nothing else.
     pub publish_only: bool,
+    /// The change-counter ticket taken when this request was admitted (see
+    /// [`super::versions`]): caches may answer it with anything read after that moment, so
+    /// one request waits for at most one read of the counters.
+    pub admitted: Option<u64>,
 }
 
 impl Actor {
@@ -34,6 +38,7 @@ impl Actor {
             label: me.email.clone(),
             role: me.role,
             publish_only: false,
+            admitted: None,
         }
     }
 
@@ -45,6 +50,7 @@ impl Actor {
             label: "cli".into(),
             role: Role::Admin,
             publish_only: false,
+            admitted: None,
         }
     }
 
@@ -71,6 +77,7 @@ impl Actor {
             label: format!("api-key:{name}"),
             role: if admin { Role::Admin } else { Role::Viewer },
             publish_only: !admin,
+            admitted: None,
         }
     }
 

@@ -196,7 +196,8 @@ impl ApiKeys {
             return Err(AppError::Unauthorized);
         }
         let hash = digest(token);
-        let keys_version = self.versions.current().await?.keys;
+        let ticket = self.versions.ticket();
+        let keys_version = self.versions.since(ticket).await?.keys;
         let known = self
             .known
             .lock()
@@ -208,7 +209,10 @@ impl ApiKeys {
             if let Some(id) = &actor.id {
                 self.touch(id).await;
             }
-            return Ok(actor);
+            return Ok(Actor {
+                admitted: Some(ticket),
+                ..actor
+            });
         }
         let row: Option<(String, String, String, Option<i64>)> =
             with_db!(&self.db, |pool| sqlx::query_as(
@@ -229,7 +233,10 @@ impl ApiKeys {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(hash, (keys_version, actor.clone()));
-        Ok(actor)
+        Ok(Actor {
+            admitted: Some(ticket),
+            ..actor
+        })
     }
 
     async fn touch(&self, id: &str) {

@@ -84,12 +84,15 @@ impl CatalogCache {
     }
 
     /// The current catalog, reloaded if anything changed since it was built.
+    /// `admitted`: the caller's ticket (see [`super::versions`]), if it has one.
     pub async fn get(
         &self,
         endpoints: &super::endpoints::Endpoints,
         types: &super::event_types::EventTypes,
+        admitted: Option<u64>,
     ) -> AppResult<Arc<Catalog>> {
-        let version = self.versions.current().await?.catalog;
+        let ticket = admitted.unwrap_or_else(|| self.versions.ticket());
+        let version = self.versions.since(ticket).await?.catalog;
         let cached = self.cached();
         if cached.version == version {
             return Ok(cached);

@@ -238,7 +238,16 @@ impl Events {
     }
 
     pub async fn catalog(&self) -> AppResult<Arc<Catalog>> {
-        self.catalog.get(&self.endpoints, &self.event_types).await
+        self.catalog
+            .get(&self.endpoints, &self.event_types, None)
+            .await
+    }
+
+    /// The catalog as of `actor`'s admission (no second wait for the change counters).
+    async fn catalog_for(&self, actor: &Actor) -> AppResult<Arc<Catalog>> {
+        self.catalog
+            .get(&self.endpoints, &self.event_types, actor.admitted)
+            .await
     }
 
     pub async fn publish(
@@ -248,7 +257,7 @@ impl Events {
         header_key: Option<&str>,
     ) -> AppResult<Outcome> {
         actor.require_publish()?;
-        let catalog = self.catalog().await?;
+        let catalog = self.catalog_for(actor).await?;
         let prepared =
             prepare(&catalog, input, "", header_key, now_ms()).map_err(AppError::invalid_many)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -274,7 +283,7 @@ impl Events {
                 format!("must hold 1 to {MAX_BATCH} events, got {}", events.len()),
             ));
         }
-        let catalog = self.catalog().await?;
+        let catalog = self.catalog_for(actor).await?;
         let now = now_ms();
         let mut prepared = Vec::with_capacity(events.len());
         let mut errors = Vec::new();
@@ -441,7 +450,7 @@ impl Events {
         lease_ms: i64,
     ) -> AppResult<(String, String, Value)> {
         actor.require(Role::Editor)?;
-        let catalog = self.catalog().await?;
+        let catalog = self.catalog_for(actor).await?;
         let example = catalog
             .event_types
             .get(event_type)

@@ -39,9 +39,19 @@ impl Versions {
         }
     }
 
+    /// A ticket for this moment: [`Versions::since`] with it answers with counters read
+    /// after it was taken.
+    pub fn ticket(&self) -> u64 {
+        self.started.load(Ordering::SeqCst)
+    }
+
     /// The counters as they stand now (at or after the moment of the call).
     pub async fn current(&self) -> AppResult<Stamp> {
-        let arrived = self.started.load(Ordering::SeqCst);
+        self.since(self.ticket()).await
+    }
+
+    /// The counters as read at some moment after `ticket` was taken.
+    pub async fn since(&self, arrived: u64) -> AppResult<Stamp> {
         let mut last = self.last.lock().await;
         if let Some((began, stamp)) = *last
             && began > arrived
