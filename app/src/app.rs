@@ -4,6 +4,8 @@ use crate::pages::{
     api_keys::ApiKeysPage,
     audit::AuditPage,
     dashboard::Dashboard,
+    deliveries::DeliveriesPage,
+    delivery::DeliveryPage,
     endpoints::{EndpointPage, EndpointsPage},
     event_types::{EventTypeEditPage, EventTypesPage},
     home::HomePage,
@@ -84,6 +86,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("endpoints/:id") view=EndpointPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("deliveries") view=DeliveriesPage ssr=SsrMode::Async/>
+                        <Route path=path!("deliveries/:id") view=DeliveryPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Router>

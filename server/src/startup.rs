@@ -31,6 +31,8 @@ pub struct ServerState {
     pub engine: std::sync::Arc<crate::engine::Engine>,
     /// `--no-engine`: readiness does not wait for a delivery engine.
     pub api_only: bool,
+    /// Turns true when shutdown begins: long-lived responses (the live log) end then.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Opens the database and applies migrations; a failing migration stops here with its
@@ -67,6 +69,7 @@ pub struct Server {
     state: AppState,
     sessions: DbSessionStore,
     setup_token: Option<String>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
@@ -139,8 +142,12 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         );
     }
 
+    // The dashboard's test-fire reaches the engine through the shared state.
+    let _ = state.engine.set(engine.clone());
     let routes = generate_route_list(App);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let server_state = ServerState {
+        stopping,
         leptos_options: leptos_options.clone(),
         app: state.clone(),
         engine: engine.clone(),
@@ -185,6 +192,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         state,
         sessions,
         setup_token,
+        stop,
     })
 }
 
@@ -221,7 +229,8 @@ impl Server {
             self.retention,
             Duration::from_secs(600),
         ));
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stop_rx = self.stop.subscribe();
+        let stop_tx = self.stop;
         let engine = if self.no_engine {
             tracing::info!("--no-engine: this node serves the API only; other nodes deliver");
             tokio::spawn(async {})

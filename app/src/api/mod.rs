@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
 pub mod system;

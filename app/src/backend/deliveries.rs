@@ -9,19 +9,27 @@ use crate::types::{Page, Role};
 use crate::{audit_insert, with_db};
 use std::sync::Arc;
 
-const COLUMNS: &str = "d.id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.last_status_code, \
-                       d.last_error, d.created_at, d.updated_at";
+const COLUMNS: &str = "d.id, d.event_id, e.event_type, d.endpoint_id, ep.name AS endpoint_name, d.status, \
+                       d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.last_duration_ms, \
+                       d.created_at, d.updated_at";
+
+/// Every delivery query reads from here (the event's type and the endpoint's name come along).
+const FROM: &str =
+    "deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints ep ON ep.id = d.endpoint_id";
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
     event_id: String,
+    event_type: String,
     endpoint_id: String,
+    endpoint_name: String,
     status: String,
     attempts: i64,
     next_attempt_at: Option<i64>,
     last_status_code: Option<i64>,
     last_error: Option<String>,
+    last_duration_ms: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -31,12 +39,15 @@ impl From<Row> for DeliveryView {
         DeliveryView {
             id: r.id,
             event_id: r.event_id,
+            event_type: r.event_type,
             endpoint_id: r.endpoint_id,
+            endpoint_name: r.endpoint_name,
             status: r.status,
             attempts: r.attempts,
             next_attempt_at: r.next_attempt_at.map(Timestamp),
             last_status_code: r.last_status_code,
             last_error: r.last_error,
+            last_duration_ms: r.last_duration_ms,
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
         }
@@ -65,6 +76,7 @@ pub struct DeliveryQuery<'a> {
     pub endpoint_id: Option<&'a str>,
     pub status: Option<&'a str>,
     pub event_type: Option<&'a str>,
+    pub event_id: Option<&'a str>,
     pub cursor: Option<&'a str>,
     pub limit: u32,
 }
@@ -72,9 +84,8 @@ pub struct DeliveryQuery<'a> {
 /// Where one event went: its deliveries, oldest first. For the events service, whose
 /// caller has been checked already.
 pub(crate) async fn of_event(db: &Db, event_id: &str) -> AppResult<Vec<DeliveryView>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM deliveries d WHERE d.event_id = $1 ORDER BY d.created_at, d.id"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM {FROM} WHERE d.event_id = $1 ORDER BY d.created_at, d.id");
     let rows: Vec<Row> = with_db!(db, |pool| sqlx::query_as(&sql)
         .bind(event_id)
         .fetch_all(pool)
@@ -115,10 +126,10 @@ impl Deliveries {
         }
         let limit = q.limit.clamp(1, 500) as i64;
         let sql = format!(
-            "SELECT {COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id \
+            "SELECT {COLUMNS} FROM {FROM} \
              WHERE ($1 IS NULL OR d.endpoint_id = $1) AND ($2 IS NULL OR d.status = $2) \
              AND ($3 IS NULL OR e.event_type = $3) AND ($4 IS NULL OR d.id < $4) \
-             ORDER BY d.id DESC LIMIT $5"
+             AND ($6 IS NULL OR d.event_id = $6) ORDER BY d.id DESC LIMIT $5"
         );
         let rows: Vec<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(q.endpoint_id)
@@ -126,6 +137,7 @@ impl Deliveries {
             .bind(q.event_type)
             .bind(q.cursor)
             .bind(limit + 1)
+            .bind(q.event_id)
             .fetch_all(pool)
             .await)?;
         let items = rows.into_iter().map(DeliveryView::from).collect();
@@ -134,12 +146,36 @@ impl Deliveries {
         }))
     }
 
-    pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<DeliveryDetail> {
+    /// For the live log: deliveries (matching the filters) that changed at or after
+    /// `since_ms`, oldest change first, at most `limit`.
+    pub async fn changed_since(
+        &self,
+        actor: &Actor,
+        q: &DeliveryQuery<'_>,
+        since_ms: i64,
+        limit: u32,
+    ) -> AppResult<Vec<DeliveryView>> {
         actor.require(Role::Viewer)?;
         let sql = format!(
-            "SELECT {COLUMNS}, e.event_type FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1"
+            "SELECT {COLUMNS} FROM {FROM} \
+             WHERE d.updated_at >= $1 AND ($2 IS NULL OR d.endpoint_id = $2) AND ($3 IS NULL OR d.status = $3) \
+             AND ($4 IS NULL OR e.event_type = $4) ORDER BY d.updated_at LIMIT $5"
         );
-        let found: Option<RowWithType> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+        let rows: Vec<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(since_ms)
+            .bind(q.endpoint_id)
+            .bind(q.status)
+            .bind(q.event_type)
+            .bind(limit.clamp(1, 1000) as i64)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(DeliveryView::from).collect())
+    }
+
+    pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<DeliveryDetail> {
+        actor.require(Role::Viewer)?;
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE d.id = $1");
+        let found: Option<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -155,9 +191,8 @@ impl Deliveries {
         })?;
         let pairs = |s: &str| serde_json::from_str::<Vec<(String, String)>>(s).unwrap_or_default();
         Ok(DeliveryDetail {
-            event_type: found.event_type,
-            delivery: found.row.into(),
-            attempts: attempts
+            delivery: found.into(),
+            attempt_log: attempts
                 .into_iter()
                 .map(|a| AttemptView {
                     id: a.id,
@@ -309,11 +344,4 @@ impl Deliveries {
             created_at: Timestamp(created_at),
         })
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct RowWithType {
-    #[sqlx(flatten)]
-    row: Row,
-    event_type: String,
 }

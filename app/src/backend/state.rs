@@ -13,6 +13,25 @@ use super::throttle::ThrottlePolicy;
 use super::users::Users;
 use std::sync::Arc;
 
+/// The delivery engine as the service layer sees it: the engine lives in the server crate,
+/// which registers itself here at start, so the REST API and the dashboard's server
+/// functions reach the same test-fire.
+pub trait EngineHandle: Send + Sync {
+    fn test_fire<'a>(
+        &'a self,
+        actor: &'a super::Actor,
+        endpoint_id: &'a str,
+        input: crate::types::events::TestFire,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = crate::error::AppResult<crate::types::events::TestFireResult>,
+                > + Send
+                + 'a,
+        >,
+    >;
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -24,6 +43,8 @@ pub struct AppState {
     pub events: Events,
     pub deliveries: Deliveries,
     pub audit: AuditLog,
+    /// Set once the engine is built (see [`EngineHandle`]).
+    pub engine: Arc<std::sync::OnceLock<Arc<dyn EngineHandle>>>,
 }
 
 impl AppState {
@@ -47,6 +68,7 @@ impl AppState {
             endpoints: Endpoints::new(db.clone()),
             events,
             audit: AuditLog::new(db.clone()),
+            engine: Arc::new(std::sync::OnceLock::new()),
             db,
         }
     }

@@ -1,7 +1,9 @@
 //! Endpoints: the list (any role) and the page of one endpoint (settings, secret, delete).
 
+use super::deliveries::RecentDeliveries;
 use super::endpoint_form::EndpointForm;
 use super::endpoint_secret::SecretPanel;
+use super::endpoint_test_fire::TestFirePanel;
 use super::forms::TableHead;
 use crate::api::endpoints::{get_endpoint, list_endpoints};
 use crate::api::event_types::list_event_types;
@@ -105,6 +107,7 @@ pub fn EndpointPage() -> impl IntoView {
                     Ok((current, types)) => {
                         let title = current.as_ref().map(|c| c.settings.name.clone()).unwrap_or_else(|| "New endpoint".into());
                         let secret = current.as_ref().map(|c| c.id.clone());
+                        let test_fire = current.as_ref().map(|c| (c.id.clone(), c.settings.event_types.clone()));
                         view! {
                             <Title text=title.clone()/>
                             <h1>{title}</h1>
@@ -113,6 +116,10 @@ pub fn EndpointPage() -> impl IntoView {
                             })}
                             <EndpointForm current event_types=types/>
                             {secret.map(|id| view! { <SecretPanel id/> })}
+                            {test_fire.map(|(id, subscribed)| view! {
+                                <TestFirePanel id=id.clone() subscribed/>
+                                <RecentDeliveries endpoint=id/>
+                            })}
                         }.into_any()
                     }
                     Err(e) => {

@@ -1,8 +1,12 @@
 pub mod api_keys;
 pub mod audit;
 pub mod dashboard;
+pub mod deliveries;
+pub mod delivery;
+pub mod delivery_log;
 pub mod endpoint_form;
 pub mod endpoint_secret;
+pub mod endpoint_test_fire;
 pub mod endpoints;
 pub mod event_types;
 pub mod forms;

@@ -62,7 +62,9 @@ pub struct EventSummary {
 pub struct DeliveryView {
     pub id: String,
     pub event_id: String,
+    pub event_type: String,
     pub endpoint_id: String,
+    pub endpoint_name: String,
     /// `pending`, `in_flight`, `succeeded`, `failed` (will retry), `dead` (dead-lettered),
     /// `cancelled` (its endpoint was deleted).
     pub status: String,
@@ -70,6 +72,8 @@ pub struct DeliveryView {
     pub next_attempt_at: Option<Timestamp>,
     pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
+    /// How long the last attempt took.
+    pub last_duration_ms: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -113,8 +117,8 @@ pub struct AttemptView {
 pub struct DeliveryDetail {
     #[serde(flatten)]
     pub delivery: DeliveryView,
-    pub event_type: String,
-    pub attempts: Vec<AttemptView>,
+    /// Every attempt, oldest first (`attempts` is their count).
+    pub attempt_log: Vec<AttemptView>,
 }
 
 /// `POST /api/v1/endpoints/{id}/replay`.

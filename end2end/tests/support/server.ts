@@ -38,20 +38,27 @@ export class HooklineServer {
   readonly url: string;
   setupToken?: string;
 
-  private constructor(private port: number, readonly databaseUrl: string, private dir: string) {
+  private constructor(
+    private port: number,
+    readonly databaseUrl: string,
+    private dir: string,
+    private extraArgs: string[],
+  ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  static async start(): Promise<HooklineServer> {
+  /** `allowPrivateTargets`: let deliveries reach a receiver on this machine. */
+  static async start(opts: { allowPrivateTargets?: boolean } = {}): Promise<HooklineServer> {
     const dir = mkdtempSync(join(tmpdir(), 'hookline-e2e-'));
-    const server = new HooklineServer(await freePort(), freshDatabaseUrl(dir), dir);
+    const extra = opts.allowPrivateTargets ? ['--allow-private-targets'] : [];
+    const server = new HooklineServer(await freePort(), freshDatabaseUrl(dir), dir, extra);
     await server.launch();
     return server;
   }
 
   private async launch(): Promise<void> {
     this.log = '';
-    const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${this.port}`], {
+    const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${this.port}`, ...this.extraArgs], {
       env: {
         ...process.env,
         DATABASE_URL: this.databaseUrl,

@@ -2,6 +2,7 @@
 //! with its own `router()`.
 
 pub mod health;
+pub mod live;
 pub mod v1;
 
 use crate::startup::ServerState;
@@ -10,5 +11,6 @@ use axum::Router;
 pub fn router(body_limit: usize) -> Router<ServerState> {
     Router::new()
         .merge(health::router())
+        .merge(live::router())
         .nest("/api/v1", v1::router(body_limit))
 }

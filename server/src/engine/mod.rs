@@ -863,3 +863,21 @@ fn hostname() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "node".into())
 }
+
+impl app::backend::state::EngineHandle for Engine {
+    fn test_fire<'a>(
+        &'a self,
+        actor: &'a app::backend::Actor,
+        endpoint_id: &'a str,
+        input: app::types::events::TestFire,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<app::types::events::TestFireResult, app::error::AppError>,
+                > + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(Engine::test_fire(self, actor, endpoint_id, input))
+    }
+}

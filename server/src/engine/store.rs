@@ -343,7 +343,7 @@ impl EngineStore {
                     let mut q = sqlx::QueryBuilder::new(
                         "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, \
                          lease_owner = NULL, lease_expires_at = NULL, last_status_code = v.column5, \
-                         last_error = v.column6, completed_at = v.column7, updated_at = ",
+                         last_error = v.column6, completed_at = v.column7, last_duration_ms = v.column8, updated_at = ",
                     );
                     q.push_bind(now);
                     q.push(" FROM (");
@@ -354,7 +354,8 @@ impl EngineStore {
                             .push_bind(r.next_at)
                             .push_bind(r.attempt.response_status)
                             .push_bind(&r.error)
-                            .push_bind(r.completed);
+                            .push_bind(r.completed)
+                            .push_bind(r.attempt.duration_ms);
                     });
                     q.push(") AS v WHERE deliveries.id = v.column1 AND deliveries.status = 'in_flight' AND deliveries.lease_owner = ");
                     q.push_bind(&self.node);

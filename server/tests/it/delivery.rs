@@ -372,7 +372,7 @@ async fn dead_letters_replay_and_retry(backend: Backend) {
     )
     .await;
     assert_eq!(detail["event_type"], "order.created");
-    let attempts = detail["attempts"].as_array().unwrap();
+    let attempts = detail["attempt_log"].as_array().unwrap();
     assert_eq!(attempts.len(), 2, "{detail}");
     assert_eq!(attempts[0]["response_status"], 500);
     assert_eq!(attempts[0]["response_body"], "receiver says hi");

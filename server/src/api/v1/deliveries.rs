@@ -32,13 +32,14 @@ struct ListQuery {
     endpoint: Option<String>,
     status: Option<String>,
     event_type: Option<String>,
+    event_id: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "deliveries",
     params(("endpoint" = Option<String>, Query), ("status" = Option<String>, Query, description = "pending, in_flight, succeeded, failed, dead, cancelled"),
-           ("event_type" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+           ("event_type" = Option<String>, Query), ("event_id" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Page<DeliveryView>), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
 async fn list(
@@ -54,6 +55,7 @@ async fn list(
                 endpoint_id: q.endpoint.as_deref(),
                 status: q.status.as_deref(),
                 event_type: q.event_type.as_deref(),
+                event_id: q.event_id.as_deref(),
                 cursor: q.cursor.as_deref(),
                 limit: q.limit.unwrap_or(100),
             },

@@ -1,0 +1,110 @@
+//! The delivery log: list (with filters), detail with every attempt, retry, and test-fire.
+
+use crate::error::AppError;
+use crate::types::Page;
+use crate::types::events::{DeliveryDetail, DeliveryView, TestFireResult};
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+/// Filters of the delivery log (empty strings mean "any").
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LogFilter {
+    pub endpoint: String,
+    pub status: String,
+    pub event_type: String,
+    pub event_id: String,
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_deliveries", input = Json)]
+pub async fn list_deliveries(
+    filter: LogFilter,
+    cursor: Option<String>,
+) -> Result<Page<DeliveryView>, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let some = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+            let (endpoint, status, event_type, event_id) = (
+                some(&filter.endpoint),
+                some(&filter.status),
+                some(&filter.event_type),
+                some(&filter.event_id),
+            );
+            state
+                .deliveries
+                .list(
+                    &actor,
+                    crate::backend::deliveries::DeliveryQuery {
+                        endpoint_id: endpoint.as_deref(),
+                        status: status.as_deref(),
+                        event_type: event_type.as_deref(),
+                        event_id: event_id.as_deref(),
+                        cursor: cursor.as_deref(),
+                        limit: 50,
+                    },
+                )
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "get_delivery")]
+pub async fn get_delivery(id: String) -> Result<DeliveryDetail, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            state.deliveries.get(&actor, &id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "retry_delivery")]
+pub async fn retry_delivery(id: String) -> Result<DeliveryView, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            state.deliveries.retry(&actor, &id).await
+        }
+        .await,
+    )
+}
+
+/// Sends a test event to an endpoint now. `data` is JSON text (empty: the event type's
+/// example); a syntax error is a 422 on `data`.
+#[server(prefix = "/api/fn", endpoint = "test_fire_endpoint", input = Json)]
+pub async fn test_fire_endpoint(
+    id: String,
+    event_type: Option<String>,
+    data: String,
+) -> Result<TestFireResult, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let data = match data.trim() {
+                "" => None,
+                text => Some(
+                    serde_json::from_str(text)
+                        .map_err(|e| AppError::invalid("data", format!("not valid JSON: {e}")))?,
+                ),
+            };
+            let engine = state
+                .engine
+                .get()
+                .cloned()
+                .ok_or_else(|| AppError::internal("test-fire", "no engine registered"))?;
+            engine
+                .test_fire(
+                    &actor,
+                    &id,
+                    crate::types::events::TestFire {
+                        event_type: event_type.filter(|t| !t.is_empty()),
+                        data,
+                    },
+                )
+                .await
+        }
+        .await,
+    )
+}

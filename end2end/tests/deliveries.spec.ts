@@ -1,0 +1,117 @@
+import { test, expect, Page, APIRequestContext } from '@playwright/test';
+import { HooklineServer, createFirstAdmin, hydrated } from './support/server';
+import { Receiver } from './support/receiver';
+
+let server: HooklineServer;
+let receiver: Receiver;
+test.beforeEach(async () => {
+  server = await HooklineServer.start({ allowPrivateTargets: true });
+  receiver = await Receiver.start();
+});
+test.afterEach(async () => {
+  await server.dispose();
+  await receiver.close();
+});
+
+/** An admin session in `page`, an admin API key, an event type and an endpoint at the receiver. */
+async function setup(page: Page, endpoint: Record<string, unknown> = {}) {
+  await createFirstAdmin(page, server);
+  const created = await page.request.post(`${server.url}/api/fn/create_api_key`, {
+    form: { name: 'e2e', scope: 'admin' },
+  });
+  expect(created.status()).toBe(200);
+  const key = (await created.json()).key as string;
+  const api = (method: 'post', path: string, data: unknown) =>
+    page.request[method](`${server.url}/api/v1${path}`, {
+      headers: { authorization: `Bearer ${key}` },
+      data,
+    });
+  const type = await api('post', '/event-types', {
+    name: 'order.created',
+    schema: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+    example: { id: 'o-example', total: 12 },
+  });
+  expect(type.status()).toBe(201);
+  const ep = await api('post', '/endpoints', {
+    name: 'Local receiver',
+    url: receiver.url,
+    event_types: ['order.created'],
+    ...endpoint,
+  });
+  expect(ep.status(), await ep.text()).toBe(201);
+  return { key, endpointId: (await ep.json()).id as string, api };
+}
+
+async function publish(request: APIRequestContext, key: string, id: string) {
+  const res = await request.post(`${server.url}/api/v1/events`, {
+    headers: { authorization: `Bearer ${key}` },
+    data: { event_type: 'order.created', data: { id } },
+  });
+  expect(res.status()).toBe(202);
+  return (await res.json()).id as string;
+}
+
+test('test-fire from the endpoint page shows the 200 inline', async ({ page }) => {
+  const { endpointId } = await setup(page);
+  await page.goto(`${server.url}/endpoints/${endpointId}`);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Test-fire' })).toBeVisible();
+  await expect(page.getByLabel('Event type', { exact: true })).toHaveValue('order.created');
+  // The example is there to edit.
+  await expect(page.getByLabel(/^Data/)).toHaveValue(/o-example/);
+  await page.getByLabel(/^Data/).fill('{"id": "o-test", "note": "from the dashboard"}');
+  await page.getByTestId('test-fire').click();
+  await expect(page.getByTestId('test-fire-status')).toHaveText('HTTP 200');
+  await expect(page.getByTestId('test-fire-result')).toContainText('"received": true');
+  expect(JSON.parse(receiver.hits[0].body).data).toEqual({ id: 'o-test', note: 'from the dashboard' });
+  // Bad JSON is a 422 next to the field, and nothing is sent.
+  await page.getByLabel(/^Data/).fill('{"id": ');
+  await page.getByTestId('test-fire').click();
+  await expect(page.locator('#tf-data').locator('..')).toContainText('not valid JSON');
+  expect(receiver.hits.length).toBe(1);
+  // The test delivery is in the endpoint's recent deliveries.
+  await expect(page.getByTestId('delivery-row').first()).toHaveAttribute('data-status', 'succeeded');
+});
+
+test('a published event appears in the live log without a reload', async ({ page }) => {
+  const { key } = await setup(page);
+  await page.goto(`${server.url}/deliveries`);
+  await hydrated(page);
+  await expect(page.getByTestId('deliveries-empty')).toBeVisible();
+  await expect(page.getByTestId('live-state')).toContainText('Live');
+  const event = await publish(page.request, key, 'o-live');
+  const row = page.locator(`tr[data-event="${event}"]`);
+  await expect(row).toHaveAttribute('data-status', 'succeeded');
+  await expect(row).toContainText('order.created');
+  await expect(row).toContainText('Local receiver');
+  await expect(row).toContainText('HTTP 200');
+});
+
+test('a failing receiver: retries then a dead letter, retried by hand and delivered', async ({ page }) => {
+  receiver.status = 500;
+  const { key } = await setup(page, { retry_schedule: ['1s'] });
+  await page.goto(`${server.url}/deliveries`);
+  await hydrated(page);
+  await expect(page.getByTestId('live-state')).toContainText('Live');
+  const event = await publish(page.request, key, 'o-fails');
+  const row = page.locator(`tr[data-event="${event}"]`);
+  // Watched live: retrying after the first 500, dead after the second.
+  await expect(row).toHaveAttribute('data-status', 'dead', { timeout: 15_000 });
+  await expect(row).toContainText('HTTP 500');
+  expect(receiver.hits.length).toBe(2);
+
+  // The dead-letter view lists it.
+  await page.getByRole('link', { name: 'Dead letters' }).click();
+  await expect(page).toHaveURL(/status=dead/);
+  await expect(page.locator(`tr[data-event="${event}"]`)).toBeVisible();
+
+  receiver.status = 200;
+  await page.locator(`tr[data-event="${event}"] a`).first().click();
+  await expect(page.getByRole('heading', { name: /^Delivery / })).toBeVisible();
+  await expect(page.getByTestId('attempt')).toHaveCount(2);
+  await expect(page.getByTestId('attempt').first()).toContainText('HTTP 500');
+  await page.getByTestId('retry').click();
+  await expect(page.getByTestId('detail-status')).toContainText('succeeded', { timeout: 15_000 });
+  await expect(page.getByTestId('attempt')).toHaveCount(3);
+  await expect(page.getByTestId('attempt').first()).toContainText('HTTP 200');
+});
