@@ -8,6 +8,7 @@ use crate::pages::{
     delivery::DeliveryPage,
     endpoints::{EndpointPage, EndpointsPage},
     event_types::{EventTypeEditPage, EventTypesPage},
+    events::{EventPage, EventsPage},
     home::HomePage,
     login::LoginPage,
     not_found::NotFound,
@@ -88,6 +89,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("deliveries") view=DeliveriesPage ssr=SsrMode::Async/>
                         <Route path=path!("deliveries/:id") view=DeliveryPage ssr=SsrMode::Async/>
+                        <Route path=path!("events") view=EventsPage ssr=SsrMode::Async/>
+                        <Route path=path!("events/:id") view=EventPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -52,10 +52,16 @@ async function publish(request: APIRequestContext, key: string, id: string) {
 }
 
 test('test-fire from the endpoint page shows the 200 inline', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    // The deliberate 422 below is logged by the browser as a failed request: not a problem.
+    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
   const { endpointId } = await setup(page);
   await page.goto(`${server.url}/endpoints/${endpointId}`);
   await hydrated(page);
-  await expect(page.getByRole('heading', { name: 'Test-fire' })).toBeVisible();
+  await expect(page.getByTestId('test-fire-panel')).toHaveAttribute('data-ready', 'true');
   await expect(page.getByLabel('Event type', { exact: true })).toHaveValue('order.created');
   // The example is there to edit.
   await expect(page.getByLabel(/^Data/)).toHaveValue(/o-example/);
@@ -71,6 +77,8 @@ test('test-fire from the endpoint page shows the 200 inline', async ({ page }) =
   expect(receiver.hits.length).toBe(1);
   // The test delivery is in the endpoint's recent deliveries.
   await expect(page.getByTestId('delivery-row').first()).toHaveAttribute('data-status', 'succeeded');
+  // No hydration warnings or errors in the browser console.
+  expect(problems).toEqual([]);
 });
 
 test('a published event appears in the live log without a reload', async ({ page }) => {
@@ -114,4 +122,37 @@ test('a failing receiver: retries then a dead letter, retried by hand and delive
   await expect(page.getByTestId('detail-status')).toContainText('succeeded', { timeout: 15_000 });
   await expect(page.getByTestId('attempt')).toHaveCount(3);
   await expect(page.getByTestId('attempt').first()).toContainText('HTTP 200');
+});
+
+test('dead letters replayed in bulk, with progress, all delivered', async ({ page }) => {
+  receiver.status = 503;
+  const { key, endpointId } = await setup(page, { retry_schedule: [] });
+  const events = [await publish(page.request, key, 'o-1'), await publish(page.request, key, 'o-2')];
+  await page.goto(`${server.url}/deliveries?status=dead&endpoint=${endpointId}`);
+  await hydrated(page);
+  for (const e of events) {
+    await expect(page.locator(`tr[data-event="${e}"]`)).toHaveAttribute('data-status', 'dead', { timeout: 15_000 });
+  }
+  receiver.status = 200;
+  await page.getByTestId('replay-start').click();
+  await expect(page.getByTestId('replay-progress')).toContainText('Replay finished', { timeout: 15_000 });
+  await expect(page.getByTestId('replay-progress')).toContainText('2 re-queued · 2 delivered');
+  // They left the dead-letter view as they were delivered.
+  for (const e of events) await expect(page.locator(`tr[data-event="${e}"]`)).toHaveCount(0);
+});
+
+test('events page: search by id, payload, and where the event went', async ({ page }) => {
+  const { key } = await setup(page);
+  const event = await publish(page.request, key, 'o-search');
+  await page.goto(`${server.url}/events`);
+  await hydrated(page);
+  await expect(page.getByTestId('event-row')).toHaveCount(1);
+  await page.getByLabel('Event id').fill('evt_nope');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('events-empty')).toBeVisible();
+  await page.getByLabel('Event id').fill(event);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: event }).click();
+  await expect(page.getByTestId('event-payload')).toContainText('"o-search"');
+  await expect(page.getByTestId('delivery-row')).toHaveAttribute('data-status', 'succeeded');
 });

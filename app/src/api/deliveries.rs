@@ -108,3 +108,32 @@ pub async fn test_fire_endpoint(
         .await,
     )
 }
+
+/// Re-queues an endpoint's `dead` (or `failed`) deliveries; progress via [`replay_progress`].
+#[server(prefix = "/api/fn", endpoint = "replay_endpoint")]
+pub async fn replay_endpoint(
+    endpoint: String,
+    status: String,
+) -> Result<crate::types::events::ReplayView, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            state
+                .deliveries
+                .replay(&actor, &endpoint, &status, None)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "replay_progress")]
+pub async fn replay_progress(id: String) -> Result<crate::types::events::ReplayView, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            state.deliveries.replay_progress(&actor, &id).await
+        }
+        .await,
+    )
+}

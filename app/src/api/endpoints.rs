@@ -76,3 +76,41 @@ pub async fn rotate_endpoint_secret(id: String) -> Result<EndpointSecret, AppErr
         .await,
     )
 }
+
+/// Everything the endpoint page shows, in one call (a page resource that awaits several
+/// server functions in turn can outlive the server render that started it).
+#[server(prefix = "/api/fn", endpoint = "endpoint_page")]
+pub async fn endpoint_page(
+    id: String,
+) -> Result<
+    (
+        Option<EndpointView>,
+        Vec<crate::types::EventTypeView>,
+        Option<Page<crate::types::events::DeliveryView>>,
+    ),
+    AppError,
+> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let types = state.event_types.list(&actor, false).await?;
+            if id == "new" {
+                return Ok((None, types, None));
+            }
+            let current = state.endpoints.get(&actor, &id).await?;
+            let recent = state
+                .deliveries
+                .list(
+                    &actor,
+                    crate::backend::deliveries::DeliveryQuery {
+                        endpoint_id: Some(&id),
+                        limit: 50,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            Ok((Some(current), types, Some(recent)))
+        }
+        .await,
+    )
+}

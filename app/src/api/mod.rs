@@ -7,6 +7,7 @@ pub mod auth;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
+pub mod events;
 pub mod system;
 pub mod users;
 

@@ -58,6 +58,7 @@ fn Frame(me: Me) -> impl IntoView {
             <nav class="sidebar" aria-label="Main">
                 <A href="/" exact=true>"Overview"</A>
                 <A href="/deliveries">"Deliveries"</A>
+                <A href="/events">"Events"</A>
                 <A href="/endpoints">"Endpoints"</A>
                 <A href="/event-types">"Event types"</A>
                 {is_admin.then(|| view! {

@@ -2,6 +2,7 @@
 //! id) kept in the address, so a filtered view (e.g. the dead letters) can be bookmarked.
 
 use super::delivery_log::DeliveryLog;
+use super::replay::ReplayPanel;
 use crate::api::deliveries::LogFilter;
 use crate::api::endpoints::list_endpoints;
 use leptos::prelude::*;
@@ -68,6 +69,7 @@ pub fn DeliveriesPage() -> impl IntoView {
             <input id="f-event" name="event_id" placeholder="evt_…" prop:value=move || filter.get().event_id/>
             <button type="submit" class="secondary">"Apply"</button>
         </Form>
+        <ReplayPanel endpoint=Signal::derive(move || filter.get().endpoint) status=Signal::derive(move || filter.get().status)/>
         <section class="card">
             <DeliveryLog filter/>
         </section>
@@ -76,7 +78,10 @@ pub fn DeliveriesPage() -> impl IntoView {
 
 /// The endpoint page's latest deliveries, live.
 #[component]
-pub fn RecentDeliveries(endpoint: String) -> impl IntoView {
+pub fn RecentDeliveries(
+    endpoint: String,
+    initial: crate::types::Page<crate::types::events::DeliveryView>,
+) -> impl IntoView {
     let filter = Signal::stored(LogFilter {
         endpoint: endpoint.clone(),
         ..Default::default()
@@ -87,7 +92,7 @@ pub fn RecentDeliveries(endpoint: String) -> impl IntoView {
                 <h2 id="recent-title">"Recent deliveries"</h2>
                 <A href=format!("/deliveries?endpoint={endpoint}")>"All deliveries of this endpoint"</A>
             </div>
-            <DeliveryLog filter compact=true/>
+            <DeliveryLog filter compact=true initial/>
         </section>
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::api::deliveries::{LogFilter, list_deliveries};
 use crate::time_fmt;
+use crate::types::Page;
 use crate::types::events::DeliveryView;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -12,14 +13,17 @@ use leptos_router::components::A;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 const MAX_ROWS: usize = 200;
 
+/// `initial`: the first page when the caller already has it. Pages that render the log
+/// inside their own `Suspend` pass it, so no resource is created after an async boundary
+/// (hydration then pairs every resource with its server value by creation order).
 #[component]
 pub fn DeliveryLog(
     #[prop(into)] filter: Signal<LogFilter>,
     /// Leave out the endpoint column (the endpoint page).
     #[prop(optional)]
     compact: bool,
+    #[prop(optional)] initial: Option<Page<DeliveryView>>,
 ) -> impl IntoView {
-    let first = Resource::new(move || filter.get(), |f| list_deliveries(f, None));
     let rows = RwSignal::new(Vec::<DeliveryView>::new());
     let next = RwSignal::new(None::<String>);
     let live = RwSignal::new(false);
@@ -40,52 +44,72 @@ pub fn DeliveryLog(
             next.set(page.next_cursor.clone());
         }
     });
+    let body = match initial {
+        Some(page) => {
+            rows.set(page.items);
+            next.set(page.next_cursor);
+            table(rows, live, compact).into_any()
+        }
+        None => {
+            let first = Resource::new(move || filter.get(), |f| list_deliveries(f, None));
+            view! {
+                <Transition fallback=|| view! { <p class="loading">"Loading deliveries…"</p> }>
+                    {move || Suspend::new(async move {
+                        match first.await {
+                            Ok(page) => {
+                                rows.set(page.items);
+                                next.set(page.next_cursor);
+                                table(rows, live, compact).into_any()
+                            }
+                            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            }
+            .into_any()
+        }
+    };
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading deliveries…"</p> }>
-            {move || Suspend::new(async move {
-                match first.await {
-                    Ok(page) => {
-                        rows.set(page.items);
-                        next.set(page.next_cursor);
-                        view! {
-                            <p class="muted live-state" data-testid="live-state">
-                                {move || if live.get() { "● Live: new deliveries and status changes appear here as they happen." } else { "Updates appear here live once the page has loaded." }}
-                            </p>
-                            <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! {
-                                <p class="empty" data-testid="deliveries-empty">
-                                    "No deliveries match. Publish an event (POST /api/v1/events) to an event type an endpoint subscribes to, or test-fire an endpoint: its deliveries appear here live."
-                                </p>
-                            }>
-                                <table class="data deliveries">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Time (UTC)"</th>
-                                            <th scope="col">"Event type"</th>
-                                            {(!compact).then(|| view! { <th scope="col">"Endpoint"</th> })}
-                                            <th scope="col">"Status"</th>
-                                            <th scope="col">"Attempts"</th>
-                                            <th scope="col">"Latency"</th>
-                                            <th scope="col">"Last answer"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        <For each=move || rows.get() key=|d| (d.id.clone(), d.updated_at.0) let:d>
-                                            {row(d, compact)}
-                                        </For>
-                                    </tbody>
-                                </table>
-                            </Show>
-                        }.into_any()
-                    }
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
+        <div class="delivery-log">{body}</div>
+        <div class="delivery-log-more">
+            {move || next.get().map(|c| view! {
+                <button class="secondary" disabled=move || more.pending().get() on:click=move |_| { more.dispatch(c.clone()); }>
+                    "Load older deliveries"
+                </button>
             })}
-        </Transition>
-        {move || next.get().map(|c| view! {
-            <button class="secondary" disabled=move || more.pending().get() on:click=move |_| { more.dispatch(c.clone()); }>
-                "Load older deliveries"
-            </button>
-        })}
+        </div>
+    }
+}
+
+fn table(rows: RwSignal<Vec<DeliveryView>>, live: RwSignal<bool>, compact: bool) -> impl IntoView {
+    view! {
+        <p class="muted live-state" data-testid="live-state">
+            {move || if live.get() { "● Live: new deliveries and status changes appear here as they happen." } else { "Updates appear here live once the page has loaded." }}
+        </p>
+        <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! {
+            <p class="empty" data-testid="deliveries-empty">
+                "No deliveries match. Publish an event (POST /api/v1/events) to an event type an endpoint subscribes to, or test-fire an endpoint: its deliveries appear here live."
+            </p>
+        }>
+            <table class="data deliveries">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time (UTC)"</th>
+                        <th scope="col">"Event type"</th>
+                        {(!compact).then(|| view! { <th scope="col">"Endpoint"</th> })}
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Attempts"</th>
+                        <th scope="col">"Latency"</th>
+                        <th scope="col">"Last answer"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || rows.get() key=|d| (d.id.clone(), d.updated_at.0) let:d>
+                        {row(d, compact)}
+                    </For>
+                </tbody>
+            </table>
+        </Show>
     }
 }
 

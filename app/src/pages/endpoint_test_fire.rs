@@ -4,7 +4,6 @@
 
 use super::forms::{FieldMessage, FormMessage};
 use crate::api::deliveries::TestFireEndpoint;
-use crate::api::event_types::list_event_types;
 use crate::types::{Me, Role};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -21,29 +20,35 @@ fn covers(patterns: &[String], name: &str) -> bool {
 }
 
 #[component]
-pub fn TestFirePanel(id: String, subscribed: Vec<String>) -> impl IntoView {
+pub fn TestFirePanel(
+    id: String,
+    subscribed: Vec<String>,
+    event_types: Vec<crate::types::EventTypeView>,
+) -> impl IntoView {
     let me = expect_context::<Me>();
     if !me.role.allows(Role::Editor) {
         return ().into_any();
     }
-    let types = Resource::new(|| (), move |_| async move { list_event_types(false).await });
     // Read from the form itself when sending: the sample is rendered on the server and
     // edited in place, so no signal has to mirror it through hydration.
     let type_input = NodeRef::<leptos::html::Select>::new();
     let data_input = NodeRef::<leptos::html::Textarea>::new();
     let fire = ServerAction::<TestFireEndpoint>::new();
     let error = Signal::derive(move || fire.value().get().and_then(Result::err));
-    let subscribed = StoredValue::new(subscribed);
+    // Effects run only in the browser, once this panel is hydrated and its button works.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     view! {
-        <section class="card" aria-labelledby="test-fire-title">
+        <section class="card" aria-labelledby="test-fire-title" data-testid="test-fire-panel" data-ready=move || ready.get().to_string()>
             <h2 id="test-fire-title">"Test-fire"</h2>
             <p class="muted">"Sends one event to this endpoint now, once (no retries), and shows what the receiver answered."</p>
-            <Transition fallback=|| view! { <p class="loading">"Loading event types…"</p> }>
-                {move || Suspend::new(async move {
-                    let all = types.await.unwrap_or_default();
+            // Each dynamic part sits in its own element, so hydration finds its markers.
+            <div class="tf-form">
+                {
+                    let all = event_types;
                     let usable: Vec<_> = all
                         .into_iter()
-                        .filter(|t| subscribed.with_value(|s| covers(s, &t.name)))
+                        .filter(|t| covers(&subscribed, &t.name))
                         .collect();
                     if usable.is_empty() {
                         return view! { <p class="empty">"This endpoint subscribes to no event type yet: add one above, then test-fire it."</p> }.into_any();
@@ -80,8 +85,9 @@ pub fn TestFirePanel(id: String, subscribed: Vec<String>) -> impl IntoView {
                             </div>
                         </div>
                     }.into_any()
-                })}
-            </Transition>
+                }
+            </div>
+            <div class="tf-actions">
             <FormMessage error fields=&["data"]/>
             <button class="primary" data-testid="test-fire" disabled=move || fire.pending().get() on:click={
                 let id = id.clone();
@@ -95,6 +101,8 @@ pub fn TestFirePanel(id: String, subscribed: Vec<String>) -> impl IntoView {
             }>
                 {move || if fire.pending().get() { "Sending…" } else { "Send test event" }}
             </button>
+            </div>
+            <div class="tf-result">
             {move || fire.value().get().and_then(Result::ok).map(|r| {
                 let ok = r.status == "succeeded";
                 let answer = match (r.response_status, &r.error) {
@@ -116,6 +124,7 @@ pub fn TestFirePanel(id: String, subscribed: Vec<String>) -> impl IntoView {
                     </div>
                 }
             })}
+            </div>
         </section>
     }
     .into_any()

@@ -5,8 +5,7 @@ use super::endpoint_form::EndpointForm;
 use super::endpoint_secret::SecretPanel;
 use super::endpoint_test_fire::TestFirePanel;
 use super::forms::TableHead;
-use crate::api::endpoints::{get_endpoint, list_endpoints};
-use crate::api::event_types::list_event_types;
+use crate::api::endpoints::{endpoint_page, list_endpoints};
 use crate::types::endpoints::EndpointView;
 use crate::types::{Me, Role};
 use leptos::prelude::*;
@@ -86,39 +85,29 @@ fn EndpointTable(list: Vec<EndpointView>) -> impl IntoView {
 pub fn EndpointPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let data = Resource::new(id, |id| async move {
-        let types = list_event_types(false)
-            .await?
-            .into_iter()
-            .map(|t| t.name)
-            .collect::<Vec<_>>();
-        let current = if id == "new" {
-            None
-        } else {
-            Some(get_endpoint(id).await?)
-        };
-        Ok::<_, crate::error::AppError>((current, types))
-    });
+    // Everything the page shows, in one server call.
+    let data = Resource::new(id, endpoint_page);
     view! {
         <p><A href="/endpoints">"← Endpoints"</A></p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((current, types)) => {
+                    Ok((current, types, recent)) => {
+                        let names: Vec<String> = types.iter().map(|t| t.name.clone()).collect();
                         let title = current.as_ref().map(|c| c.settings.name.clone()).unwrap_or_else(|| "New endpoint".into());
                         let secret = current.as_ref().map(|c| c.id.clone());
-                        let test_fire = current.as_ref().map(|c| (c.id.clone(), c.settings.event_types.clone()));
+                        let test_fire = current.as_ref().zip(recent).map(|(c, recent)| (c.id.clone(), c.settings.event_types.clone(), recent));
                         view! {
                             <Title text=title.clone()/>
                             <h1>{title}</h1>
                             {current.as_ref().and_then(|c| c.disabled_reason.clone()).map(|why| view! {
                                 <p class="form-error" role="status">"Disabled by Hookline: " {why}</p>
                             })}
-                            <EndpointForm current event_types=types/>
+                            <EndpointForm current event_types=names/>
                             {secret.map(|id| view! { <SecretPanel id/> })}
-                            {test_fire.map(|(id, subscribed)| view! {
-                                <TestFirePanel id=id.clone() subscribed/>
-                                <RecentDeliveries endpoint=id/>
+                            {test_fire.map(|(id, subscribed, recent)| view! {
+                                <TestFirePanel id=id.clone() subscribed event_types=types/>
+                                <RecentDeliveries endpoint=id initial=recent/>
                             })}
                         }.into_any()
                     }

@@ -9,10 +9,12 @@ pub mod endpoint_secret;
 pub mod endpoint_test_fire;
 pub mod endpoints;
 pub mod event_types;
+pub mod events;
 pub mod forms;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod replay;
 pub mod setup;
 pub mod users;
 
