@@ -155,4 +155,8 @@ test('events page: search by id, payload, and where the event went', async ({ pa
   await page.getByRole('link', { name: event }).click();
   await expect(page.getByTestId('event-payload')).toContainText('"o-search"');
   await expect(page.getByTestId('delivery-row')).toHaveAttribute('data-status', 'succeeded');
+  // The overview's metrics count it.
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await expect(page.getByTestId('success-rate')).toHaveText('100.0 %');
+  await expect(page.getByTestId('attempts')).toHaveText('1');
 });

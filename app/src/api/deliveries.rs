@@ -137,3 +137,19 @@ pub async fn replay_progress(id: String) -> Result<crate::types::events::ReplayV
         .await,
     )
 }
+
+/// Delivery metrics over `window` (`1h` or `24h`), overall or for one endpoint.
+#[server(prefix = "/api/fn", endpoint = "delivery_stats")]
+pub async fn delivery_stats(
+    endpoint: Option<String>,
+    window: String,
+) -> Result<crate::types::events::StatsView, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let endpoint = endpoint.filter(|e| !e.is_empty());
+            state.stats.get(&actor, endpoint.as_deref(), &window).await
+        }
+        .await,
+    )
+}

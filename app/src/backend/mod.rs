@@ -20,6 +20,7 @@ pub mod password;
 pub mod schema;
 pub mod session_store;
 pub mod state;
+pub mod stats;
 pub mod template;
 pub mod throttle;
 pub mod users;

@@ -43,6 +43,7 @@ pub struct AppState {
     pub events: Events,
     pub deliveries: Deliveries,
     pub audit: AuditLog,
+    pub stats: super::stats::Stats,
     /// Set once the engine is built (see [`EngineHandle`]).
     pub engine: Arc<std::sync::OnceLock<Arc<dyn EngineHandle>>>,
 }
@@ -68,6 +69,7 @@ impl AppState {
             endpoints: Endpoints::new(db.clone()),
             events,
             audit: AuditLog::new(db.clone()),
+            stats: super::stats::Stats::new(db.clone()),
             engine: Arc::new(std::sync::OnceLock::new()),
             db,
         }

@@ -5,6 +5,7 @@ use super::endpoint_form::EndpointForm;
 use super::endpoint_secret::SecretPanel;
 use super::endpoint_test_fire::TestFirePanel;
 use super::forms::TableHead;
+use super::metrics::{MetricsPanel, stats_resource};
 use crate::api::endpoints::{endpoint_page, list_endpoints};
 use crate::types::endpoints::EndpointView;
 use crate::types::{Me, Role};
@@ -87,6 +88,11 @@ pub fn EndpointPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     // Everything the page shows, in one server call.
     let data = Resource::new(id, endpoint_page);
+    let window = RwSignal::new("24h".to_string());
+    let stats = stats_resource(
+        Signal::derive(move || Some(id()).filter(|i| i != "new")),
+        window,
+    );
     view! {
         <p><A href="/endpoints">"← Endpoints"</A></p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -106,6 +112,7 @@ pub fn EndpointPage() -> impl IntoView {
                             <EndpointForm current event_types=names/>
                             {secret.map(|id| view! { <SecretPanel id/> })}
                             {test_fire.map(|(id, subscribed, recent)| view! {
+                                <MetricsPanel stats window title="Health and metrics"/>
                                 <TestFirePanel id=id.clone() subscribed event_types=types/>
                                 <RecentDeliveries endpoint=id initial=recent/>
                             })}

@@ -1,3 +1,4 @@
+use super::metrics::{MetricsPanel, stats_resource};
 use crate::api::system::get_system_info;
 use crate::types::{Me, Role};
 use leptos::prelude::*;
@@ -8,10 +9,13 @@ use leptos_router::components::A;
 pub fn HomePage() -> impl IntoView {
     let me = expect_context::<Me>();
     let info = Resource::new(|| (), |_| get_system_info());
+    let window = RwSignal::new("1h".to_string());
+    let stats = stats_resource(Signal::stored(None), window);
     view! {
         <Title text="Overview"/>
         <h1>"Overview"</h1>
         <p>"Signed in as " <strong>{me.email.clone()}</strong> " (" {me.role.as_str()} ")."</p>
+        <MetricsPanel stats window title="Deliveries, all endpoints"/>
         <section class="card">
             <h2>"This installation"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

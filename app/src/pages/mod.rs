@@ -13,6 +13,7 @@ pub mod events;
 pub mod forms;
 pub mod home;
 pub mod login;
+pub mod metrics;
 pub mod not_found;
 pub mod replay;
 pub mod setup;

@@ -176,3 +176,43 @@ pub struct TestFireResult {
     pub error_class: Option<String>,
     pub error: Option<String>,
 }
+
+/// One time slice of a chart: attempts made, how many succeeded, and their latency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsBucket {
+    pub start: Timestamp,
+    pub attempts: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub avg_ms: Option<f64>,
+    /// Upper bounds of the latency bands holding the 50th and 95th percentile.
+    pub p50_ms: Option<i64>,
+    pub p95_ms: Option<i64>,
+}
+
+/// An endpoint's health: its circuit and its last outcomes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointHealth {
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub consecutive_failures: i64,
+    pub failing_since: Option<Timestamp>,
+    pub last_success_at: Option<Timestamp>,
+    pub last_failure_at: Option<Timestamp>,
+}
+
+/// Delivery metrics over a window (overall, or for one endpoint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsView {
+    pub window: String,
+    pub bucket_ms: i64,
+    pub buckets: Vec<StatsBucket>,
+    pub total: StatsBucket,
+    /// Deliveries retried in the window (a failed attempt that will be tried again).
+    pub retries: i64,
+    /// Right now: waiting (new or for a retry), in flight, and dead letters.
+    pub queue_depth: i64,
+    pub in_flight: i64,
+    pub dead_letters: i64,
+    pub health: Option<EndpointHealth>,
+}

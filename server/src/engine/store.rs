@@ -161,6 +161,8 @@ struct BreakerStep {
     reset: bool,
     /// Failures (after the last success, if any).
     failures: i64,
+    /// Any failure at all in the group.
+    any_failure: bool,
 }
 
 impl BreakerStep {
@@ -170,6 +172,7 @@ impl BreakerStep {
             self.failures = 0;
         } else {
             self.failures += 1;
+            self.any_failure = true;
         }
     }
 }
@@ -370,22 +373,24 @@ impl EngineStore {
                 // The circuit breaker, counted in the same transaction as the attempts.
                 let mut tripped: Vec<(String, Tripped)> = Vec::new();
                 for (endpoint, step) in &endpoints {
+                    // Always written: the endpoint's health shows its last success and failure.
                     let row: Option<(i64, Option<i64>)> = if step.reset {
                         sqlx::query_as(
                             "UPDATE endpoints SET consecutive_failures = $1, \
-                             failing_since = CASE WHEN $1 > 0 THEN $2 ELSE NULL END \
-                             WHERE id = $3 AND (consecutive_failures > 0 OR $1 > 0) \
-                             RETURNING consecutive_failures, failing_since",
+                             failing_since = CASE WHEN $1 > 0 THEN $2 ELSE NULL END, last_success_at = $2, \
+                             last_failure_at = CASE WHEN $4 THEN $2 ELSE last_failure_at END \
+                             WHERE id = $3 RETURNING consecutive_failures, failing_since",
                         )
                         .bind(step.failures)
                         .bind(now)
                         .bind(endpoint)
+                        .bind(step.any_failure)
                         .fetch_optional(&mut *tx)
                         .await?
                     } else {
                         sqlx::query_as(
                             "UPDATE endpoints SET consecutive_failures = consecutive_failures + $1, \
-                             failing_since = COALESCE(failing_since, $2) WHERE id = $3 \
+                             failing_since = COALESCE(failing_since, $2), last_failure_at = $2 WHERE id = $3 \
                              RETURNING consecutive_failures, failing_since",
                         )
                         .bind(step.failures)

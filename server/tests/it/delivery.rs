@@ -20,6 +20,7 @@ crate::on_both_backends!(
     circuit_breaker,
     oauth2_tokens_are_fetched_and_cached,
     batches_group_and_retry_together,
+    stats_and_health_follow_the_attempts,
 );
 
 struct Setup {
@@ -744,5 +745,41 @@ async fn batches_group_and_retry_together(backend: Backend) {
         vec![Some(500), Some(200)]
     );
     assert!(log[0].3.contains("hookline-batch-size"), "{}", log[0].3);
+    s.app.stop().await;
+}
+
+async fn stats_and_health_follow_the_attempts(backend: Backend) {
+    let s = setup(backend, json!({"retry_schedule": []})).await;
+    s.receiver.script(vec![Reply::status(500)]);
+    let failed = publish(&s, json!({"n": 1})).await;
+    delivery(&s, &failed, "dead", Duration::from_secs(5)).await;
+    let ok = publish(&s, json!({"n": 2})).await;
+    delivery(&s, &ok, "succeeded", Duration::from_secs(5)).await;
+    let actor = app::backend::Actor::cli();
+    let stats = s
+        .app
+        .state
+        .stats
+        .get(&actor, Some(&s.endpoint), "1h")
+        .await
+        .unwrap();
+    assert_eq!(stats.buckets.len(), 12, "5-minute slices over the hour");
+    assert_eq!((stats.total.attempts, stats.total.succeeded, stats.total.failed), (2, 1, 1));
+    assert!(stats.total.p95_ms.is_some() && stats.total.avg_ms.is_some());
+    assert_eq!(
+        stats.buckets.iter().map(|b| b.attempts).sum::<i64>(),
+        2,
+        "every attempt falls in a slice"
+    );
+    assert_eq!(stats.dead_letters, 1);
+    let health = stats.health.expect("an endpoint's stats carry its health");
+    assert!(health.enabled && health.last_success_at.is_some() && health.last_failure_at.is_some());
+    assert_eq!(health.consecutive_failures, 0, "the success reset the count");
+    let all = s.app.state.stats.get(&actor, None, "24h").await.unwrap();
+    assert_eq!(all.buckets.len(), 24);
+    assert_eq!(all.total.attempts, 2);
+    assert!(all.health.is_none());
+    let err = s.app.state.stats.get(&actor, None, "2h").await.unwrap_err();
+    assert_eq!(err.status(), 422);
     s.app.stop().await;
 }
