@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod event_types;
 pub mod events;
 pub mod system;
+pub mod tools;
 pub mod users;
 
 #[cfg(feature = "ssr")]

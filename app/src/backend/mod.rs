@@ -23,6 +23,7 @@ pub mod state;
 pub mod stats;
 pub mod template;
 pub mod throttle;
+pub mod tools;
 pub mod users;
 pub mod versions;
 

@@ -2,6 +2,7 @@
 //! server validates it, answering with paths (`headers.X-Team`, `filter.all[0].op`) that
 //! land next to the right field. Credentials are never shown: left blank, they stay.
 
+use super::filter_builder::{FilterBuilder, TemplatePreviewPanel};
 use super::forms::{ConfirmButton, FormMessage, PathErrors, errors_under};
 use crate::api::endpoints::{DeleteEndpoint, SaveEndpoint};
 use crate::error::AppError;
@@ -275,6 +276,23 @@ impl Draft {
 }
 
 /// A labelled text input bound to `value`, with the errors at `path` under it.
+/// The endpoint's own event types first (their examples are the natural samples), then
+/// the others, Hookline's built-in ones last.
+fn samples_first(
+    mut catalog: Vec<crate::types::EventTypeView>,
+    d: Draft,
+) -> Vec<crate::types::EventTypeView> {
+    let chosen = d.chosen.get_untracked();
+    catalog.sort_by_key(|t| {
+        (
+            !chosen.contains(&t.name),
+            t.name.starts_with("hookline."),
+            t.name.clone(),
+        )
+    });
+    catalog
+}
+
 #[component]
 fn TextField(
     id: &'static str,
@@ -298,7 +316,12 @@ fn TextField(
 }
 
 #[component]
-pub fn EndpointForm(current: Option<EndpointView>, event_types: Vec<String>) -> AnyView {
+/// `catalog`: the event types with their schemas and examples (field paths and previews).
+pub fn EndpointForm(
+    current: Option<EndpointView>,
+    event_types: Vec<String>,
+    catalog: Vec<crate::types::EventTypeView>,
+) -> AnyView {
     let me = expect_context::<Me>();
     let ro = !me.role.allows(Role::Editor);
     let id = current.as_ref().map(|c| c.id.clone());
@@ -350,8 +373,8 @@ pub fn EndpointForm(current: Option<EndpointView>, event_types: Vec<String>) -> 
     view! {
         <form class="card endpoint-form" on:submit=submit aria-label="Endpoint settings">
             <WhereFields d error ro/>
-            <EventFields d error ro known/>
-            <RequestFields d error ro secret_hint/>
+            <EventFields d error ro known catalog=catalog.clone()/>
+            <RequestFields d error ro secret_hint catalog/>
             <DeliveryFields d error ro/>
             <FormMessage error fields=&["name", "url", "description", "event_types", "tenant", "filter", "headers", "auth.header", "auth.value", "auth.token", "auth.username", "auth.password", "auth.token_url", "auth.client_id", "auth.client_secret", "template", "timeout", "retry_schedule", "rate_limit_per_minute", "max_concurrency", "batch", "batch.max_events", "batch.max_wait"]/>
             {(!ro).then(|| view! {
@@ -393,7 +416,13 @@ fn WhereFields(d: Draft, error: Signal<Option<AppError>>, ro: bool) -> AnyView {
 }
 
 #[component]
-fn EventFields(d: Draft, error: Signal<Option<AppError>>, ro: bool, known: Vec<String>) -> AnyView {
+fn EventFields(
+    d: Draft,
+    error: Signal<Option<AppError>>,
+    ro: bool,
+    known: Vec<String>,
+    catalog: Vec<crate::types::EventTypeView>,
+) -> AnyView {
     view! {
     <fieldset disabled=ro>
         <legend>"Which events"</legend>
@@ -424,7 +453,11 @@ fn EventFields(d: Draft, error: Signal<Option<AppError>>, ro: bool, known: Vec<S
         </div>
         <TextField id="ep-tenant" label="Tenant" value=d.tenant path="tenant" error hint="(blank: every tenant's events)" disabled=ro/>
         <div class="field">
-            <label for="ep-filter">"Filter " <span class="muted">"(JSON; blank lets every event through)"</span></label>
+            <span class="label">"Filter builder " <span class="muted">"(no condition lets every event through)"</span></span>
+            <FilterBuilder filter=d.filter types=samples_first(catalog, d) ro/>
+        </div>
+        <div class="field">
+            <label for="ep-filter">"Filter as JSON " <span class="muted">"(the builder writes it; edit it directly for anything more)"</span></label>
             <textarea id="ep-filter" class="code" rows="5" spellcheck="false" bind:value=d.filter
                       placeholder=r#"{"all": [{"field": "data.total", "op": "gte", "value": 100}]}"#></textarea>
             <PathErrors error field="filter"/>
@@ -440,6 +473,7 @@ fn RequestFields(
     error: Signal<Option<AppError>>,
     ro: bool,
     secret_hint: &'static str,
+    catalog: Vec<crate::types::EventTypeView>,
 ) -> AnyView {
     let add_header = move |_| {
         d.headers.update(|h| {
@@ -515,6 +549,7 @@ fn RequestFields(
             <label for="ep-template">"Body template " <span class="muted">"(JSON with {{ data.field }} placeholders; blank sends the envelope)"</span></label>
             <textarea id="ep-template" class="code" rows="5" spellcheck="false" bind:value=d.template></textarea>
             <PathErrors error field="template"/>
+            <TemplatePreviewPanel template=d.template types=samples_first(catalog, d)/>
         </div>
     </fieldset>
     }

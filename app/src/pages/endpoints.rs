@@ -109,7 +109,7 @@ pub fn EndpointPage() -> impl IntoView {
                             {current.as_ref().and_then(|c| c.disabled_reason.clone()).map(|why| view! {
                                 <p class="form-error" role="status">"Disabled by Hookline: " {why}</p>
                             })}
-                            <EndpointForm current event_types=names/>
+                            <EndpointForm current event_types=names catalog=types.clone()/>
                             {secret.map(|id| view! { <SecretPanel id/> })}
                             {test_fire.map(|(id, subscribed, recent)| view! {
                                 <MetricsPanel stats window title="Health and metrics"/>

@@ -10,6 +10,7 @@ pub mod endpoint_test_fire;
 pub mod endpoints;
 pub mod event_types;
 pub mod events;
+pub mod filter_builder;
 pub mod forms;
 pub mod home;
 pub mod login;

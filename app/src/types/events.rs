@@ -216,3 +216,24 @@ pub struct StatsView {
     pub dead_letters: i64,
     pub health: Option<EndpointHealth>,
 }
+
+/// One evaluated condition of a filter preview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionView {
+    /// Where it is in the filter (`filter.all[1]`).
+    pub at: String,
+    pub field: String,
+    pub op: String,
+    pub value: Value,
+    /// What the payload holds at `field`.
+    pub actual: Vec<Value>,
+    pub matched: bool,
+}
+
+/// Whether a filter lets a sample through, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilterVerdict {
+    pub matches: bool,
+    pub reason: String,
+    pub conditions: Vec<ConditionView>,
+}

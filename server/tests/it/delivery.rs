@@ -764,7 +764,14 @@ async fn stats_and_health_follow_the_attempts(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(stats.buckets.len(), 12, "5-minute slices over the hour");
-    assert_eq!((stats.total.attempts, stats.total.succeeded, stats.total.failed), (2, 1, 1));
+    assert_eq!(
+        (
+            stats.total.attempts,
+            stats.total.succeeded,
+            stats.total.failed
+        ),
+        (2, 1, 1)
+    );
     assert!(stats.total.p95_ms.is_some() && stats.total.avg_ms.is_some());
     assert_eq!(
         stats.buckets.iter().map(|b| b.attempts).sum::<i64>(),
@@ -774,7 +781,10 @@ async fn stats_and_health_follow_the_attempts(backend: Backend) {
     assert_eq!(stats.dead_letters, 1);
     let health = stats.health.expect("an endpoint's stats carry its health");
     assert!(health.enabled && health.last_success_at.is_some() && health.last_failure_at.is_some());
-    assert_eq!(health.consecutive_failures, 0, "the success reset the count");
+    assert_eq!(
+        health.consecutive_failures, 0,
+        "the success reset the count"
+    );
     let all = s.app.state.stats.get(&actor, None, "24h").await.unwrap();
     assert_eq!(all.buckets.len(), 24);
     assert_eq!(all.total.attempts, 2);

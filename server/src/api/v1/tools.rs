@@ -3,9 +3,8 @@
 
 use super::extract::{ApiActor, ApiJson};
 use super::openapi::ApiError;
-use app::backend::{AppState, filter, template};
+use app::backend::{AppState, filter, tools};
 use app::error::AppError;
-use app::types::Role;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -35,36 +34,6 @@ pub struct Sample {
     event_type: Option<String>,
 }
 
-async fn sample_envelope(
-    app: &AppState,
-    actor: &app::backend::Actor,
-    sample: Sample,
-) -> Result<Value, AppError> {
-    match (sample.payload, sample.event_type) {
-        (Some(p), _) => Ok(p),
-        (None, Some(name)) => {
-            let t = app.event_types.get(actor, &name).await?;
-            let data = t.example.ok_or_else(|| {
-                AppError::invalid(
-                    "event_type",
-                    format!("{name} has no example; send a payload"),
-                )
-            })?;
-            Ok(app::backend::events::envelope(
-                "evt_sample",
-                app::backend::now_ms(),
-                &name,
-                &json!({}),
-                &data,
-            ))
-        }
-        (None, None) => Err(AppError::invalid(
-            "payload",
-            "send a payload (an event envelope) or an event_type whose example to use",
-        )),
-    }
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterTest {
@@ -79,10 +48,17 @@ async fn test_filter(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<FilterTest>,
 ) -> Result<Json<filter::Verdict>, AppError> {
-    actor.require(Role::Viewer)?;
-    let f = filter::parse(&body.filter, "filter").map_err(AppError::invalid_many)?;
-    let envelope = sample_envelope(&app, &actor, body.sample).await?;
-    Ok(Json(f.explain(&envelope)))
+    let s = body.sample;
+    Ok(Json(
+        tools::test_filter(
+            &app.event_types,
+            &actor,
+            &body.filter,
+            s.payload,
+            s.event_type.as_deref(),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -99,10 +75,14 @@ async fn preview_template(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<TemplatePreview>,
 ) -> Result<Json<Value>, AppError> {
-    actor.require(Role::Viewer)?;
-    template::check(&body.template, "template").map_err(AppError::invalid_many)?;
-    let envelope = sample_envelope(&app, &actor, body.sample).await?;
-    let rendered =
-        template::render(&body.template, &envelope, "template").map_err(AppError::invalid_many)?;
+    let s = body.sample;
+    let rendered = tools::preview_template(
+        &app.event_types,
+        &actor,
+        &body.template,
+        s.payload,
+        s.event_type.as_deref(),
+    )
+    .await?;
     Ok(Json(json!({ "body": rendered })))
 }

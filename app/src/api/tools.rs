@@ -1,0 +1,74 @@
+//! The dashboard's live previews: a filter or a template tried on an event type's example
+//! or on a pasted payload (the same service the REST tools call).
+
+use crate::error::AppError;
+use crate::types::events::FilterVerdict;
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+fn json_field(text: &str, path: &str) -> Result<Option<serde_json::Value>, AppError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => serde_json::from_str(t)
+            .map(Some)
+            .map_err(|e| AppError::invalid(path, format!("not valid JSON: {e}"))),
+    }
+}
+
+/// `filter`, `payload`: JSON text; an empty payload uses `event_type`'s example.
+#[server(prefix = "/api/fn", endpoint = "preview_filter", input = Json)]
+pub async fn preview_filter(
+    filter: String,
+    event_type: String,
+    payload: String,
+) -> Result<FilterVerdict, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let filter = json_field(&filter, "filter")?.unwrap_or(serde_json::Value::Null);
+            let payload = json_field(&payload, "payload")?;
+            let event_type = Some(event_type.trim()).filter(|t| !t.is_empty());
+            let verdict = crate::backend::tools::test_filter(
+                &state.event_types,
+                &actor,
+                &filter,
+                payload,
+                event_type,
+            )
+            .await?;
+            serde_json::to_value(verdict)
+                .and_then(serde_json::from_value)
+                .map_err(|e| AppError::internal("filter verdict", e))
+        }
+        .await,
+    )
+}
+
+/// The rendered body, pretty-printed.
+#[server(prefix = "/api/fn", endpoint = "preview_template", input = Json)]
+pub async fn preview_template(
+    template: String,
+    event_type: String,
+    payload: String,
+) -> Result<String, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, actor) = super::guard::actor().await?;
+            let template = json_field(&template, "template")?
+                .ok_or_else(|| AppError::invalid("template", "write a template to preview"))?;
+            let payload = json_field(&payload, "payload")?;
+            let event_type = Some(event_type.trim()).filter(|t| !t.is_empty());
+            let body = crate::backend::tools::preview_template(
+                &state.event_types,
+                &actor,
+                &template,
+                payload,
+                event_type,
+            )
+            .await?;
+            Ok(serde_json::to_string_pretty(&body).unwrap_or_default())
+        }
+        .await,
+    )
+}
