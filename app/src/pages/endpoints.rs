@@ -109,13 +109,14 @@ pub fn EndpointPage() -> impl IntoView {
                             {current.as_ref().and_then(|c| c.disabled_reason.clone()).map(|why| view! {
                                 <p class="form-error" role="status">"Disabled by Hookline: " {why}</p>
                             })}
-                            <EndpointForm current event_types=names catalog=types.clone()/>
-                            {secret.map(|id| view! { <SecretPanel id/> })}
+                            // Health first: how this endpoint is doing, then what to try and change.
+                            {current.is_some().then(|| view! { <MetricsPanel stats window title="Health and metrics"/> })}
                             {test_fire.map(|(id, subscribed, recent)| view! {
-                                <MetricsPanel stats window title="Health and metrics"/>
-                                <TestFirePanel id=id.clone() subscribed event_types=types/>
+                                <TestFirePanel id=id.clone() subscribed event_types=types.clone()/>
                                 <RecentDeliveries endpoint=id initial=recent/>
                             })}
+                            <EndpointForm current event_types=names catalog=types/>
+                            {secret.map(|id| view! { <SecretPanel id/> })}
                         }.into_any()
                     }
                     Err(e) => {

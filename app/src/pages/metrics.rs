@@ -179,12 +179,20 @@ fn latency_chart(buckets: &[StatsBucket]) -> impl IntoView + use<> {
     };
     let p95 = line(|b| b.p95_ms);
     let p50 = line(|b| b.p50_ms);
+    // A dot per slice too, so a lone slice shows.
+    let dots = buckets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| capped(b.p95_ms).map(|v| (i as f64 * bw + bw / 2.0, H - H * v / max)))
+        .map(|(x, y)| view! { <circle class="dot-p95" cx=x cy=y r="3"/> })
+        .collect_view();
     view! {
         <svg class="chart" viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img"
             aria-label=format!("p95 latency up to {}", ms(Some(max)))>
             <line class="axis" x1="0" y1=H x2=W y2=H/>
             <polyline class="line-p95" points=p95 fill="none"/>
             <polyline class="line-p50" points=p50 fill="none"/>
+            {dots}
         </svg>
         <p class="muted chart-scale">"Scale: 0 to " {ms(Some(max))}</p>
     }
