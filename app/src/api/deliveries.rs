@@ -13,6 +13,9 @@ pub struct LogFilter {
     pub status: String,
     pub event_type: String,
     pub event_id: String,
+    /// How far back (`1h`, `24h`, `7d`…; empty for all time).
+    #[serde(default)]
+    pub window: String,
 }
 
 #[server(prefix = "/api/fn", endpoint = "list_deliveries", input = Json)]
@@ -39,6 +42,15 @@ pub async fn list_deliveries(
                         status: status.as_deref(),
                         event_type: event_type.as_deref(),
                         event_id: event_id.as_deref(),
+                        since_ms: match filter.window.trim() {
+                            "" => None,
+                            w => Some(
+                                crate::backend::now_ms()
+                                    - crate::duration::parse(w)
+                                        .map_err(|e| AppError::invalid("window", e))?
+                                        .as_millis() as i64,
+                            ),
+                        },
                         cursor: cursor.as_deref(),
                         limit: 50,
                     },

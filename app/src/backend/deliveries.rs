@@ -77,6 +77,8 @@ pub struct DeliveryQuery<'a> {
     pub status: Option<&'a str>,
     pub event_type: Option<&'a str>,
     pub event_id: Option<&'a str>,
+    /// Only deliveries created at or after this time (Unix ms).
+    pub since_ms: Option<i64>,
     pub cursor: Option<&'a str>,
     pub limit: u32,
 }
@@ -129,7 +131,8 @@ impl Deliveries {
             "SELECT {COLUMNS} FROM {FROM} \
              WHERE ($1 IS NULL OR d.endpoint_id = $1) AND ($2 IS NULL OR d.status = $2) \
              AND ($3 IS NULL OR e.event_type = $3) AND ($4 IS NULL OR d.id < $4) \
-             AND ($6 IS NULL OR d.event_id = $6) ORDER BY d.id DESC LIMIT $5"
+             AND ($6 IS NULL OR d.event_id = $6) AND ($7 IS NULL OR d.created_at >= $7) \
+             ORDER BY d.id DESC LIMIT $5"
         );
         let rows: Vec<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(q.endpoint_id)
@@ -138,6 +141,7 @@ impl Deliveries {
             .bind(q.cursor)
             .bind(limit + 1)
             .bind(q.event_id)
+            .bind(q.since_ms)
             .fetch_all(pool)
             .await)?;
         let items = rows.into_iter().map(DeliveryView::from).collect();

@@ -10,6 +10,14 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
+const WINDOWS: [(&str, &str); 5] = [
+    ("", "any time"),
+    ("1h", "last hour"),
+    ("24h", "last day"),
+    ("7d", "last 7 days"),
+    ("30d", "last 30 days"),
+];
+
 const STATUSES: [(&str, &str); 7] = [
     ("", "any status"),
     ("pending", "pending"),
@@ -31,6 +39,7 @@ pub fn DeliveriesPage() -> impl IntoView {
             status: get("status"),
             event_type: get("event_type"),
             event_id: get("event_id"),
+            window: get("window"),
         }
     });
     let endpoints = Resource::new(|| (), |_| list_endpoints());
@@ -59,6 +68,15 @@ pub fn DeliveriesPage() -> impl IntoView {
                 {move || {
                     let selected = filter.get().status;
                     STATUSES.iter().map(|(value, label)| view! {
+                        <option value=*value selected=*value == selected>{*label}</option>
+                    }).collect_view()
+                }}
+            </select>
+            <label for="f-window">"Time"</label>
+            <select id="f-window" name="window">
+                {move || {
+                    let selected = filter.get().window;
+                    WINDOWS.iter().map(|(value, label)| view! {
                         <option value=*value selected=*value == selected>{*label}</option>
                     }).collect_view()
                 }}

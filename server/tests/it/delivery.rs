@@ -791,5 +791,18 @@ async fn stats_and_health_follow_the_attempts(backend: Backend) {
     assert!(all.health.is_none());
     let err = s.app.state.stats.get(&actor, None, "2h").await.unwrap_err();
     assert_eq!(err.status(), 422);
+    // The delivery list's time range.
+    let list = |q: &'static str| {
+        let url = s.app.url(&format!("/api/v1/deliveries?{q}"));
+        let key = s.key.clone();
+        async move { api(Method::GET, url, Some(&key), None).await }
+    };
+    let (_, page) = list("since=2020-01-01T00:00:00Z").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let (_, page) = list("since=2999-01-01T00:00:00Z").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    let (status, body) = list("since=yesterday").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["path"], "since", "{body}");
     s.app.stop().await;
 }

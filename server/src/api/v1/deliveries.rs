@@ -33,13 +33,14 @@ struct ListQuery {
     status: Option<String>,
     event_type: Option<String>,
     event_id: Option<String>,
+    since: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "deliveries",
     params(("endpoint" = Option<String>, Query), ("status" = Option<String>, Query, description = "pending, in_flight, succeeded, failed, dead, cancelled"),
-           ("event_type" = Option<String>, Query), ("event_id" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
+           ("event_type" = Option<String>, Query), ("event_id" = Option<String>, Query), ("since" = Option<String>, Query, description = "RFC 3339: only deliveries created at or after"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Page<DeliveryView>), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
 async fn list(
@@ -56,6 +57,7 @@ async fn list(
                 status: q.status.as_deref(),
                 event_type: q.event_type.as_deref(),
                 event_id: q.event_id.as_deref(),
+                since_ms: super::events::time_param("since", q.since)?.map(|t| t.0),
                 cursor: q.cursor.as_deref(),
                 limit: q.limit.unwrap_or(100),
             },

@@ -73,7 +73,7 @@ struct ListQuery {
     limit: Option<u32>,
 }
 
-fn time_param(name: &str, v: Option<String>) -> Result<Option<Timestamp>, AppError> {
+pub(super) fn time_param(name: &str, v: Option<String>) -> Result<Option<Timestamp>, AppError> {
     v.map(|s| Timestamp::parse(&s).map_err(|e| AppError::invalid(name, e)))
         .transpose()
 }
