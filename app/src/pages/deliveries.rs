@@ -2,6 +2,7 @@
 //! id) kept in the address, so a filtered view (e.g. the dead letters) can be bookmarked.
 
 use super::delivery_log::DeliveryLog;
+use super::forms::WINDOWS;
 use super::replay::ReplayPanel;
 use crate::api::deliveries::LogFilter;
 use crate::api::endpoints::list_endpoints;
@@ -9,14 +10,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
-
-const WINDOWS: [(&str, &str); 5] = [
-    ("", "any time"),
-    ("1h", "last hour"),
-    ("24h", "last day"),
-    ("7d", "last 7 days"),
-    ("30d", "last 30 days"),
-];
 
 const STATUSES: [(&str, &str); 7] = [
     ("", "any status"),

@@ -1,6 +1,7 @@
 //! Events: search by type, time window and id; one event's payload and where it went.
 
 use super::delivery_log::DeliveryLog;
+use super::forms::WINDOWS;
 use crate::api::deliveries::LogFilter;
 use crate::api::events::{get_event, list_events};
 use crate::time_fmt;
@@ -9,14 +10,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-const WINDOWS: [(&str, &str); 5] = [
-    ("", "any time"),
-    ("1h", "last hour"),
-    ("24h", "last day"),
-    ("7d", "last 7 days"),
-    ("30d", "last 30 days"),
-];
 
 #[component]
 pub fn EventsPage() -> impl IntoView {

@@ -118,3 +118,12 @@ pub fn errors_under(error: Option<&AppError>, field: &str) -> Vec<crate::types::
         _ => Vec::new(),
     }
 }
+
+/// Time windows offered by search forms (the value is a duration, empty for all time).
+pub const WINDOWS: [(&str, &str); 5] = [
+    ("", "any time"),
+    ("1h", "last hour"),
+    ("24h", "last day"),
+    ("7d", "last 7 days"),
+    ("30d", "last 30 days"),
+];
