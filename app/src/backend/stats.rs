@@ -23,6 +23,16 @@ pub fn window(name: &str) -> Option<(i64, i64)> {
     }
 }
 
+/// enabled, disabled_reason, consecutive_failures, failing_since, last success, last failure.
+type HealthRow = (
+    bool,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 #[derive(Clone)]
 pub struct Stats {
     db: Db,
@@ -137,14 +147,7 @@ impl Stats {
         let health = match endpoint {
             None => None,
             Some(id) => {
-                let row: Option<(
-                    bool,
-                    Option<String>,
-                    i64,
-                    Option<i64>,
-                    Option<i64>,
-                    Option<i64>,
-                )> = with_db!(&self.db, |pool| {
+                let row: Option<HealthRow> = with_db!(&self.db, |pool| {
                     sqlx::query_as(
                         "SELECT enabled, disabled_reason, consecutive_failures, failing_since, last_success_at, \
                          last_failure_at FROM endpoints WHERE id = $1 AND deleted_at IS NULL"
@@ -196,10 +199,12 @@ mod tests {
 
     #[test]
     fn percentiles_come_from_the_bands() {
-        let mut a = Acc::default();
-        a.attempts = 20;
-        a.succeeded = 19;
-        a.duration = 20 * 30;
+        let mut a = Acc {
+            attempts: 20,
+            succeeded: 19,
+            duration: 20 * 30,
+            ..Default::default()
+        };
         a.bands[2] = 10; // <= 25 ms
         a.bands[3] = 9; // <= 50 ms
         a.bands[7] = 1; // <= 1 s

@@ -353,10 +353,10 @@ fn remove(path: Vec<usize>, edit: impl Fn(Vec<usize>, Box<dyn FnOnce(&mut Node)>
         edit(
             parent.to_vec(),
             Box::new(move |n| {
-                if let Node::Group { children, .. } = n {
-                    if last < children.len() {
-                        children.remove(last);
-                    }
+                if let Node::Group { children, .. } = n
+                    && last < children.len()
+                {
+                    children.remove(last);
                 }
             }),
         );
