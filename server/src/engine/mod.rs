@@ -167,7 +167,11 @@ impl Engine {
         );
         let slots = Arc::new(Semaphore::new(self.cfg.max_in_flight));
         let mut tasks = JoinSet::new();
-        let heartbeat = tokio::spawn(heartbeat(self.store.clone(), self.cfg.lease));
+        let heartbeat = tokio::spawn(heartbeat(
+            self.store.clone(),
+            self.cfg.lease,
+            self.state.events.outbox.clone(),
+        ));
         let listener = match &self.state.db {
             app::backend::Db::Postgres(pool) => Some(tokio::spawn(listen_for_outbox(
                 pool.clone(),
@@ -846,12 +850,21 @@ async fn listen_for_outbox(pool: sqlx::PgPool, wake: Arc<tokio::sync::Notify>) {
     }
 }
 
-async fn heartbeat(store: EngineStore, lease: Duration) {
+/// Keeps this node's leases alive, and returns other nodes' expired ones to the queue.
+async fn heartbeat(store: EngineStore, lease: Duration, wake: Arc<tokio::sync::Notify>) {
     let mut tick = tokio::time::interval(lease / 3);
     loop {
         tick.tick().await;
         if let Err(e) = store.heartbeat(lease.as_millis() as i64).await {
             tracing::warn!(error = %e, "extending delivery leases failed");
+        }
+        match store.recover_expired().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(recovered = n, "expired leases returned to the queue");
+                wake.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "recovering expired leases failed"),
         }
     }
 }

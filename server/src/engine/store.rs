@@ -91,8 +91,9 @@ pub enum NextState {
     Dead(String),
 }
 
-/// Due deliveries (new, retry time reached, or a dead node's expired lease) of enabled
-/// endpoints; for FIFO endpoints only the oldest unfinished one. `lock` is Postgres's
+/// Due deliveries (new, or retry time reached) of enabled endpoints; for FIFO endpoints
+/// only the oldest unfinished one. Expired leases come back through
+/// [`EngineStore::recover_expired`] as due failures. `lock` is Postgres's
 /// `FOR UPDATE OF d SKIP LOCKED`, so concurrent nodes take different rows.
 fn claim_sql(lock: &str) -> String {
     format!(
@@ -100,8 +101,7 @@ fn claim_sql(lock: &str) -> String {
          WHERE id IN ( \
            SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id \
            WHERE e.enabled = $5 AND e.deleted_at IS NULL \
-             AND ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= $3) \
-                  OR (d.status = 'in_flight' AND d.lease_expires_at <= $3)) \
+             AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= $3 \
              AND (d.ordered = $6 OR NOT EXISTS ( \
                   SELECT 1 FROM deliveries p \
                   WHERE p.endpoint_id = d.endpoint_id AND p.ordered = $5 \
@@ -240,6 +240,23 @@ impl EngineStore {
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
+        })
+    }
+
+    /// A crashed or stalled node's expired leases become due failures, for any node to
+    /// claim (the attempt it may have made is unknown: at-least-once).
+    pub async fn recover_expired(&self) -> Result<u64, sqlx::Error> {
+        let now = now_ms();
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE deliveries SET status = 'failed', next_attempt_at = $1, lease_owner = NULL, \
+                 lease_expires_at = NULL, last_error = 'lease expired: the node holding it stopped or stalled', \
+                 updated_at = $1 WHERE status = 'in_flight' AND lease_expires_at <= $1",
+            )
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
         })
     }
 
