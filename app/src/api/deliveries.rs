@@ -26,31 +26,17 @@ pub async fn list_deliveries(
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            let some = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
-            let (endpoint, status, event_type, event_id) = (
-                some(&filter.endpoint),
-                some(&filter.status),
-                some(&filter.event_type),
-                some(&filter.event_id),
-            );
+            use crate::backend::nonblank;
             state
                 .deliveries
                 .list(
                     &actor,
                     crate::backend::deliveries::DeliveryQuery {
-                        endpoint_id: endpoint.as_deref(),
-                        status: status.as_deref(),
-                        event_type: event_type.as_deref(),
-                        event_id: event_id.as_deref(),
-                        since_ms: match filter.window.trim() {
-                            "" => None,
-                            w => Some(
-                                crate::backend::now_ms()
-                                    - crate::duration::parse(w)
-                                        .map_err(|e| AppError::invalid("window", e))?
-                                        .as_millis() as i64,
-                            ),
-                        },
+                        endpoint_id: nonblank(&filter.endpoint),
+                        status: nonblank(&filter.status),
+                        event_type: nonblank(&filter.event_type),
+                        event_id: nonblank(&filter.event_id),
+                        since_ms: crate::backend::window_start(&filter.window)?,
                         cursor: cursor.as_deref(),
                         limit: 50,
                     },
@@ -159,8 +145,8 @@ pub async fn delivery_stats(
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            let endpoint = endpoint.filter(|e| !e.is_empty());
-            state.stats.get(&actor, endpoint.as_deref(), &window).await
+            let endpoint = endpoint.as_deref().and_then(crate::backend::nonblank);
+            state.stats.get(&actor, endpoint, &window).await
         }
         .await,
     )

@@ -15,17 +15,8 @@ pub async fn list_events(
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            let since = match window.trim() {
-                "" => None,
-                w => {
-                    let d =
-                        crate::duration::parse(w).map_err(|e| AppError::invalid("window", e))?;
-                    Some(crate::time_fmt::Timestamp(
-                        crate::backend::now_ms() - d.as_millis() as i64,
-                    ))
-                }
-            };
-            let event_type = Some(event_type.trim()).filter(|t| !t.is_empty());
+            let since = crate::backend::window_start(&window)?.map(crate::time_fmt::Timestamp);
+            let event_type = crate::backend::nonblank(&event_type);
             state
                 .events
                 .list(&actor, event_type, since, None, cursor.as_deref(), 50)

@@ -28,7 +28,7 @@ pub async fn preview_filter(
             let (state, actor) = super::guard::actor().await?;
             let filter = json_field(&filter, "filter")?.unwrap_or(serde_json::Value::Null);
             let payload = json_field(&payload, "payload")?;
-            let event_type = Some(event_type.trim()).filter(|t| !t.is_empty());
+            let event_type = crate::backend::nonblank(&event_type);
             let verdict = crate::backend::tools::test_filter(
                 &state.event_types,
                 &actor,
@@ -58,7 +58,7 @@ pub async fn preview_template(
             let template = json_field(&template, "template")?
                 .ok_or_else(|| AppError::invalid("template", "write a template to preview"))?;
             let payload = json_field(&payload, "payload")?;
-            let event_type = Some(event_type.trim()).filter(|t| !t.is_empty());
+            let event_type = crate::backend::nonblank(&event_type);
             let body = crate::backend::tools::preview_template(
                 &state.event_types,
                 &actor,

@@ -8,6 +8,7 @@ use super::{Actor, Db, filter, now_ms, template};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::FieldError;
+pub use crate::types::endpoints::subscribes;
 use crate::types::endpoints::{EndpointAuth, EndpointInput, EndpointSecret, EndpointView};
 use crate::types::{Page, Role};
 use crate::{audit_insert, with_db};
@@ -289,19 +290,6 @@ pub fn keep_stored_credentials(new: EndpointAuth, stored: &EndpointAuth) -> Endp
         },
         (new, _) => new,
     }
-}
-
-/// Does an endpoint subscribed to `patterns` want `event_type`?
-pub fn subscribes(patterns: &[String], event_type: &str) -> bool {
-    patterns.iter().any(|p| {
-        p == "*"
-            || p == event_type
-            || p.strip_suffix(".*").is_some_and(|prefix| {
-                event_type.len() > prefix.len() + 1
-                    && event_type.starts_with(prefix)
-                    && event_type.as_bytes()[prefix.len()] == b'.'
-            })
-    })
 }
 
 #[derive(sqlx::FromRow)]

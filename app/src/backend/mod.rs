@@ -38,3 +38,20 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// A form field that may be left empty: `None` when blank, else the trimmed text.
+pub fn nonblank(s: &str) -> Option<&str> {
+    Some(s.trim()).filter(|s| !s.is_empty())
+}
+
+/// The start (Unix ms) of a search window such as `1h` or `7d` counted back from now;
+/// `None` for a blank window (all time). A bad duration is a 422 on `window`.
+pub fn window_start(window: &str) -> crate::error::AppResult<Option<i64>> {
+    nonblank(window)
+        .map(|w| {
+            crate::duration::parse(w)
+                .map(|d| now_ms() - d.as_millis() as i64)
+                .map_err(|e| crate::error::AppError::invalid("window", e))
+        })
+        .transpose()
+}

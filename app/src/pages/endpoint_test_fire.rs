@@ -4,20 +4,10 @@
 
 use super::forms::{FieldMessage, FormMessage};
 use crate::api::deliveries::TestFireEndpoint;
+use crate::types::endpoints::subscribes;
 use crate::types::{Me, Role};
 use leptos::prelude::*;
 use leptos_router::components::A;
-
-/// Whether a subscription list (exact names, `prefix.*`, `*`) covers `name`.
-fn covers(patterns: &[String], name: &str) -> bool {
-    patterns.iter().any(|p| {
-        p == "*"
-            || p == name
-            || p.strip_suffix(".*").is_some_and(|prefix| {
-                name.starts_with(prefix) && name[prefix.len()..].starts_with('.')
-            })
-    })
-}
 
 #[component]
 pub fn TestFirePanel(
@@ -48,7 +38,7 @@ pub fn TestFirePanel(
                     let all = event_types;
                     let usable: Vec<_> = all
                         .into_iter()
-                        .filter(|t| covers(&subscribed, &t.name))
+                        .filter(|t| subscribes(&subscribed, &t.name))
                         .collect();
                     if usable.is_empty() {
                         return view! { <p class="empty">"This endpoint subscribes to no event type yet: add one above, then test-fire it."</p> }.into_any();
@@ -136,19 +126,4 @@ pub fn pretty(body: &str) -> String {
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| body.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::covers;
-
-    #[test]
-    fn subscriptions_cover_whole_segments() {
-        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(covers(&p(&["*"]), "order.created"));
-        assert!(covers(&p(&["order.*"]), "order.created"));
-        assert!(!covers(&p(&["order.*"]), "orders.created"));
-        assert!(covers(&p(&["order.created"]), "order.created"));
-        assert!(!covers(&p(&["order.created"]), "order.updated"));
-    }
 }

@@ -164,3 +164,16 @@ pub struct EndpointSecret {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_expires_at: Option<crate::time_fmt::Timestamp>,
 }
+
+/// Does an endpoint subscribed to `patterns` want `event_type`?
+pub fn subscribes(patterns: &[String], event_type: &str) -> bool {
+    patterns.iter().any(|p| {
+        p == "*"
+            || p == event_type
+            || p.strip_suffix(".*").is_some_and(|prefix| {
+                event_type.len() > prefix.len() + 1
+                    && event_type.starts_with(prefix)
+                    && event_type.as_bytes()[prefix.len()] == b'.'
+            })
+    })
+}

@@ -57,16 +57,10 @@ impl Tail {
                 self.actor = self.app.auth.actor(&self.session).await?;
                 self.checked = tokio::time::Instant::now();
             }
-            let none = |s: &Option<String>| s.clone().filter(|v| !v.is_empty());
-            let (endpoint, status, event_type) = (
-                none(&self.filter.endpoint),
-                none(&self.filter.status),
-                none(&self.filter.event_type),
-            );
             let q = DeliveryQuery {
-                endpoint_id: endpoint.as_deref(),
-                status: status.as_deref(),
-                event_type: event_type.as_deref(),
+                endpoint_id: blank(&self.filter.endpoint),
+                status: blank(&self.filter.status),
+                event_type: blank(&self.filter.event_type),
                 ..Default::default()
             };
             let rows = self
@@ -140,4 +134,8 @@ async fn deliveries(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().and_then(app::backend::nonblank)
 }

@@ -349,7 +349,8 @@ impl Engine {
             let _ = self.store.release_one(&d).await;
             return;
         };
-        let outgoing = single(&d.event_id, envelope.as_deref(), &endpoint);
+        let outgoing = parse_envelope(envelope.as_deref())
+            .and_then(|envelope| single(&d.event_id, &envelope, &endpoint));
         let ds = [d];
         let (record, next) = self.attempt_and_judge(&ds, outgoing, &endpoint, true).await;
         self.finish(&ds, &record, &next).await;
@@ -649,14 +650,7 @@ impl Engine {
             endpoint_id: endpoint_id.to_owned(),
             attempts: 0,
         }];
-        let outgoing = request::body(&endpoint, &envelope)
-            .map(|(body, content_type)| Outgoing {
-                msg_id: event_id.clone(),
-                body,
-                content_type,
-                batch_size: None,
-            })
-            .map_err(|e| (ErrorClass::Request, format!("template: {e}")));
+        let outgoing = single(&event_id, &envelope, &endpoint);
         let (record, next) = self
             .attempt_and_judge(&claimed, outgoing, &endpoint, false)
             .await;
@@ -751,9 +745,8 @@ fn parse_envelope(envelope: Option<&str>) -> Result<Value, (ErrorClass, String)>
 }
 
 /// The request for one event: its webhook-id is the event id, the same on every retry.
-fn single(event_id: &str, envelope: Option<&str>, endpoint: &StoredEndpoint) -> Prepared {
-    let envelope = parse_envelope(envelope)?;
-    let (body, content_type) = request::body(endpoint, &envelope)
+fn single(event_id: &str, envelope: &Value, endpoint: &StoredEndpoint) -> Prepared {
+    let (body, content_type) = request::body(endpoint, envelope)
         .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
     Ok(Outgoing {
         msg_id: event_id.to_owned(),
