@@ -136,6 +136,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_in_flight: u64,
 
+    /// Delivery requests in flight at once on this node for any one endpoint, so a slow
+    /// endpoint cannot take every slot (default: a quarter of --max-in-flight).
+    #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT_PER_ENDPOINT",
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_in_flight_per_endpoint: Option<u64>,
+
     /// How long a claimed delivery is held without a heartbeat; after a crash, its
     /// deliveries are retried once this passes.
     #[arg(long, env = "HOOKLINE_DELIVERY_LEASE", default_value = "30s", value_parser = parse_lease)]

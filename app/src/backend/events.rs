@@ -440,6 +440,7 @@ impl Events {
     /// Test-fire: an event for one endpoint only, its delivery already leased to `node`
     /// (which sends it at once). `data` defaults to the event type's example. Returns the
     /// event id, the delivery id and the envelope.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_test(
         &self,
         actor: &Actor,
@@ -447,6 +448,7 @@ impl Events {
         event_type: &str,
         data: Option<Value>,
         node: &str,
+        lease_token: &str,
         lease_ms: i64,
     ) -> AppResult<(String, String, Value)> {
         actor.require(Role::Editor)?;
@@ -482,8 +484,8 @@ impl Events {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'in_flight', 0, $4, $5, $6, $4, $4)",
+                "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_owner, lease_token, lease_expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'in_flight', 0, $4, $5, $7, $6, $4, $4)",
             )
             .bind(&delivery_id)
             .bind(&prepared.id)
@@ -491,6 +493,7 @@ impl Events {
             .bind(now)
             .bind(node)
             .bind(now + lease_ms)
+            .bind(lease_token)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

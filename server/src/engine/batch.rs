@@ -3,41 +3,43 @@
 //! request. Gathered deliveries stay leased (the heartbeat keeps them), so a crash hands
 //! them to another node like any other claim.
 
-use super::store::Claimed;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// A claimed delivery and its event's envelope.
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub claimed: Claimed,
-    pub envelope: Option<String>,
-}
-
 /// What adding a delivery did.
 #[derive(Debug)]
-pub enum Added {
+pub enum Added<T> {
     /// The batch is full: send these now.
-    Full(Vec<Item>),
+    Full(Vec<T>),
     /// A new batch opened: flush generation `.0` when its wait is over.
     Opened(u64),
     /// Joined an open batch.
     Joined,
 }
 
-struct Open {
+struct Open<T> {
     generation: u64,
-    items: Vec<Item>,
+    items: Vec<T>,
 }
 
-#[derive(Default)]
-pub struct Batcher {
-    open: Mutex<HashMap<String, Open>>,
+/// Open batches by endpoint; `T` is what a gathered delivery carries (its claim, envelope
+/// and the guards that keep its lease).
+pub struct Batcher<T> {
+    open: Mutex<HashMap<String, Open<T>>>,
     generations: std::sync::atomic::AtomicU64,
 }
 
-impl Batcher {
-    pub fn add(&self, endpoint_id: &str, item: Item, max_events: usize) -> Added {
+impl<T> Default for Batcher<T> {
+    fn default() -> Self {
+        Batcher {
+            open: Mutex::new(HashMap::new()),
+            generations: Default::default(),
+        }
+    }
+}
+
+impl<T> Batcher<T> {
+    pub fn add(&self, endpoint_id: &str, item: T, max_events: usize) -> Added<T> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(batch) = open.get_mut(endpoint_id) {
             batch.items.push(item);
@@ -67,7 +69,7 @@ impl Batcher {
     }
 
     /// The batch opened as `generation`, if it is still waiting (not sent when it filled up).
-    pub fn take(&self, endpoint_id: &str, generation: u64) -> Option<Vec<Item>> {
+    pub fn take(&self, endpoint_id: &str, generation: u64) -> Option<Vec<T>> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         match open.get(endpoint_id) {
             Some(b) if b.generation == generation => open.remove(endpoint_id).map(|b| b.items),
@@ -86,16 +88,8 @@ impl Batcher {
 mod tests {
     use super::*;
 
-    fn item(n: usize) -> Item {
-        Item {
-            claimed: Claimed {
-                id: format!("dlv_{n}"),
-                event_id: format!("evt_{n}"),
-                endpoint_id: "ep".into(),
-                attempts: 0,
-            },
-            envelope: None,
-        }
+    fn item(n: usize) -> String {
+        format!("dlv_{n}")
     }
 
     #[test]

@@ -12,7 +12,18 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub const USER_AGENT: &str = concat!("Hookline/", env!("CARGO_PKG_VERSION"));
+pub use super::http::USER_AGENT;
+use super::http::{Failure, GuardedClient, read_capped};
+use super::outcome::ErrorClass;
+
+/// A token endpoint's answer is read up to this size.
+const MAX_TOKEN_RESPONSE: usize = 64 * 1024;
+/// An access token longer than this is refused (it goes into every request's headers).
+const MAX_ACCESS_TOKEN: usize = 8 * 1024;
+/// `expires_in` is clamped to this range; a token without one is kept for the default.
+const TOKEN_LIFETIME_MIN: u64 = 60;
+const TOKEN_LIFETIME_MAX: u64 = 24 * 3600;
+const TOKEN_LIFETIME_DEFAULT: u64 = 300;
 
 /// What one event looks like to `endpoint`: its rendered template, or the envelope.
 pub fn shape(endpoint: &StoredEndpoint, envelope: &Value) -> Result<Value, String> {
@@ -143,9 +154,9 @@ pub struct TokenCache {
 impl TokenCache {
     async fn token(
         &self,
-        client: &reqwest::Client,
+        client: &GuardedClient,
         endpoint: &StoredEndpoint,
-    ) -> Result<String, String> {
+    ) -> Result<String, Failure> {
         let EndpointAuth::Oauth2 {
             token_url,
             client_id,
@@ -153,7 +164,7 @@ impl TokenCache {
             scope,
         } = &endpoint.settings.auth
         else {
-            return Err("not an OAuth2 endpoint".into());
+            return Err((ErrorClass::Request, "not an OAuth2 endpoint".into()));
         };
         // Keyed by the credentials too, so a changed secret fetches a new token.
         let key = format!(
@@ -184,24 +195,16 @@ impl TokenCache {
         if let Some(s) = scope {
             form.push(("scope", s.as_str()));
         }
-        let res = client
-            .post(token_url)
-            .form(&form)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| format!("OAuth2 token request failed: {e}"))?;
+        let timeout = Duration::from_secs(30);
+        let oauth = |(class, message): Failure| (class, format!("OAuth2 token request: {message}"));
+        let request = client.post(token_url, timeout).map_err(oauth)?.form(&form);
+        let res = client.send(request).await.map_err(oauth)?;
         let status = res.status();
-        let body: Value = res
-            .json()
-            .await
-            .map_err(|e| format!("OAuth2 token response is not JSON ({status}): {e}"))?;
-        let token = body["access_token"]
-            .as_str()
-            .ok_or_else(|| format!("OAuth2 token endpoint answered {status} without access_token"))?
-            .to_string();
-        let lifetime = body["expires_in"].as_u64().unwrap_or(300).max(31);
-        let until = Instant::now() + Duration::from_secs(lifetime - 30);
+        let (body, cut) = read_capped(res, MAX_TOKEN_RESPONSE, timeout).await;
+        let (token, lifetime) = parse_token_response(status.as_u16(), &body, cut)
+            .map_err(|e| (ErrorClass::Request, format!("OAuth2 token endpoint: {e}")))?;
+        // Renewed a little before it runs out, so no request carries an expiring token.
+        let until = Instant::now() + Duration::from_secs(lifetime - (lifetime / 10).min(30));
         self.tokens
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -210,24 +213,68 @@ impl TokenCache {
     }
 }
 
+/// A token endpoint's answer: the access token and how long to keep it (seconds, clamped).
+fn parse_token_response(status: u16, body: &[u8], cut: bool) -> Result<(String, u64), String> {
+    if !(200..300).contains(&status) {
+        let excerpt = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+        return Err(format!("answered HTTP {status}: {excerpt}"));
+    }
+    if cut {
+        return Err(format!(
+            "the answer is larger than {MAX_TOKEN_RESPONSE} bytes or too slow; refused"
+        ));
+    }
+    let body: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
+    let token = body["access_token"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .ok_or("the answer has no access_token")?;
+    if token.len() > MAX_ACCESS_TOKEN || HeaderValue::from_str(token).is_err() {
+        return Err(format!(
+            "the access_token is not a header value of at most {MAX_ACCESS_TOKEN} bytes"
+        ));
+    }
+    if let Some(kind) = body.get("token_type").and_then(Value::as_str)
+        && !kind.eq_ignore_ascii_case("bearer")
+    {
+        return Err(format!("token_type {kind:?} is not Bearer"));
+    }
+    let lifetime = match body.get("expires_in") {
+        None | Some(Value::Null) => TOKEN_LIFETIME_DEFAULT,
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| format!("expires_in {n} is not a whole number of seconds"))?,
+        // Some servers send it as a string.
+        Some(Value::String(s)) => s
+            .parse::<u64>()
+            .map_err(|_| format!("expires_in {s:?} is not a whole number of seconds"))?,
+        Some(other) => return Err(format!("expires_in {other} is not a number")),
+    };
+    Ok((
+        token.to_string(),
+        lifetime.clamp(TOKEN_LIFETIME_MIN, TOKEN_LIFETIME_MAX),
+    ))
+}
+
 /// Headers for the request, and the same headers with secret values masked for the log.
 pub async fn headers(
-    client: &reqwest::Client,
+    client: &GuardedClient,
     tokens: &TokenCache,
     endpoint: &StoredEndpoint,
     content_type: &str,
     msg_id: &str,
     timestamp: i64,
     signature: &str,
-) -> Result<(HeaderMap, Vec<(String, String)>), String> {
+) -> Result<(HeaderMap, Vec<(String, String)>), Failure> {
     let mut h = HeaderMap::new();
     let mut shown = Vec::new();
     let mut put =
-        |h: &mut HeaderMap, name: &str, value: &str, secret: bool| -> Result<(), String> {
+        |h: &mut HeaderMap, name: &str, value: &str, secret: bool| -> Result<(), Failure> {
             let n = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("bad header name {name}"))?;
-            let v =
-                HeaderValue::from_str(value).map_err(|_| format!("bad value for header {name}"))?;
+                .map_err(|_| (ErrorClass::Request, format!("bad header name {name}")))?;
+            let v = HeaderValue::from_str(value)
+                .map_err(|_| (ErrorClass::Request, format!("bad value for header {name}")))?;
             h.insert(n, v);
             shown.push((
                 name.to_ascii_lowercase(),

@@ -104,6 +104,7 @@ pub async fn spawn_app_with(
         allow_private_targets: true,
         allow_targets: Vec::new(),
         max_in_flight: 1000,
+        max_in_flight_per_endpoint: None,
         delivery_lease: Duration::from_secs(30),
         shutdown_drain: Duration::from_secs(1),
         retention: Duration::from_secs(90 * 86_400),

@@ -1,9 +1,10 @@
-//! The engine's database work: claiming due deliveries under a lease, keeping leases alive,
-//! and recording each attempt together with the delivery's new state in one transaction.
-//! Every write after the claim is conditional on still holding the lease, so a delivery is
-//! never completed by two nodes.
+//! Recording attempts: each finished request's attempt log rows and its deliveries' new
+//! state, in one transaction for everything that finished meanwhile (group commit), with the
+//! circuit breaker counted in the same transaction. A delivery moves on only while the claim
+//! that sent it still holds it (its token), so a stale task cannot complete a newer claim.
 
-use app::backend::{Db, now_ms};
+use super::{Claimed, EngineStore};
+use app::backend::now_ms;
 use app::with_db;
 
 /// Inside a transaction `$tx`: disables the endpoint (if still enabled) with `$reason`,
@@ -40,15 +41,6 @@ macro_rules! disable_in_tx {
         }
         disabled
     }};
-}
-
-/// A delivery this node now holds.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Claimed {
-    pub id: String,
-    pub event_id: String,
-    pub endpoint_id: String,
-    pub attempts: i64,
 }
 
 /// What happened to one attempt, as stored in the attempt log.
@@ -89,28 +81,6 @@ pub enum NextState {
     Succeeded,
     RetryAt(i64),
     Dead(String),
-}
-
-/// Due deliveries (new, or retry time reached) of enabled endpoints; for FIFO endpoints
-/// only the oldest unfinished one. Expired leases come back through
-/// [`EngineStore::recover_expired`] as due failures. `lock` is Postgres's
-/// `FOR UPDATE OF d SKIP LOCKED`, so concurrent nodes take different rows.
-fn claim_sql(lock: &str) -> String {
-    format!(
-        "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_expires_at = $2, updated_at = $3 \
-         WHERE id IN ( \
-           SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id \
-           WHERE e.enabled = $5 AND e.deleted_at IS NULL \
-             AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= $3 \
-             AND (d.ordered = $6 OR NOT EXISTS ( \
-                  SELECT 1 FROM deliveries p \
-                  WHERE p.endpoint_id = d.endpoint_id AND p.ordered = $5 \
-                    AND p.status IN ('pending', 'failed', 'in_flight') \
-                    AND (p.created_at < d.created_at OR (p.created_at = d.created_at AND p.id < d.id)))) \
-           ORDER BY d.next_attempt_at \
-           LIMIT $4 {lock}) \
-         RETURNING id, event_id, endpoint_id, attempts"
-    )
 }
 
 /// One finished request: the deliveries it carried, its attempt, and what comes next.
@@ -177,122 +147,7 @@ impl BreakerStep {
     }
 }
 
-#[derive(Clone)]
-pub struct EngineStore {
-    pub db: Db,
-    pub node: String,
-}
-
 impl EngineStore {
-    pub async fn claim(&self, limit: usize, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
-        let now = now_ms();
-        let sql = claim_sql(match self.db {
-            Db::Sqlite(_) => "",
-            Db::Postgres(_) => "FOR UPDATE OF d SKIP LOCKED",
-        });
-        with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&self.node)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(limit as i64)
-            .bind(true)
-            .bind(false)
-            .fetch_all(pool)
-            .await)
-    }
-
-    /// The earliest time something becomes due, to sleep until then.
-    pub async fn next_due(&self) -> Result<Option<i64>, sqlx::Error> {
-        with_db!(&self.db, |pool| sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'failed')"
-        )
-        .fetch_one(pool)
-        .await)
-    }
-
-    /// Envelopes of the claimed deliveries' events.
-    pub async fn envelopes(
-        &self,
-        event_ids: &[String],
-    ) -> Result<Vec<(String, String)>, sqlx::Error> {
-        if event_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        with_db!(&self.db, |pool| {
-            let mut q = sqlx::QueryBuilder::new("SELECT id, envelope FROM events WHERE id IN (");
-            let mut list = q.separated(", ");
-            for id in event_ids {
-                list.push_bind(id);
-            }
-            q.push(")");
-            q.build_query_as().persistent(false).fetch_all(pool).await
-        })
-    }
-
-    /// Extends the leases of everything this node holds.
-    pub async fn heartbeat(&self, lease_ms: i64) -> Result<u64, sqlx::Error> {
-        with_db!(&self.db, |pool| {
-            sqlx::query(
-            "UPDATE deliveries SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'in_flight'"
-        )
-        .bind(now_ms() + lease_ms)
-        .bind(&self.node)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })
-    }
-
-    /// A crashed or stalled node's expired leases become due failures, for any node to
-    /// claim (the attempt it may have made is unknown: at-least-once).
-    pub async fn recover_expired(&self) -> Result<u64, sqlx::Error> {
-        let now = now_ms();
-        with_db!(&self.db, |pool| {
-            sqlx::query(
-                "UPDATE deliveries SET status = 'failed', next_attempt_at = $1, lease_owner = NULL, \
-                 lease_expires_at = NULL, last_error = 'lease expired: the node holding it stopped or stalled', \
-                 updated_at = $1 WHERE status = 'in_flight' AND lease_expires_at <= $1",
-            )
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })
-    }
-
-    /// On shutdown: hand back what was not finished, due at once, for any node.
-    pub async fn release_all(&self) -> Result<u64, sqlx::Error> {
-        let now = now_ms();
-        with_db!(&self.db, |pool| {
-            sqlx::query(
-            "UPDATE deliveries SET status = 'failed', next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL, \
-             last_error = 'interrupted by shutdown', updated_at = $1 WHERE lease_owner = $2 AND status = 'in_flight'"
-        )
-        .bind(now)
-        .bind(&self.node)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })
-    }
-
-    /// Hands one delivery back without an attempt (its endpoint went away meanwhile).
-    pub async fn release_one(&self, d: &Claimed) -> Result<(), sqlx::Error> {
-        let now = now_ms();
-        with_db!(&self.db, |pool| {
-            sqlx::query(
-            "UPDATE deliveries SET status = 'failed', next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL, \
-             updated_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'in_flight'"
-        )
-        .bind(now)
-        .bind(&d.id)
-        .bind(&self.node)
-        .execute(pool)
-        .await
-        .map(|_| ())
-        })
-    }
-
     /// Stores finished requests' attempts and moves the deliveries they carried on, all in
     /// one transaction with a handful of statements however many there are (the engine
     /// gathers whatever finished meanwhile: group commit). For each request, answers how
@@ -362,7 +217,7 @@ impl EngineStore {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::new(
                         "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, \
-                         lease_owner = NULL, lease_expires_at = NULL, last_status_code = v.column5, \
+                         lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, last_status_code = v.column5, \
                          last_error = v.column6, completed_at = v.column7, last_duration_ms = v.column8, updated_at = ",
                     );
                     q.push_bind(now);
@@ -375,11 +230,13 @@ impl EngineStore {
                             .push_bind(r.attempt.response_status)
                             .push_bind(&r.error)
                             .push_bind(r.completed)
-                            .push_bind(r.attempt.duration_ms);
+                            .push_bind(r.attempt.duration_ms)
+                            .push_bind(&r.delivery.lease_token);
                     });
-                    q.push(") AS v WHERE deliveries.id = v.column1 AND deliveries.status = 'in_flight' AND deliveries.lease_owner = ");
-                    q.push_bind(&self.node);
-                    q.push(" RETURNING deliveries.id");
+                    q.push(
+                        ") AS v WHERE deliveries.id = v.column1 AND deliveries.lease_token = v.column9 \
+                         AND deliveries.status = 'in_flight' RETURNING deliveries.id",
+                    );
                     let ids: Vec<String> = q
                         .build_query_scalar()
                         .persistent(false)

@@ -1,0 +1,15 @@
+-- Leases belong to claims: each claim writes its own token, and only a holder of that token
+-- may renew or complete the delivery (a stale task cannot finish a newer claim).
+ALTER TABLE deliveries ADD COLUMN lease_token TEXT;
+
+-- Rate limits shared by every node: one token bucket per rate-limited endpoint, refilled and
+-- spent inside the claim's transaction (the row lock serialises nodes).
+CREATE TABLE endpoint_budgets (
+    endpoint_id TEXT PRIMARY KEY,
+    tokens      DOUBLE PRECISION NOT NULL,
+    refilled_at BIGINT NOT NULL
+);
+
+-- Per-endpoint claims of limited endpoints, and their in-flight count across nodes.
+CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint_id, next_attempt_at) WHERE status IN ('pending', 'failed');
+CREATE INDEX deliveries_endpoint_in_flight ON deliveries (endpoint_id) WHERE status = 'in_flight';

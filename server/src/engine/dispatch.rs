@@ -1,0 +1,465 @@
+//! One request, single or batch: shape the body, sign it, send it through the guarded
+//! client, judge the answer, and record the attempt with the deliveries' next state. The
+//! outcome write is retried with backoff; if it keeps failing the work lets go of its
+//! leases, which lapse, and another claim makes the delivery again (at-least-once).
+
+use super::admission::InFlight;
+use super::http::{Failure, read_capped};
+use super::leases::Hold;
+use super::outcome::{self, ErrorClass, Verdict};
+use super::store::{AttemptRecord, Claimed, EngineStore, Finished, NextState, Tripped};
+use super::target::Target;
+use super::{Engine, MAX_LOGGED_BODY, request, signing};
+use app::backend::faults::Faults;
+use app::backend::now_ms;
+use rand::Rng;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A claimed delivery on its way: its event's envelope, and the guards that keep its lease
+/// renewed and count it against its endpoint's share until it is done with.
+pub struct Gathered {
+    pub claimed: Claimed,
+    pub envelope: Option<String>,
+    pub _hold: Hold,
+    pub _in_flight: InFlight,
+}
+
+pub type FinishJob = (
+    Finished,
+    tokio::sync::oneshot::Sender<Result<(usize, Option<Tripped>), String>>,
+);
+
+/// Most finished requests written in one transaction.
+const FINISH_GROUP: usize = 256;
+
+/// Waits before each try of an outcome write: at once, then backing off.
+const OUTCOME_WRITE_BACKOFF: [Duration; 4] = [
+    Duration::ZERO,
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(4),
+];
+
+/// Writes whatever finished requests are waiting, together. If the transaction fails, each
+/// of them hears so (and tries again on its own schedule).
+async fn finisher(
+    store: EngineStore,
+    breaker: super::store::Breaker,
+    faults: Arc<Faults>,
+    mut queue: tokio::sync::mpsc::Receiver<FinishJob>,
+) {
+    let mut jobs = Vec::with_capacity(FINISH_GROUP);
+    while queue.recv_many(&mut jobs, FINISH_GROUP).await > 0 {
+        let (done, replies): (Vec<Finished>, Vec<_>) = jobs.drain(..).unzip();
+        let result = if Faults::take(&faults.fail_outcome_writes) {
+            Err("fault injected: the outcome write failed".to_string())
+        } else {
+            store.finish(&done, breaker).await.map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// One request, ready to sign and send: a single event or a batch.
+pub struct Outgoing {
+    /// `webhook-id`: the event id, or for a batch an id derived from its deliveries (the
+    /// same when the same batch is retried).
+    pub msg_id: String,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    pub batch_size: Option<usize>,
+}
+
+pub type Prepared = Result<Outgoing, Failure>;
+
+impl Engine {
+    pub(super) async fn deliver(
+        &self,
+        item: Gathered,
+        target: Option<Result<Arc<Target>, String>>,
+    ) {
+        if Faults::take(&self.state.events.faults.panic_deliveries) {
+            panic!("fault injected: a delivery task panics");
+        }
+        let d = item.claimed.clone();
+        let target = match target {
+            Some(Ok(t)) => t,
+            Some(Err(why)) => return self.fail_unusable(&[d], why).await,
+            None => {
+                // Disabled or deleted since the claim: hand it back untouched.
+                let _ = self
+                    .store
+                    .release_one(&d, "the endpoint was disabled or deleted")
+                    .await;
+                return;
+            }
+        };
+        let outgoing = parse_envelope(item.envelope.as_deref())
+            .and_then(|envelope| single(&d.event_id, &envelope, &target));
+        let ds = [d];
+        let (record, next) = self.attempt_and_judge(&ds, outgoing, &target, true).await;
+        self.finish(&ds, &record, &next).await;
+        drop(item);
+    }
+
+    /// An endpoint whose stored settings no longer parse: a failed attempt that says why,
+    /// retried on the default schedule (saving the endpoint again repairs it).
+    async fn fail_unusable(&self, ds: &[Claimed], why: String) {
+        let record = AttemptRecord {
+            started_at: now_ms(),
+            error_class: Some(ErrorClass::Request.as_str()),
+            error: Some(why),
+            ..Default::default()
+        };
+        let attempts = ds.iter().map(|d| d.attempts).max().unwrap_or(0) as usize + 1;
+        let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
+        let next = match outcome::next_delay(&outcome::DEFAULT_SCHEDULE, attempts, false, None, jitter)
+        {
+            Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
+            None => NextState::Dead(record.error.clone().unwrap_or_default()),
+        };
+        self.finish(ds, &record, &next).await;
+    }
+
+    /// Sends gathered deliveries as one request. One that cannot be shaped (its envelope
+    /// is missing or the template fails on it) fails on its own and does not hold back
+    /// the others.
+    pub(super) async fn send_batch(
+        &self,
+        items: Vec<Gathered>,
+        target: Option<Result<Arc<Target>, String>>,
+    ) {
+        let target = match target {
+            Some(Ok(t)) => t,
+            Some(Err(why)) => {
+                let ds: Vec<Claimed> = items.iter().map(|i| i.claimed.clone()).collect();
+                return self.fail_unusable(&ds, why).await;
+            }
+            None => {
+                for item in &items {
+                    let _ = self
+                        .store
+                        .release_one(&item.claimed, "the endpoint was disabled or deleted")
+                        .await;
+                }
+                return;
+            }
+        };
+        let mut ds = Vec::with_capacity(items.len());
+        let mut shaped = Vec::with_capacity(items.len());
+        for item in &items {
+            let one = parse_envelope(item.envelope.as_deref()).and_then(|e| {
+                request::shape(&target.endpoint, &e)
+                    .map_err(|e| (ErrorClass::Request, format!("template: {e}")))
+            });
+            match one {
+                Ok(v) => {
+                    ds.push(item.claimed.clone());
+                    shaped.push(v);
+                }
+                Err(failed) => {
+                    let lone = [item.claimed.clone()];
+                    let (record, next) = self
+                        .attempt_and_judge(&lone, Err(failed), &target, true)
+                        .await;
+                    self.finish(&lone, &record, &next).await;
+                }
+            }
+        }
+        if !ds.is_empty() {
+            let (body, content_type) = request::batch_body(&target.endpoint, &shaped);
+            let outgoing = Outgoing {
+                msg_id: batch_id(&ds),
+                body,
+                content_type,
+                batch_size: Some(ds.len()),
+            };
+            let (record, next) = self
+                .attempt_and_judge(&ds, Ok(outgoing), &target, true)
+                .await;
+            self.finish(&ds, &record, &next).await;
+        }
+        drop(items);
+    }
+
+    /// Records one request's outcome for every delivery it carried (group-committed with
+    /// whatever else finished meanwhile), trying again with backoff when the write fails.
+    pub(super) async fn finish(&self, ds: &[Claimed], record: &AttemptRecord, next: &NextState) {
+        let m = &self.state.events.metrics;
+        m.observe_attempt(record.duration_ms as f64 / 1000.0);
+        let counter = match next {
+            NextState::Succeeded => &m.deliveries_succeeded,
+            NextState::RetryAt(_) => &m.deliveries_retried,
+            NextState::Dead(_) => &m.deliveries_dead,
+        };
+        counter.fetch_add(ds.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let writer = self.finisher.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(4 * FINISH_GROUP);
+            tokio::spawn(finisher(
+                self.store.clone(),
+                self.cfg.breaker,
+                self.state.events.faults.clone(),
+                rx,
+            ));
+            tx
+        });
+        let mut last_error = String::new();
+        for wait in OUTCOME_WRITE_BACKOFF {
+            tokio::time::sleep(wait).await;
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let job = Finished {
+                deliveries: ds.to_vec(),
+                attempt: record.clone(),
+                next: next.clone(),
+            };
+            let result = match writer.send((job, reply)).await {
+                Ok(()) => answer
+                    .await
+                    .unwrap_or_else(|_| Err("the attempt writer dropped it".into())),
+                Err(_) => Err("the attempt writer stopped".into()),
+            };
+            match result {
+                Ok((lost, tripped)) => {
+                    if lost > 0 {
+                        tracing::warn!(lost, first = %ds[0].id, "lease lost before the attempt was recorded; another claim holds it now");
+                    }
+                    if let Some(t) = tripped {
+                        tracing::warn!(endpoint = %ds[0].endpoint_id, reason = %t.reason, "endpoint disabled");
+                        self.announce_disabled(&ds[0].endpoint_id, &t.reason, t.failures, Some(t.since))
+                            .await;
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, delivery = %ds[0].id, "recording an attempt failed; trying again");
+                    last_error = e;
+                }
+            }
+        }
+        tracing::error!(error = %last_error, delivery = %ds[0].id, "recording an attempt kept failing; letting its lease lapse so another claim delivers it again");
+    }
+
+    /// Makes one attempt and decides what comes next. Without `retries`, a failure is
+    /// final (test-fire).
+    pub(super) async fn attempt_and_judge(
+        &self,
+        ds: &[Claimed],
+        outgoing: Prepared,
+        target: &Target,
+        retries: bool,
+    ) -> (AttemptRecord, NextState) {
+        let started = now_ms();
+        let clock = Instant::now();
+        let mut record = AttemptRecord {
+            started_at: started,
+            url: target.endpoint.settings.url.clone(),
+            ..Default::default()
+        };
+        let result = match outgoing {
+            Ok(o) => {
+                let in_flight = &self.state.events.metrics.in_flight;
+                in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let r = self.attempt(o, target, &mut record).await;
+                in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                r
+            }
+            Err(e) => Err(e),
+        };
+        record.duration_ms = clock.elapsed().as_millis() as i64;
+        let (status, class, retry_after) = match result {
+            Ok((status, retry_after)) => {
+                let class = match status {
+                    200..=299 => None,
+                    300..=399 => Some(ErrorClass::Redirect),
+                    _ => Some(ErrorClass::HttpStatus),
+                };
+                (Some(status), class, retry_after)
+            }
+            Err((class, message)) => {
+                record.error = Some(message);
+                (None, Some(class), None)
+            }
+        };
+        record.error_class = class.map(ErrorClass::as_str);
+        if record.error.is_none()
+            && let Some(s) = status
+            && !(200..300).contains(&s)
+        {
+            record.error = Some(if (300..400).contains(&s) {
+                format!("HTTP {s}: redirects are not followed")
+            } else {
+                format!("HTTP {s}")
+            });
+        }
+        let before = ds.iter().map(|d| d.attempts).max().unwrap_or(0);
+        let attempts_made = before as usize + 1;
+        let endpoint_id = target.id();
+        let next = match outcome::judge(status, class) {
+            Verdict::Delivered => NextState::Succeeded,
+            Verdict::Gone => {
+                let reason = "the receiver answered 410 Gone".to_string();
+                if let Err(e) = self.store.disable_endpoint(endpoint_id, &reason).await {
+                    tracing::warn!(error = %e, endpoint = %endpoint_id, "disabling an endpoint after 410 failed");
+                }
+                tracing::warn!(endpoint = %endpoint_id, "endpoint disabled: 410 Gone");
+                self.announce_disabled(endpoint_id, &reason, before + 1, None)
+                    .await;
+                NextState::Dead(format!("{reason}; the endpoint was disabled"))
+            }
+            Verdict::Retry { .. } if !retries => NextState::Dead(format!(
+                "test-fire (not retried): {}",
+                record.error.clone().unwrap_or_default()
+            )),
+            Verdict::Retry { harder } => {
+                let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
+                match outcome::next_delay(&target.schedule, attempts_made, harder, retry_after, jitter)
+                {
+                    Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
+                    None => NextState::Dead(format!(
+                        "gave up after {attempts_made} attempts; last: {}",
+                        record.error.clone().unwrap_or_default()
+                    )),
+                }
+            }
+        };
+        (record, next)
+    }
+
+    /// Publishes `hookline.endpoint.disabled` through the normal pipeline, so it can be
+    /// delivered to any endpoint that subscribes to it.
+    pub(super) async fn announce_disabled(
+        &self,
+        endpoint_id: &str,
+        reason: &str,
+        failures: i64,
+        since: Option<i64>,
+    ) {
+        let (name, url) = match self.state.endpoints.stored(endpoint_id).await {
+            Ok(e) => (e.settings.name, e.settings.url),
+            Err(_) => (String::new(), String::new()),
+        };
+        let event = app::types::events::PublishEvent {
+            event_type: "hookline.endpoint.disabled".into(),
+            data: serde_json::json!({
+                "endpoint_id": endpoint_id,
+                "name": name,
+                "url": url,
+                "reason": reason,
+                "consecutive_failures": failures,
+                "failing_since": since.map(|s| app::time_fmt::Timestamp(s).rfc3339()),
+            }),
+            tenant: None,
+            context: None,
+            idempotency_key: None,
+        };
+        if let Err(e) = self
+            .state
+            .events
+            .publish(&app::backend::Actor::system(), event, None)
+            .await
+        {
+            tracing::error!(error = %e, endpoint = endpoint_id, "publishing hookline.endpoint.disabled failed");
+        }
+    }
+
+    /// One HTTP attempt: `Ok((status, retry_after))` when the receiver answered.
+    async fn attempt(
+        &self,
+        o: Outgoing,
+        target: &Target,
+        record: &mut AttemptRecord,
+    ) -> Result<(u16, Option<Duration>), Failure> {
+        let endpoint = &target.endpoint;
+        let body = o.body;
+        record.request_body =
+            String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]).into_owned();
+        let secrets = endpoint.signing_secrets(now_ms());
+        let timestamp = now_ms() / 1000;
+        let signature = signing::signature_header(&secrets, &o.msg_id, timestamp, &body)
+            .map_err(|e| (ErrorClass::Request, e))?;
+        let request = self.client.post(&endpoint.settings.url, target.timeout)?;
+        let (mut headers, mut shown) = request::headers(
+            &self.client,
+            &self.tokens,
+            endpoint,
+            o.content_type,
+            &o.msg_id,
+            timestamp,
+            &signature,
+        )
+        .await?;
+        if let Some(n) = o.batch_size {
+            headers.insert("hookline-batch-size", n.into());
+            shown.push(("hookline-batch-size".into(), n.to_string()));
+        }
+        record.request_headers = serde_json::to_string(&shown).unwrap_or_default();
+        let response = self
+            .client
+            .send(request.headers(headers).body(body))
+            .await?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| outcome::parse_retry_after(v, std::time::SystemTime::now()));
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        record.response_status = Some(status as i64);
+        record.response_headers = Some(serde_json::to_string(&headers).unwrap_or_default());
+        let (body, _cut) = read_capped(response, MAX_LOGGED_BODY, target.timeout).await;
+        record.response_body = Some(String::from_utf8_lossy(&body).into_owned());
+        Ok((status, retry_after))
+    }
+}
+
+pub(super) fn parse_envelope(envelope: Option<&str>) -> Result<Value, Failure> {
+    envelope.and_then(|e| serde_json::from_str(e).ok()).ok_or((
+        ErrorClass::Request,
+        "the event's envelope is missing".to_string(),
+    ))
+}
+
+/// The request for one event: its webhook-id is the event id, the same on every retry.
+pub(super) fn single(event_id: &str, envelope: &Value, target: &Target) -> Prepared {
+    let (body, content_type) = request::body(&target.endpoint, envelope)
+        .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
+    Ok(Outgoing {
+        msg_id: event_id.to_owned(),
+        body,
+        content_type,
+        batch_size: None,
+    })
+}
+
+/// A batch's webhook-id: derived from its deliveries, so a retry of the same batch carries
+/// the same id and receivers can deduplicate it.
+fn batch_id(ds: &[Claimed]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<&str> = ds.iter().map(|d| d.id.as_str()).collect();
+    ids.sort_unstable();
+    let digest = Sha256::digest(ids.join(",").as_bytes());
+    let hex: String = digest[..13].iter().map(|b| format!("{b:02x}")).collect();
+    format!("bat_{hex}")
+}
