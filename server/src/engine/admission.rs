@@ -105,7 +105,10 @@ impl Admission {
 
     /// Counts `n` claimed deliveries of `endpoint` until the returned guard drops.
     pub fn start(self: &Arc<Self>, endpoint: &str, n: usize) -> InFlight {
-        self.lock().entry(endpoint.to_owned()).or_default().in_flight += n;
+        self.lock()
+            .entry(endpoint.to_owned())
+            .or_default()
+            .in_flight += n;
         InFlight {
             admission: self.clone(),
             endpoint: endpoint.to_owned(),
@@ -179,8 +182,14 @@ mod tests {
         ]);
         let slow = a.start("slow", 4);
         let round = a.plan(&t, 100);
-        assert!(round.open.exclude.contains(&"slow".to_string()), "at its share");
-        assert!(round.open.exclude.contains(&"throttled".to_string()), "claimed apart");
+        assert!(
+            round.open.exclude.contains(&"slow".to_string()),
+            "at its share"
+        );
+        assert!(
+            round.open.exclude.contains(&"throttled".to_string()),
+            "claimed apart"
+        );
         assert!(!round.open.exclude.contains(&"fresh".to_string()));
         assert_eq!(round.open.default_cap, 4);
         assert_eq!(round.limited, vec![("throttled".to_string(), 4)]);
@@ -208,6 +217,10 @@ mod tests {
         assert!(a.plan(&t, 10).limited.is_empty());
         drop(one);
         assert_eq!(a.plan(&t, 10).limited.len(), 1, "a finish unblocks it");
-        assert_eq!(a.tracked(), 0, "nothing in flight, nothing to wait for: dropped");
+        assert_eq!(
+            a.tracked(),
+            0,
+            "nothing in flight, nothing to wait for: dropped"
+        );
     }
 }

@@ -56,7 +56,10 @@ async fn finisher(
         let result = if Faults::take(&faults.fail_outcome_writes) {
             Err("fault injected: the outcome write failed".to_string())
         } else {
-            store.finish(&done, breaker).await.map_err(|e| e.to_string())
+            store
+                .finish(&done, breaker)
+                .await
+                .map_err(|e| e.to_string())
         };
         match result {
             Ok(answers) => {
@@ -126,11 +129,11 @@ impl Engine {
         };
         let attempts = ds.iter().map(|d| d.attempts).max().unwrap_or(0) as usize + 1;
         let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
-        let next = match outcome::next_delay(&outcome::DEFAULT_SCHEDULE, attempts, false, None, jitter)
-        {
-            Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
-            None => NextState::Dead(record.error.clone().unwrap_or_default()),
-        };
+        let next =
+            match outcome::next_delay(&outcome::DEFAULT_SCHEDULE, attempts, false, None, jitter) {
+                Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
+                None => NextState::Dead(record.error.clone().unwrap_or_default()),
+            };
         self.finish(ds, &record, &next).await;
     }
 
@@ -238,8 +241,13 @@ impl Engine {
                     }
                     if let Some(t) = tripped {
                         tracing::warn!(endpoint = %ds[0].endpoint_id, reason = %t.reason, "endpoint disabled");
-                        self.announce_disabled(&ds[0].endpoint_id, &t.reason, t.failures, Some(t.since))
-                            .await;
+                        self.announce_disabled(
+                            &ds[0].endpoint_id,
+                            &t.reason,
+                            t.failures,
+                            Some(t.since),
+                        )
+                        .await;
                     }
                     return;
                 }
@@ -325,8 +333,13 @@ impl Engine {
             )),
             Verdict::Retry { harder } => {
                 let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
-                match outcome::next_delay(&target.schedule, attempts_made, harder, retry_after, jitter)
-                {
+                match outcome::next_delay(
+                    &target.schedule,
+                    attempts_made,
+                    harder,
+                    retry_after,
+                    jitter,
+                ) {
                     Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
                     None => NextState::Dead(format!(
                         "gave up after {attempts_made} attempts; last: {}",

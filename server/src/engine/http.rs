@@ -52,7 +52,10 @@ impl GuardedClient {
     }
 
     /// Sends a request built by [`GuardedClient::post`].
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, Failure> {
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Failure> {
         request
             .send()
             .await
@@ -70,16 +73,11 @@ pub async fn read_capped(
     let mut buf = Vec::new();
     let mut cut = false;
     let read = async {
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    buf.extend_from_slice(&chunk);
-                    if buf.len() > cap {
-                        cut = true;
-                        break;
-                    }
-                }
-                _ => break,
+        while let Ok(Some(chunk)) = response.chunk().await {
+            buf.extend_from_slice(&chunk);
+            if buf.len() > cap {
+                cut = true;
+                break;
             }
         }
     };

@@ -35,7 +35,7 @@ impl Registry {
         live.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
-    pub fn len(&self) -> usize {
+    pub fn held(&self) -> usize {
         self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 

@@ -122,7 +122,7 @@ impl Engine {
 
     /// Leases held by live work on this node (deliveries in flight or in open batches).
     pub fn leases_held(&self) -> usize {
-        self.leases.len()
+        self.leases.held()
     }
 
     /// Runs until `stop` turns true, then drains in-flight attempts (up to the drain time)
@@ -278,7 +278,9 @@ impl Engine {
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "finding limited endpoints with due work failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "finding limited endpoints with due work failed")
+                }
             }
         }
         let n = claimed.len();

@@ -319,6 +319,63 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn token_answers_are_checked_and_lifetimes_clamped() {
+        let ok = |body: Value| parse_token_response(200, body.to_string().as_bytes(), false);
+        assert_eq!(
+            ok(json!({"access_token": "t", "token_type": "bearer", "expires_in": 3600})).unwrap(),
+            ("t".into(), 3600)
+        );
+        assert_eq!(
+            ok(json!({"access_token": "t"})).unwrap().1,
+            TOKEN_LIFETIME_DEFAULT
+        );
+        assert_eq!(
+            ok(json!({"access_token": "t", "expires_in": "7200"}))
+                .unwrap()
+                .1,
+            7200
+        );
+        assert_eq!(
+            ok(json!({"access_token": "t", "expires_in": 1})).unwrap().1,
+            TOKEN_LIFETIME_MIN
+        );
+        assert!(
+            ok(json!({"access_token": "t", "expires_in": 1e12}))
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert_eq!(
+            ok(json!({"access_token": "t", "expires_in": 99_999_999}))
+                .unwrap()
+                .1,
+            TOKEN_LIFETIME_MAX
+        );
+        for bad in [
+            json!({"access_token": "t", "expires_in": -5}),
+            json!({"access_token": "t", "expires_in": "soon"}),
+            json!({"access_token": "t", "expires_in": [1]}),
+            json!({"access_token": ""}),
+            json!({"access_token": "a\nb"}),
+            json!({"access_token": "t", "token_type": "mac"}),
+            json!({"token": "t"}),
+        ] {
+            assert!(ok(bad.clone()).is_err(), "{bad}");
+        }
+        let long = "x".repeat(MAX_ACCESS_TOKEN + 1);
+        assert!(ok(json!({"access_token": long})).is_err());
+        assert!(
+            parse_token_response(401, b"{\"error\":\"invalid_client\"}", false)
+                .unwrap_err()
+                .contains("401")
+        );
+        assert!(
+            parse_token_response(200, b"{}", true)
+                .unwrap_err()
+                .contains("larger")
+        );
+    }
+
+    #[test]
     fn xml_is_well_formed_and_escaped() {
         let x = to_xml(
             &json!({"id": "evt_1", "data": {"total": 12.5, "note": "a<b & \"c\"", "items": [{"sku": "A"}, 2], "gone": null, "1st": true}}),

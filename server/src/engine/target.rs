@@ -48,8 +48,7 @@ impl Target {
         let batch = match &s.batch {
             None => None,
             Some(b) => Some(BatchPlan {
-                max_events: positive("batch.max_events", Some(b.max_events))?.unwrap_or(1)
-                    as usize,
+                max_events: positive("batch.max_events", Some(b.max_events))?.unwrap_or(1) as usize,
                 max_wait: duration("batch.max_wait", &b.max_wait)?,
             }),
         };
@@ -144,7 +143,9 @@ mod tests {
         assert_eq!(t.per_request(), 10);
         let bad = Target::build(&endpoint(serde_json::json!({"timeout": "soon"})));
         assert!(bad.err().unwrap().contains("timeout"));
-        let bad = Target::build(&endpoint(serde_json::json!({"retry_schedule": ["1s", "x"]})));
+        let bad = Target::build(&endpoint(
+            serde_json::json!({"retry_schedule": ["1s", "x"]}),
+        ));
         assert!(bad.err().unwrap().contains("retry_schedule[1]"));
         let unlimited = Target::build(&endpoint(serde_json::json!({}))).unwrap();
         assert!(!unlimited.limited());

@@ -70,6 +70,7 @@ pub struct TestApp {
     pub dir: std::sync::Arc<TempDir>,
     /// The running server's state, for fault injection.
     pub state: app::backend::AppState,
+    pub engine: std::sync::Arc<hookline::engine::Engine>,
 }
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -120,6 +121,7 @@ pub async fn spawn_app_with(
     let base = format!("http://{}", server.local_addr());
     let setup_token = server.setup_token().map(str::to_owned);
     let state = server.state().clone();
+    let engine = server.engine().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(server.run(async move {
         let _ = rx.await;
@@ -132,6 +134,7 @@ pub async fn spawn_app_with(
         handle: Some(handle),
         dir,
         state,
+        engine,
     }
 }
 

@@ -89,7 +89,9 @@ impl EngineStore {
         let now = now_ms();
         let lock = skip_locked(&self.db);
         with_db!(&self.db, |pool| {
-            let mut q = sqlx::QueryBuilder::new("UPDATE deliveries SET status = 'in_flight', lease_owner = ");
+            let mut q = sqlx::QueryBuilder::new(
+                "UPDATE deliveries SET status = 'in_flight', lease_owner = ",
+            );
             q.push_bind(&self.node)
                 .push(", lease_token = ")
                 .push_bind(token)
@@ -115,16 +117,25 @@ impl EngineStore {
             }
             q.push(" ORDER BY d.next_attempt_at LIMIT ")
                 .push_bind(plan.scan.max(plan.limit) as i64)
-                .push(if lock.is_empty() { "" } else { " FOR UPDATE OF d SKIP LOCKED" })
+                .push(if lock.is_empty() {
+                    ""
+                } else {
+                    " FOR UPDATE OF d SKIP LOCKED"
+                })
                 .push(") c) r WHERE r.rn <= ");
             if plan.caps.is_empty() {
                 q.push_bind(plan.default_cap as i64);
             } else {
                 q.push("CASE r.endpoint_id");
                 for (id, cap) in &plan.caps {
-                    q.push(" WHEN ").push_bind(id).push(" THEN ").push_bind(*cap as i64);
+                    q.push(" WHEN ")
+                        .push_bind(id)
+                        .push(" THEN ")
+                        .push_bind(*cap as i64);
                 }
-                q.push(" ELSE ").push_bind(plan.default_cap as i64).push(" END");
+                q.push(" ELSE ")
+                    .push_bind(plan.default_cap as i64)
+                    .push(" END");
             }
             q.push(" ORDER BY r.rn, r.next_attempt_at LIMIT ")
                 .push_bind(plan.limit as i64)
@@ -152,7 +163,10 @@ impl EngineStore {
             )
             .push_bind(now)
             .push(")");
-            q.build_query_scalar().persistent(false).fetch_all(pool).await
+            q.build_query_scalar()
+                .persistent(false)
+                .fetch_all(pool)
+                .await
         })
     }
 

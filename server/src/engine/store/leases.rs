@@ -12,7 +12,11 @@ const RENEW_CHUNK: usize = 400;
 impl EngineStore {
     /// Extends the leases of exactly these claims (delivery id, claim token); a row whose
     /// token changed (claimed again elsewhere) is left alone. Answers how many were renewed.
-    pub async fn renew(&self, held: &[(String, String)], lease_ms: i64) -> Result<u64, sqlx::Error> {
+    pub async fn renew(
+        &self,
+        held: &[(String, String)],
+        lease_ms: i64,
+    ) -> Result<u64, sqlx::Error> {
         let until = now_ms() + lease_ms;
         let mut renewed = 0;
         for chunk in held.chunks(RENEW_CHUNK) {
