@@ -70,25 +70,7 @@ async fn publish(s: &Setup, data: Value) -> String {
 
 /// The delivery of `event` (to the only endpoint), polled until `status` or a timeout.
 async fn delivery(s: &Setup, event: &str, status: &str, within: Duration) -> Value {
-    let deadline = std::time::Instant::now() + within;
-    loop {
-        let (_, e) = api(
-            Method::GET,
-            s.app.url(&format!("/api/v1/events/{event}")),
-            Some(&s.key),
-            None,
-        )
-        .await;
-        let d = e["deliveries"][0].clone();
-        if d["status"] == status {
-            return d;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "delivery of {event} is {d} after {within:?}, expected {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_for_delivery(&s.app, &s.key, event, status, within).await
 }
 
 async fn attempts(

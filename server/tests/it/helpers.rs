@@ -283,3 +283,32 @@ pub fn error_paths(body: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The first delivery of `event`, polled until it has `status` (panics after `within`).
+pub async fn wait_for_delivery(
+    app: &TestApp,
+    key: &str,
+    event: &str,
+    status: &str,
+    within: Duration,
+) -> Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (_, e) = api(
+            reqwest::Method::GET,
+            app.url(&format!("/api/v1/events/{event}")),
+            Some(key),
+            None,
+        )
+        .await;
+        let d = e["deliveries"][0].clone();
+        if d["status"] == status {
+            return d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "delivery of {event} is {d} after {within:?}, expected {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

@@ -75,27 +75,8 @@ async fn publish(w: &World, event_type: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The only delivery of `event`, polled until `status`.
 async fn delivery_in(w: &World, event: &str, status: &str, within: Duration) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let (_, e) = api(
-            Method::GET,
-            w.app.url(&format!("/api/v1/events/{event}")),
-            Some(&w.key),
-            None,
-        )
-        .await;
-        let d = e["deliveries"][0].clone();
-        if d["status"] == status {
-            return d;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "delivery of {event} is {d} after {within:?}, expected {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_for_delivery(&w.app, &w.key, event, status, within).await
 }
 
 async fn in_flight_rows(app: &TestApp) -> i64 {
