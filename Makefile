@@ -5,7 +5,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
 export PATH := $(HOME)/.cargo/bin:$(or $(HOOKLINE_TOOLS_DIR),$(HOME)/.cache/hookline-tools)/node_modules/.bin:$(PATH)
 
-.PHONY: run dev test tools test-deps site site-release build build-release unit e2e lint fmt clean
+.PHONY: run dev test chaos tools test-deps site site-release build build-release unit e2e lint fmt clean
 
 ## run: build in release mode and serve on http://127.0.0.1:3000 (SQLite under ./data/)
 run: tools site-release build-release
@@ -20,6 +20,10 @@ test: tools test-deps site build
 	scripts/with-postgres.sh cargo test -p app --features ssr
 	scripts/with-postgres.sh cargo test -p server
 	scripts/with-postgres.sh scripts/e2e.sh
+
+## chaos: the fault-and-abuse suite at full size, on SQLite and Postgres, with its table
+chaos: tools test-deps build
+	scripts/chaos.sh
 
 tools:
 	@scripts/install-tools.sh

@@ -13,3 +13,8 @@ CREATE TABLE endpoint_budgets (
 -- Per-endpoint claims of limited endpoints, and their in-flight count across nodes.
 CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint_id, next_attempt_at) WHERE status IN ('pending', 'failed');
 CREATE INDEX deliveries_endpoint_in_flight ON deliveries (endpoint_id) WHERE status = 'in_flight';
+
+-- The open claim skips limited and saturated endpoints' due rows: with the endpoint in the
+-- index, SQLite tests that from the index entry without reading the row.
+DROP INDEX deliveries_open_due;
+CREATE INDEX deliveries_open_due ON deliveries (next_attempt_at, endpoint_id) WHERE status IN ('pending', 'failed');

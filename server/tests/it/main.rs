@@ -6,6 +6,7 @@ mod helpers;
 mod api_keys;
 mod audit;
 mod auth;
+mod chaos;
 mod cli;
 mod delivery;
 mod endpoints;

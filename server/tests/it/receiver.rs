@@ -14,6 +14,8 @@ pub struct Hit {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
+    /// What the receiver answered.
+    pub status: u16,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ impl Reply {
 #[derive(Default)]
 struct Inner {
     hits: Vec<Hit>,
+    /// Percent of requests answered 500 at random (after the script).
+    flaky_percent: u32,
     script: VecDeque<Reply>,
     in_flight: usize,
     max_in_flight: usize,
@@ -67,17 +71,24 @@ impl Receiver {
                 async move {
                     let reply = {
                         let mut g = inner.lock().unwrap();
+                        let flaky = g.flaky_percent;
+                        let reply = g.script.pop_front().unwrap_or_else(|| {
+                            if flaky > 0 && rand::random::<u32>() % 100 < flaky {
+                                Reply::status(500)
+                            } else {
+                                default.lock().unwrap().clone()
+                            }
+                        });
                         g.hits.push(Hit {
                             path: uri.path().to_string(),
                             headers,
                             body,
                             at: Instant::now(),
+                            status: reply.status,
                         });
                         g.in_flight += 1;
                         g.max_in_flight = g.max_in_flight.max(g.in_flight);
-                        g.script
-                            .pop_front()
-                            .unwrap_or_else(|| default.lock().unwrap().clone())
+                        reply
                     };
                     tokio::time::sleep(reply.delay).await;
                     inner.lock().unwrap().in_flight -= 1;
@@ -111,6 +122,11 @@ impl Receiver {
 
     pub fn set_default(&self, reply: Reply) {
         *self.default.lock().unwrap() = reply;
+    }
+
+    /// Answers this percent of (unscripted) requests with 500, at random.
+    pub fn set_flaky(&self, percent: u32) {
+        self.inner.lock().unwrap().flaky_percent = percent;
     }
 
     pub fn hits(&self) -> Vec<Hit> {

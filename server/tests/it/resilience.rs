@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 crate::on_both_backends!(sigkill_mid_delivery_loses_nothing);
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -20,7 +20,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn serve(db_url: &str, port: u16) -> Child {
+pub(crate) fn serve(db_url: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_hookline"))
         .args([
             "serve",
@@ -38,7 +38,7 @@ fn serve(db_url: &str, port: u16) -> Child {
         .unwrap()
 }
 
-async fn wait_ready(base: &str) {
+pub(crate) async fn wait_ready(base: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while reqwest::get(format!("{base}/readyz"))
         .await
