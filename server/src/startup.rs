@@ -126,6 +126,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
             max_in_flight_per_endpoint: args
                 .max_in_flight_per_endpoint
                 .map_or((args.max_in_flight as usize / 4).max(1), |n| n as usize),
+            max_batch_bytes: args.max_body_bytes as usize,
             lease: args.delivery_lease,
             drain: args.shutdown_drain,
             targets: crate::engine::ssrf::TargetPolicy {

@@ -182,7 +182,8 @@ impl Engine {
                 }
             }
         }
-        if !ds.is_empty() {
+        // A batch leaves as several requests when its events together pass the byte cap.
+        for (ds, shaped) in split_by_bytes(ds, shaped, self.cfg.max_batch_bytes) {
             let (body, content_type) = request::batch_body(&target.endpoint, &shaped);
             let outgoing = Outgoing {
                 msg_id: batch_id(&ds),
@@ -466,6 +467,32 @@ pub(super) fn single(event_id: &str, envelope: &Value, target: &Target) -> Prepa
     })
 }
 
+/// Splits a batch, in order, into runs whose bodies together stay within `cap` bytes (an
+/// event larger than the cap goes alone).
+fn split_by_bytes(
+    ds: Vec<Claimed>,
+    shaped: Vec<Value>,
+    cap: usize,
+) -> Vec<(Vec<Claimed>, Vec<Value>)> {
+    let mut out: Vec<(Vec<Claimed>, Vec<Value>)> = Vec::new();
+    let mut size = 0;
+    for (d, v) in ds.into_iter().zip(shaped) {
+        let len = serde_json::to_vec(&v).map_or(0, |b| b.len()) + 1;
+        match out.last_mut() {
+            Some((group, values)) if size + len <= cap => {
+                group.push(d);
+                values.push(v);
+                size += len;
+            }
+            _ => {
+                out.push((vec![d], vec![v]));
+                size = len;
+            }
+        }
+    }
+    out
+}
+
 /// A batch's webhook-id: derived from its deliveries, so a retry of the same batch carries
 /// the same id and receivers can deduplicate it.
 fn batch_id(ds: &[Claimed]) -> String {
@@ -475,4 +502,46 @@ fn batch_id(ds: &[Claimed]) -> String {
     let digest = Sha256::digest(ids.join(",").as_bytes());
     let hex: String = digest[..13].iter().map(|b| format!("{b:02x}")).collect();
     format!("bat_{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claimed(n: usize) -> Claimed {
+        Claimed {
+            id: format!("dlv_{n}"),
+            event_id: format!("evt_{n}"),
+            endpoint_id: "ep".into(),
+            attempts: 0,
+            lease_token: "lt".into(),
+        }
+    }
+
+    #[test]
+    fn batches_split_by_bytes_in_order() {
+        let ds: Vec<Claimed> = (0..5).map(claimed).collect();
+        let big = serde_json::json!({"x": "y".repeat(100)});
+        let shaped = vec![
+            serde_json::json!(1),
+            serde_json::json!(2),
+            big.clone(),
+            serde_json::json!(3),
+            serde_json::json!(4),
+        ];
+        let groups = split_by_bytes(ds, shaped, 50);
+        let ids: Vec<Vec<String>> = groups
+            .iter()
+            .map(|(g, _)| g.iter().map(|d| d.id.clone()).collect())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                vec!["dlv_0", "dlv_1"],
+                vec!["dlv_2"],
+                vec!["dlv_3", "dlv_4"]
+            ]
+        );
+        assert_eq!(groups[1].1, [big], "an event over the cap goes alone");
+    }
 }

@@ -47,6 +47,8 @@ pub struct EngineConfig {
     pub max_in_flight: usize,
     /// Requests in flight on this node for any one endpoint (its share of the slots).
     pub max_in_flight_per_endpoint: usize,
+    /// The largest body a batch request carries; a fuller batch leaves as several requests.
+    pub max_batch_bytes: usize,
     /// How long a claim holds without a heartbeat; a crashed node's work is retried after it.
     pub lease: Duration,
     /// The longest sleep when nothing is due (new events wake the engine at once).
@@ -62,6 +64,7 @@ impl Default for EngineConfig {
         Self {
             max_in_flight: 1000,
             max_in_flight_per_endpoint: 250,
+            max_batch_bytes: 1024 * 1024,
             lease: Duration::from_secs(30),
             idle_poll: Duration::from_secs(1),
             drain: Duration::from_secs(30),

@@ -22,6 +22,7 @@ crate::on_both_backends!(
     finding_9_an_outcome_write_that_keeps_failing_lets_the_lease_lapse,
     finding_9_a_panicking_task_hands_its_delivery_back,
     finding_9_a_stale_claim_cannot_renew_or_complete_a_newer_one,
+    ten_megabyte_payloads_work_when_the_operator_allows_them,
 );
 
 struct World {
@@ -350,4 +351,23 @@ async fn limits_hold_across_two_nodes_on_postgres() {
     assert_eq!(nodes, 2, "both nodes took part");
     w.app.stop().await;
     b.stop().await;
+}
+
+async fn ten_megabyte_payloads_work_when_the_operator_allows_them(backend: Backend) {
+    let w = world(backend, |a| a.max_body_bytes = 12 * 1024 * 1024).await;
+    let receiver = Receiver::start().await;
+    endpoint(&w, "a.event", &receiver.url, json!({})).await;
+    let blob = "x".repeat(10 * 1024 * 1024);
+    let (status, body) = api(
+        Method::POST,
+        w.app.url("/api/v1/events"),
+        Some(&w.key),
+        Some(json!({"event_type": "a.event", "data": {"blob": blob}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let hit = receiver.wait_for(1, Duration::from_secs(30)).await.remove(0);
+    let got: Value = serde_json::from_slice(&hit.body).unwrap();
+    assert_eq!(got["data"]["blob"].as_str().map(str::len), Some(blob.len()));
+    w.app.stop().await;
 }

@@ -105,6 +105,8 @@ impl Receiver {
                 }
             },
         );
+        // Large deliveries are part of the tests (axum's default limit is 2 MB).
+        let app = app.layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
