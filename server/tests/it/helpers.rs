@@ -61,6 +61,20 @@ pub fn fresh_db_url(backend: Backend, dir: &TempDir) -> String {
     }
 }
 
+/// The master key for a test server: SQLite uses the key file created beside its database
+/// (so restarts on the same file share it), Postgres a fixed key given as
+/// HOOKLINE_MASTER_KEY would be, as every node there must use the same one.
+pub fn test_master_key(db_url: &str) -> hookline::config::MasterKeyArgs {
+    hookline::config::MasterKeyArgs {
+        master_key_file: None,
+        master_key: app::backend::db::is_postgres_url(db_url)
+            .then(|| hookline::config::MasterKeyText(TEST_PG_MASTER_KEY.into())),
+    }
+}
+
+/// base64 of 32 bytes, for Postgres test servers.
+pub const TEST_PG_MASTER_KEY: &str = "aG9va2xpbmUgdGVzdCBtYXN0ZXIga2V5IDMyIGJ5dGU=";
+
 pub struct TestApp {
     pub base: String,
     pub db_url: String,
@@ -97,6 +111,7 @@ pub async fn spawn_app_with(
         db: DatabaseArgs {
             url: db_url.clone(),
         },
+        keys: test_master_key(&db_url),
         site_root: "target/site".into(),
         session_idle_timeout: Duration::from_secs(3600),
         cookie_secure: false,
