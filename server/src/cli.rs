@@ -2,10 +2,10 @@
 
 use crate::config::{ApiKeyCommand, Cli, Command, SecretsCommand, UserCommand};
 use crate::startup;
+use anyhow::Context;
 use app::backend::Actor;
 use app::backend::users::{NewUser, Users};
 use app::error::AppError;
-use anyhow::Context;
 use clap::Parser;
 use std::io::BufRead;
 use std::process::ExitCode;

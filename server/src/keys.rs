@@ -80,7 +80,8 @@ mod tests {
         };
         let err = master_key(&bad, "postgres://u@h/db", true).unwrap_err();
         assert!(
-            err.to_string().starts_with("HOOKLINE_MASTER_KEY is not a master key"),
+            err.to_string()
+                .starts_with("HOOKLINE_MASTER_KEY is not a master key"),
             "{err}"
         );
     }

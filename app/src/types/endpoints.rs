@@ -60,7 +60,9 @@ impl EndpointAuth {
             EndpointAuth::ApiKey { value, .. } => Some(("auth.value", value)),
             EndpointAuth::Bearer { token } => Some(("auth.token", token)),
             EndpointAuth::Basic { password, .. } => Some(("auth.password", password)),
-            EndpointAuth::Oauth2 { client_secret, .. } => Some(("auth.client_secret", client_secret)),
+            EndpointAuth::Oauth2 { client_secret, .. } => {
+                Some(("auth.client_secret", client_secret))
+            }
         }
     }
 

@@ -100,18 +100,14 @@ pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Du
     spawn_app_with(db_url, dir, |a| a.session_idle_timeout = idle).await
 }
 
-/// Starts a server with test defaults changed by `tweak`.
-pub async fn spawn_app_with(
-    db_url: String,
-    dir: std::sync::Arc<TempDir>,
-    tweak: impl FnOnce(&mut ServeArgs),
-) -> TestApp {
-    let mut args = ServeArgs {
+/// The arguments a test server starts with.
+pub fn spawn_args(db_url: &str) -> ServeArgs {
+    ServeArgs {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: DatabaseArgs {
-            url: db_url.clone(),
+            url: db_url.to_owned(),
         },
-        keys: test_master_key(&db_url),
+        keys: test_master_key(db_url),
         site_root: "target/site".into(),
         session_idle_timeout: Duration::from_secs(3600),
         cookie_secure: false,
@@ -126,7 +122,16 @@ pub async fn spawn_app_with(
         no_engine: false,
         engine_idle_poll: Duration::from_secs(1),
         breaker_window: Duration::from_secs(6 * 3600),
-    };
+    }
+}
+
+/// Starts a server with test defaults changed by `tweak`.
+pub async fn spawn_app_with(
+    db_url: String,
+    dir: std::sync::Arc<TempDir>,
+    tweak: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
+    let mut args = spawn_args(&db_url);
     tweak(&mut args);
     let server = hookline::startup::build(&args)
         .await

@@ -144,12 +144,16 @@ mod tests {
     fn keys_parse_from_base64_or_hex_and_nothing_else() {
         let key = MasterKey::generate();
         let hex: String = key.bytes.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(MasterKey::parse(&key.encoded(), "x").unwrap().id(), key.id());
+        assert_eq!(
+            MasterKey::parse(&key.encoded(), "x").unwrap().id(),
+            key.id()
+        );
         assert_eq!(MasterKey::parse(&hex, "x").unwrap().id(), key.id());
         for bad in ["", "short", &STANDARD.encode([1u8; 16]), &hex[..62]] {
             let err = MasterKey::parse(bad, "HOOKLINE_MASTER_KEY").unwrap_err();
             assert!(
-                err.to_string().starts_with("HOOKLINE_MASTER_KEY is not a master key"),
+                err.to_string()
+                    .starts_with("HOOKLINE_MASTER_KEY is not a master key"),
                 "{err}"
             );
         }
@@ -157,7 +161,8 @@ mod tests {
 
     #[test]
     fn a_missing_key_file_is_created_owner_only_and_then_reused() {
-        let dir = std::env::temp_dir().join(format!("hl-key-{}", crate::backend::ids::random_hex(6)));
+        let dir =
+            std::env::temp_dir().join(format!("hl-key-{}", crate::backend::ids::random_hex(6)));
         let path = dir.join("sub/hookline.key");
         let (first, created) = MasterKey::read_or_create_file(&path).unwrap();
         assert!(created);
@@ -171,7 +176,9 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&path, "nonsense").unwrap();
-        let err = MasterKey::read_or_create_file(&path).unwrap_err().to_string();
+        let err = MasterKey::read_or_create_file(&path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("hookline.key is not a master key"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -151,7 +151,11 @@ mod tests {
         let sealed = ring.seal("endpoint/ep_1/auth.token", "s3cret");
         assert!(is_sealed(&sealed) && !sealed.contains("s3cret"), "{sealed}");
         assert!(sealed.starts_with(&format!("enc:v1:{}:", ring.current_id())));
-        assert_ne!(sealed, ring.seal("endpoint/ep_1/auth.token", "s3cret"), "fresh nonce");
+        assert_ne!(
+            sealed,
+            ring.seal("endpoint/ep_1/auth.token", "s3cret"),
+            "fresh nonce"
+        );
         assert_eq!(
             ring.open("endpoint/ep_1/auth.token", &sealed)
                 .unwrap()

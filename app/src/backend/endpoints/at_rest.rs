@@ -53,10 +53,12 @@ fn reseal(
     if !is_sealed(stored) {
         return Ok(Some(seal.seal(context, stored)));
     }
-    let plain = check.open(context, stored).map_err(|e| AtRestError::Unreadable {
-        what: what(),
-        why: e.to_string(),
-    })?;
+    let plain = check
+        .open(context, stored)
+        .map_err(|e| AtRestError::Unreadable {
+            what: what(),
+            why: e.to_string(),
+        })?;
     Ok(rotate.then(|| seal.seal(context, plain.expose())))
 }
 
@@ -140,9 +142,11 @@ impl Endpoints {
                     }
                 }
                 if changed {
-                    let sealed = serde_json::to_string(&settings).map_err(|e| {
-                        AtRestError::Unreadable { what: format!("endpoint {id}"), why: e.to_string() }
-                    })?;
+                    let sealed =
+                        serde_json::to_string(&settings).map_err(|e| AtRestError::Unreadable {
+                            what: format!("endpoint {id}"),
+                            why: e.to_string(),
+                        })?;
                     // Guarded by the old text: another node sealing at the same time wins.
                     sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2 AND config = $3")
                         .bind(sealed)
@@ -159,7 +163,9 @@ impl Endpoints {
             .await?;
             for (endpoint_id, secret, _, created_at) in secrets {
                 let context = secret_context(&endpoint_id, created_at);
-                let what = || format!("the signing secret of endpoint {endpoint_id} created at {created_at}");
+                let what = || {
+                    format!("the signing secret of endpoint {endpoint_id} created at {created_at}")
+                };
                 if let Some(new) = reseal(check, seal, rotate, &context, &secret, what)? {
                     sqlx::query(
                         "UPDATE endpoint_secrets SET secret = $1 WHERE endpoint_id = $2 AND created_at = $3 AND secret = $4",

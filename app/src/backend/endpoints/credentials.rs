@@ -61,10 +61,14 @@ pub fn kept_across_origins(
         ("url", Some(origin(&old.url)), Some(origin(&new.url))),
         ("auth.token_url", token_origin(old), token_origin(new)),
     ];
-    let Some((field, from, to)) = moves.into_iter().find_map(|(field, from, to)| match (from, to) {
-        (Some(from), Some(to)) if from != to => Some((field, from, to)),
-        _ => None,
-    }) else {
+    let Some((field, from, to)) =
+        moves
+            .into_iter()
+            .find_map(|(field, from, to)| match (from, to) {
+                (Some(from), Some(to)) if from != to => Some((field, from, to)),
+                _ => None,
+            })
+    else {
         return Vec::new();
     };
     kept.iter()
@@ -121,7 +125,10 @@ mod tests {
         assert_eq!(new.headers["X-Plain"], "p");
         let kept = keep_stored_credentials(&mut new, &stored());
         assert_eq!(new, stored());
-        assert_eq!(kept, vec!["auth.password", "headers.X-Api-Key", "headers.X-Team"]);
+        assert_eq!(
+            kept,
+            vec!["auth.password", "headers.X-Api-Key", "headers.X-Team"]
+        );
 
         let mut blank = stored();
         blank.auth = settings(json!({"name": "n", "url": "https://a.example/",
@@ -137,9 +144,14 @@ mod tests {
         );
 
         let mut other_kind = stored();
-        other_kind.auth = crate::types::endpoints::EndpointAuth::Bearer { token: "***".into() };
+        other_kind.auth = crate::types::endpoints::EndpointAuth::Bearer {
+            token: "***".into(),
+        };
         let kept = keep_stored_credentials(&mut other_kind, &stored());
-        assert!(!kept.contains(&"auth.token".to_string()), "a new kind needs its own credential");
+        assert!(
+            !kept.contains(&"auth.token".to_string()),
+            "a new kind needs its own credential"
+        );
 
         let mut sent = stored();
         sent.headers.insert("X-Api-Key".into(), "k2".into());
@@ -154,17 +166,29 @@ mod tests {
         let mut same_host = old.clone();
         same_host.url = "https://a.example:443/other/path".into();
         assert!(kept_across_origins(&old, &same_host, &kept).is_empty());
-        for moved in ["https://b.example/hook", "http://a.example/hook", "https://a.example:8443/hook"] {
+        for moved in [
+            "https://b.example/hook",
+            "http://a.example/hook",
+            "https://a.example:8443/hook",
+        ] {
             let mut new = old.clone();
             new.url = moved.into();
             let errors = kept_across_origins(&old, &new, &kept);
             let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
             assert_eq!(paths, vec!["auth.password", "headers.X-Team"], "{moved}");
-            assert!(errors[0].message.contains("url moves from https://a.example"), "{}", errors[0].message);
+            assert!(
+                errors[0]
+                    .message
+                    .contains("url moves from https://a.example"),
+                "{}",
+                errors[0].message
+            );
         }
         let oauth = |token_url: &str| {
-            settings(json!({"name": "n", "url": "https://a.example/", "auth": {"type": "oauth2",
-                "token_url": token_url, "client_id": "c", "client_secret": "s"}}))
+            settings(
+                json!({"name": "n", "url": "https://a.example/", "auth": {"type": "oauth2",
+                "token_url": token_url, "client_id": "c", "client_secret": "s"}}),
+            )
         };
         let errors = kept_across_origins(
             &oauth("https://id.example/token"),
@@ -172,7 +196,11 @@ mod tests {
             &["auth.client_secret".to_string()],
         );
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("auth.token_url moves"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("auth.token_url moves"),
+            "{}",
+            errors[0].message
+        );
         assert!(kept_across_origins(&old, &old, &kept).is_empty());
     }
 

@@ -373,7 +373,6 @@ impl Endpoints {
             Ok::<_, AppError>(())
         })
     }
-
 }
 
 #[cfg(test)]

@@ -71,14 +71,16 @@ impl Endpoints {
 
     /// Secrets that sign right now, newest first, with their expiry (none for the current).
     pub(super) async fn secrets_of(&self, id: &str) -> AppResult<SigningSecrets> {
-        let rows: Vec<SecretRow> = with_db!(&self.db, |pool| sqlx::query_as(
+        let rows: Vec<SecretRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
             "SELECT endpoint_id, secret, expires_at, created_at FROM endpoint_secrets WHERE endpoint_id = $1 \
              AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC"
         )
         .bind(id)
         .bind(now_ms())
         .fetch_all(pool)
-        .await)?;
+        .await
+        })?;
         rows.iter().map(|r| self.open_secret(r)).collect()
     }
 
