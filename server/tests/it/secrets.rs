@@ -2,6 +2,7 @@
 //! stored credentials never follow an endpoint to another host, nothing secret is stored
 //! in plaintext, and `hookline secrets rotate-key` moves everything to a new master key.
 
+use crate::delivery::verify;
 use crate::endpoints::event_type;
 use crate::helpers::*;
 use crate::receiver::{Receiver, Reply};
@@ -15,6 +16,13 @@ crate::on_both_backends!(
     secrets_are_sealed_at_rest_and_deliveries_still_sign,
     plaintext_rows_are_sealed_at_start_and_rotate_key_retires_the_old_key,
 );
+
+/// A GET on the REST API that must answer 200; its body.
+async fn get_ok(app: &TestApp, key: &str, path: &str) -> Value {
+    let (status, body) = api(Method::GET, app.url(path), Some(key), None).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+    body
+}
 
 async fn publish(app: &TestApp, key: &str) -> String {
     let (status, body) = api(
@@ -32,24 +40,10 @@ async fn publish(app: &TestApp, key: &str) -> String {
 async fn delivered(app: &TestApp, key: &str, event: &str) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, e) = api(
-            Method::GET,
-            app.url(&format!("/api/v1/events/{event}")),
-            Some(key),
-            None,
-        )
-        .await;
+        let e = get_ok(app, key, &format!("/api/v1/events/{event}")).await;
         if e["deliveries"][0]["status"] == "succeeded" {
             let id = e["deliveries"][0]["id"].as_str().unwrap().to_owned();
-            let (status, detail) = api(
-                Method::GET,
-                app.url(&format!("/api/v1/deliveries/{id}")),
-                Some(key),
-                None,
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK, "{detail}");
-            return detail;
+            return get_ok(app, key, &format!("/api/v1/deliveries/{id}")).await;
         }
         assert!(std::time::Instant::now() < deadline, "not delivered: {e}");
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -100,13 +94,7 @@ async fn finding_4_secret_headers_are_masked_and_credentials_never_follow_a_new_
     let id = ep["id"].as_str().unwrap().to_owned();
 
     // Answers: the REST API, and the dashboard's server function as a viewer.
-    let (_, got) = api(
-        Method::GET,
-        app.url(&format!("/api/v1/endpoints/{id}")),
-        Some(&key),
-        None,
-    )
-    .await;
+    let got = get_ok(&app, &key, &format!("/api/v1/endpoints/{id}")).await;
     let admin = app.admin().await;
     let viewer = app
         .user_with_role(&admin, "viewer@example.com", "viewer")
@@ -149,13 +137,7 @@ async fn finding_4_secret_headers_are_masked_and_credentials_never_follow_a_new_
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, audit) = api(
-        Method::GET,
-        app.url("/api/v1/audit?resource=endpoint"),
-        Some(&key),
-        None,
-    )
-    .await;
+    let audit = get_ok(&app, &key, "/api/v1/audit?resource=endpoint").await;
     let latest = &audit["items"][0]["changes"];
     assert_eq!(latest["headers.X-Api-Key"], "changed", "{audit}");
     assert!(latest.get("headers.X-Shard").is_none(), "{audit}");
@@ -243,22 +225,8 @@ async fn raw_secrets(app: &TestApp) -> String {
     format!("{configs:?}{secrets:?}")
 }
 
-fn verify(secret: &str, hit: &crate::receiver::Hit) {
-    standardwebhooks::Webhook::new(secret)
-        .unwrap()
-        .verify(&hit.body, &hit.headers)
-        .expect("signature verifies with the official Standard Webhooks library");
-}
-
 async fn signing_secret(app: &TestApp, key: &str, id: &str) -> String {
-    let (status, s) = api(
-        Method::GET,
-        app.url(&format!("/api/v1/endpoints/{id}/secret")),
-        Some(key),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{s}");
+    let s = get_ok(app, key, &format!("/api/v1/endpoints/{id}/secret")).await;
     s["secret"].as_str().unwrap().to_owned()
 }
 
