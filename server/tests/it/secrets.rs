@@ -247,6 +247,7 @@ async fn create_endpoint(app: &TestApp, key: &str, url: &str) -> String {
 
 async fn secrets_are_sealed_at_rest_and_deliveries_still_sign(backend: Backend) {
     let app = spawn_app(backend).await;
+    let (app_url, _keep_files) = (app.db_url.clone(), app.dir.clone());
     let key = app.api_key(ApiKeyScope::Admin).await;
     event_type(&app, &key, "order.created", json!({"type": "object"})).await;
     let receiver = Receiver::start().await;
@@ -296,6 +297,17 @@ async fn secrets_are_sealed_at_rest_and_deliveries_still_sign(backend: Backend) 
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     assert!(!body.to_string().contains(whsec_b64));
     app.stop().await;
+    // And a restart refuses to serve, naming the row.
+    let err = hookline::startup::build(&spawn_args(&app_url))
+        .await
+        .err()
+        .expect("a start with an unreadable secret fails");
+    assert!(
+        format!("{err:#}").contains(&format!(
+            "cannot decrypt the signing secret of endpoint {other}"
+        )),
+        "{err:#}"
+    );
 }
 
 fn hookline(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
@@ -354,6 +366,21 @@ async fn plaintext_rows_are_sealed_at_start_and_rotate_key_retires_the_old_key(b
     );
     assert_eq!(signing_secret(&app, &key, &id).await, secret);
     app.stop().await;
+
+    // A malformed key, or none on Postgres, stops the start with a message saying what to set.
+    let serve = ["serve", "--listen", "127.0.0.1:0", "--database-url", &url];
+    let (ok, out) = hookline(&serve, &[("HOOKLINE_MASTER_KEY", "not-a-key")]);
+    assert!(
+        !ok && out.contains("HOOKLINE_MASTER_KEY is not a master key"),
+        "{out}"
+    );
+    if backend == Backend::Postgres {
+        let (ok, out) = hookline(&serve, &[]);
+        assert!(
+            !ok && out.contains("on Postgres the master key must be given"),
+            "{out}"
+        );
+    }
 
     // Rotate; the current key is the test key (Postgres) or the file beside the database.
     let new_key = dir.0.join("rotated.key");
