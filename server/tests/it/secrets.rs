@@ -327,6 +327,20 @@ fn hookline(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// `hookline secrets rotate-key --new-key-file NEW`, with `env` giving the current key.
+fn rotate_key(new: &std::path::Path, db_url: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let new = new.to_str().unwrap();
+    let args = [
+        "secrets",
+        "rotate-key",
+        "--new-key-file",
+        new,
+        "--database-url",
+        db_url,
+    ];
+    hookline(&args, env)
+}
+
 async fn plaintext_rows_are_sealed_at_start_and_rotate_key_retires_the_old_key(backend: Backend) {
     let dir = std::sync::Arc::new(TempDir::new());
     let url = fresh_db_url(backend, &dir);
@@ -388,17 +402,7 @@ async fn plaintext_rows_are_sealed_at_start_and_rotate_key_retires_the_old_key(b
         Backend::Postgres => vec![("HOOKLINE_MASTER_KEY", TEST_PG_MASTER_KEY)],
         Backend::Sqlite => vec![],
     };
-    let (ok, out) = hookline(
-        &[
-            "secrets",
-            "rotate-key",
-            "--new-key-file",
-            new_key.to_str().unwrap(),
-            "--database-url",
-            &url,
-        ],
-        &old_key_env,
-    );
+    let (ok, out) = rotate_key(&new_key, &url, &old_key_env);
     assert!(ok, "{out}");
     assert!(
         out.contains("re-encrypted 2 endpoint credentials and 1 signing secrets"),
@@ -433,15 +437,9 @@ async fn plaintext_rows_are_sealed_at_start_and_rotate_key_retires_the_old_key(b
     );
     app.stop().await;
 
-    let (ok, out) = hookline(
-        &[
-            "secrets",
-            "rotate-key",
-            "--new-key-file",
-            new_key.to_str().unwrap(),
-            "--database-url",
-            &url,
-        ],
+    let (ok, out) = rotate_key(
+        &new_key,
+        &url,
         &[("HOOKLINE_MASTER_KEY_FILE", new_key.to_str().unwrap())],
     );
     assert!(!ok && out.contains("holds the current master key"), "{out}");
