@@ -146,6 +146,11 @@ async fn finding_4_secret_headers_are_masked_and_credentials_never_follow_a_new_
     assert_eq!(stored.headers["X-Api-Key"], "s3cret-2");
     assert_eq!(stored.headers["X-Shard"], "shard-s3cret");
 
+    // Un-marking a secret header needs its value: the mask is never stored as one.
+    let (status, body) = patch(&app, &key, &id, json!({"secret_headers": []})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_paths(&body), ["headers.X-Shard"], "{body}");
+
     // Same origin, other path: the credentials stay.
     let (status, body) = patch(
         &app,

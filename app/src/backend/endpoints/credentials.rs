@@ -34,6 +34,24 @@ pub fn keep_stored_credentials(new: &mut EndpointInput, stored: &EndpointInput) 
     kept
 }
 
+/// A header that was secret, is no longer marked so, and was sent back as `***`: its value
+/// must be sent, or the mask itself would be stored (and the old value exposed later if
+/// it were kept).
+pub fn unmarked_but_masked(old: &EndpointInput, new: &EndpointInput) -> Vec<FieldError> {
+    new.headers
+        .iter()
+        .filter(|(name, value)| {
+            *value == MASK && old.header_is_secret(name) && !new.header_is_secret(name)
+        })
+        .map(|(name, _)| {
+            FieldError::new(
+                format!("headers.{name}"),
+                "is no longer marked secret: send its value itself, *** keeps only secret values",
+            )
+        })
+        .collect()
+}
+
 /// `scheme://host:port` of a URL, or the text itself when it does not parse (then any
 /// edit counts as a move).
 fn origin(url: &str) -> String {
@@ -157,6 +175,18 @@ mod tests {
         sent.headers.insert("X-Api-Key".into(), "k2".into());
         let kept = keep_stored_credentials(&mut sent, &stored());
         assert!(kept.is_empty() && sent.headers["X-Api-Key"] == "k2");
+    }
+
+    #[test]
+    fn an_unmarked_header_needs_its_value() {
+        let mut new = stored().masked();
+        new.secret_headers.clear();
+        keep_stored_credentials(&mut new, &stored());
+        let errors = unmarked_but_masked(&stored(), &new);
+        let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec!["headers.X-Team"]);
+        new.headers.insert("X-Team".into(), "ops".into());
+        assert!(unmarked_but_masked(&stored(), &new).is_empty());
     }
 
     #[test]

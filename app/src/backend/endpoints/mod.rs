@@ -284,9 +284,10 @@ impl Endpoints {
             )
         })?;
         let kept = keep_stored_credentials(&mut new, &old);
-        let moved = credentials::kept_across_origins(&old, &new, &kept);
-        if !moved.is_empty() {
-            return Err(AppError::invalid_many(moved));
+        let mut refused = credentials::kept_across_origins(&old, &new, &kept);
+        refused.extend(credentials::unmarked_but_masked(&old, &new));
+        if !refused.is_empty() {
+            return Err(AppError::invalid_many(refused));
         }
         let new = self.checked(new).await?;
         let now = now_ms();
