@@ -5,6 +5,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export HOOKLINE_BIN="${HOOKLINE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/hookline}"
 export HOOKLINE_SITE_ROOT="$ROOT/target/site"
+# One master key for the whole run (Postgres needs one given; restarts must reuse it).
+export HOOKLINE_MASTER_KEY="${HOOKLINE_MASTER_KEY:-$(head -c 32 /dev/urandom | base64)}"
 cd "$ROOT/end2end"
 for db in sqlite postgres; do
   if [ "$db" = postgres ] && [ -z "${HOOKLINE_TEST_PG_URL:-}" ]; then

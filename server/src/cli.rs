@@ -1,7 +1,8 @@
-//! `hookline [serve] | migrate | user create|list|delete`.
+//! `hookline [serve] | migrate | user … | api-key … | secrets rotate-key`.
 
-use crate::config::{ApiKeyCommand, Cli, Command, UserCommand};
+use crate::config::{ApiKeyCommand, Cli, Command, SecretsCommand, UserCommand};
 use crate::startup;
+use anyhow::Context;
 use app::backend::Actor;
 use app::backend::users::{NewUser, Users};
 use app::error::AppError;
@@ -19,6 +20,7 @@ pub async fn run() -> ExitCode {
         Command::User(cmd) => user(cmd).await,
         Command::ApiKey(cmd) => api_key(cmd).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Secrets(cmd) => secrets(cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -172,5 +174,46 @@ async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
             db.close().await;
         }
     }
+    Ok(())
+}
+
+async fn secrets(cmd: SecretsCommand) -> anyhow::Result<()> {
+    let SecretsCommand::RotateKey {
+        new_key_file,
+        keys,
+        db,
+    } = cmd;
+    let current = crate::keys::master_key(&keys, &db.url, false)?;
+    let (new, created) = app::backend::crypto::MasterKey::read_or_create_file(&new_key_file)?;
+    if new.id() == current.id() {
+        anyhow::bail!(
+            "--new-key-file {} holds the current master key ({}): give a new one",
+            new_key_file.display(),
+            current.id()
+        );
+    }
+    let (from, to) = (current.id().to_string(), new.id().to_string());
+    let database = startup::open_database(&db.url).await?;
+    let endpoints = app::backend::endpoints::Endpoints::new(
+        database.clone(),
+        std::sync::Arc::new(app::backend::crypto::Keyring::new(current)),
+    );
+    let done = endpoints.rotate_master_key(new).await;
+    database.close().await;
+    let done = done.context("re-encrypting under the new master key (nothing was changed)")?;
+    println!(
+        "re-encrypted {} endpoint credentials and {} signing secrets: master key {from} -> {to}{}",
+        done.credentials,
+        done.signing_secrets,
+        if created {
+            format!(" (new key written to {})", new_key_file.display())
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "start every server with the new key now: --master-key-file {} (or HOOKLINE_MASTER_KEY set to its contents); the old key no longer opens anything",
+        new_key_file.display()
+    );
     Ok(())
 }

@@ -36,6 +36,50 @@ pub enum Command {
     /// Manage REST API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Manage the master key that encrypts signing secrets and endpoint credentials.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-encrypt every signing secret and endpoint credential under a new master key, in
+    /// one transaction. The current key (HOOKLINE_MASTER_KEY or --master-key-file, as for
+    /// serve) decrypts them meanwhile; afterwards only the new key works.
+    RotateKey {
+        /// The new key: a file with 32 bytes as base64 or hex, or a new file to create with
+        /// a fresh random key (mode 0600).
+        #[arg(long)]
+        new_key_file: std::path::PathBuf,
+        #[command(flatten)]
+        keys: MasterKeyArgs,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// `HOOKLINE_MASTER_KEY` as read from the environment; never printed.
+#[derive(Clone)]
+pub struct MasterKeyText(pub String);
+
+impl std::fmt::Debug for MasterKeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKeyText(***)")
+    }
+}
+
+/// Where the master key comes from (see `crate::keys`).
+#[derive(Debug, Clone, Args)]
+pub struct MasterKeyArgs {
+    /// A file holding the master key (32 bytes as base64 or hex); created with a new random
+    /// key, mode 0600, when missing. Default on SQLite: `hookline.key` beside the database
+    /// file. On Postgres give this or HOOKLINE_MASTER_KEY: every node must use the same key.
+    #[arg(long, env = "HOOKLINE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<std::path::PathBuf>,
+    /// The master key itself, from the environment variable HOOKLINE_MASTER_KEY only: a
+    /// command line is visible to every user of the machine.
+    #[arg(skip = std::env::var("HOOKLINE_MASTER_KEY").ok().map(MasterKeyText))]
+    pub master_key: Option<MasterKeyText>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +152,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub db: DatabaseArgs,
+
+    #[command(flatten)]
+    pub keys: MasterKeyArgs,
 
     /// Directory holding the built site (pkg/hookline.js, .wasm, .css).
     #[arg(long, env = "HOOKLINE_SITE_ROOT", default_value = "target/site")]

@@ -81,7 +81,22 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         )
     })?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(db.clone(), ThrottlePolicy::default());
+    let keys = crate::keys::keyring(&args.keys, &args.db.url)?;
+    let state = AppState::new(db.clone(), ThrottlePolicy::default(), keys);
+    // Before anything is served: seal what older versions stored in plaintext, and stop
+    // here if the key is not the one the database was sealed with.
+    let sealed = state
+        .endpoints
+        .seal_plaintext_at_rest()
+        .await
+        .context("checking the secrets stored in the database against the master key")?;
+    if sealed != app::backend::endpoints::Resealed::default() {
+        tracing::info!(
+            credentials = sealed.credentials,
+            signing_secrets = sealed.signing_secrets,
+            "encrypted secrets that were stored in plaintext"
+        );
+    }
 
     let setup_token = state
         .auth

@@ -193,7 +193,18 @@ impl Deliveries {
         .fetch_all(pool)
         .await
         })?;
-        let pairs = |s: &str| serde_json::from_str::<Vec<(String, String)>>(s).unwrap_or_default();
+        // Masked again on the way out: logs written before header masking covered every
+        // secret-looking name must not show those values either.
+        let pairs = |s: &str| {
+            serde_json::from_str::<Vec<(String, String)>>(s)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = crate::types::endpoints::shown_header_value(&k, &v);
+                    (k, v)
+                })
+                .collect::<Vec<_>>()
+        };
         Ok(DeliveryDetail {
             delivery: found.into(),
             attempt_log: attempts

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod crypto;
 pub mod db;
 pub mod deliveries;
 pub mod domain;

@@ -49,13 +49,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, throttle: ThrottlePolicy) -> Self {
+    /// `keys`: the master key that seals endpoint credentials and signing secrets.
+    pub fn new(db: Db, throttle: ThrottlePolicy, keys: Arc<super::crypto::Keyring>) -> Self {
         let users = Users::new(db.clone());
         // One set of change counters for every cache, read once per round of requests.
         let versions = Arc::new(super::versions::Versions::new(db.clone()));
         let events = Events::new(
             db.clone(),
-            Endpoints::new(db.clone()),
+            Endpoints::new(db.clone(), keys.clone()),
             EventTypes::new(db.clone()),
             versions.clone(),
         );
@@ -66,7 +67,7 @@ impl AppState {
             users,
             api_keys: Arc::new(ApiKeys::with_versions(db.clone(), versions)),
             event_types: EventTypes::new(db.clone()),
-            endpoints: Endpoints::new(db.clone()),
+            endpoints: Endpoints::new(db.clone(), keys),
             events,
             audit: AuditLog::new(db.clone()),
             stats: super::stats::Stats::new(db.clone()),

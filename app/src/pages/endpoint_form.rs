@@ -28,6 +28,8 @@ struct Draft {
     chosen: RwSignal<Vec<String>>,
     wildcards: RwSignal<String>,
     headers: RwSignal<Vec<HeaderRow>>,
+    /// Carried over unchanged: which headers the endpoint marks secret (set over the API).
+    secret_headers: RwSignal<Vec<String>>,
     auth_kind: RwSignal<String>,
     auth_header: RwSignal<String>,
     auth_secret: RwSignal<String>,
@@ -66,6 +68,7 @@ impl Draft {
             event_types: vec!["*".into()],
             filter: None,
             headers: BTreeMap::new(),
+            secret_headers: Vec::new(),
             auth: EndpointAuth::None,
             timeout: "30s".into(),
             retry_schedule: None,
@@ -127,6 +130,7 @@ impl Draft {
                     .map(|(i, (k, v))| (i, RwSignal::new(k.clone()), RwSignal::new(v.clone())))
                     .collect(),
             ),
+            secret_headers: RwSignal::new(d.secret_headers.clone()),
             auth_kind: RwSignal::new(kind.to_string()),
             auth_header: RwSignal::new(header.to_string()),
             auth_secret: RwSignal::new(String::new()),
@@ -254,6 +258,7 @@ impl Draft {
             event_types,
             filter,
             headers,
+            secret_headers: self.secret_headers.get(),
             auth,
             timeout: self.timeout.get().trim().to_string(),
             retry_schedule: (!retry.is_empty()).then_some(retry),

@@ -27,33 +27,52 @@ pub enum EndpointAuth {
     },
 }
 
+/// What a credential looks like in every answer, log and audit entry. Sent back in a
+/// PATCH or the editor, it means "keep the stored value".
+pub const MASK: &str = "***";
+
+/// Does a header of this name carry a credential whatever the endpoint says? Covers the
+/// standard ones and any name containing key, token, secret, signature, password or auth.
+pub fn header_name_looks_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || ["key", "token", "secret", "signature", "password", "auth"]
+        .iter()
+        .any(|word| lower.contains(word))
+}
+
+/// A header value as it may be shown in a log: masked when its name looks secret.
+pub fn shown_header_value(name: &str, value: &str) -> String {
+    if header_name_looks_secret(name) {
+        MASK.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
 impl EndpointAuth {
-    /// The same settings with every credential replaced by `***`, for answers and logs.
-    pub fn masked(&self) -> EndpointAuth {
-        let m = || "***".to_string();
+    /// The credential of this kind of auth with its path (`auth.password`), if it has one.
+    pub fn credential_mut(&mut self) -> Option<(&'static str, &mut String)> {
         match self {
-            EndpointAuth::None => EndpointAuth::None,
-            EndpointAuth::ApiKey { header, .. } => EndpointAuth::ApiKey {
-                header: header.clone(),
-                value: m(),
-            },
-            EndpointAuth::Bearer { .. } => EndpointAuth::Bearer { token: m() },
-            EndpointAuth::Basic { username, .. } => EndpointAuth::Basic {
-                username: username.clone(),
-                password: m(),
-            },
-            EndpointAuth::Oauth2 {
-                token_url,
-                client_id,
-                scope,
-                ..
-            } => EndpointAuth::Oauth2 {
-                token_url: token_url.clone(),
-                client_id: client_id.clone(),
-                client_secret: m(),
-                scope: scope.clone(),
-            },
+            EndpointAuth::None => None,
+            EndpointAuth::ApiKey { value, .. } => Some(("auth.value", value)),
+            EndpointAuth::Bearer { token } => Some(("auth.token", token)),
+            EndpointAuth::Basic { password, .. } => Some(("auth.password", password)),
+            EndpointAuth::Oauth2 { client_secret, .. } => {
+                Some(("auth.client_secret", client_secret))
+            }
         }
+    }
+
+    /// The same settings with the credential replaced by `***`, for answers and logs.
+    pub fn masked(&self) -> EndpointAuth {
+        let mut copy = self.clone();
+        if let Some((_, value)) = copy.credential_mut() {
+            *value = MASK.to_string();
+        }
+        copy
     }
 }
 
@@ -99,6 +118,11 @@ pub struct EndpointInput {
     /// Extra request headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Names of `headers` whose values are credentials: masked like `auth` in every answer
+    /// and log, and encrypted at rest. Headers whose names look secret (see
+    /// [`header_name_looks_secret`]) are treated so without being listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_headers: Vec<String>,
     #[serde(default)]
     pub auth: EndpointAuth,
     /// Request timeout, e.g. `30s` (the default).
@@ -124,6 +148,58 @@ pub struct EndpointInput {
     /// Only this tenant's events; `null` receives every tenant's events.
     #[serde(default)]
     pub tenant: Option<String>,
+}
+
+impl EndpointInput {
+    /// Is the value of header `name` a credential: listed in `secret_headers` (any case) or
+    /// with a name that looks secret? The one rule for masking and encrypting headers.
+    pub fn header_is_secret(&self, name: &str) -> bool {
+        header_name_looks_secret(name)
+            || self
+                .secret_headers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(name))
+    }
+
+    /// Every credential in these settings, with its path: the auth's secret
+    /// (`auth.client_secret`) and each secret header's value (`headers.X-Api-Key`).
+    pub fn credentials_mut(&mut self) -> Vec<(String, &mut String)> {
+        let secret_names: Vec<String> = self
+            .headers
+            .keys()
+            .filter(|name| self.header_is_secret(name))
+            .cloned()
+            .collect();
+        let mut out: Vec<(String, &mut String)> = Vec::new();
+        if let Some((path, value)) = self.auth.credential_mut() {
+            out.push((path.to_string(), value));
+        }
+        for (name, value) in self.headers.iter_mut() {
+            if secret_names.contains(name) {
+                out.push((format!("headers.{name}"), value));
+            }
+        }
+        out
+    }
+
+    /// Every credential by path, read-only.
+    pub fn credentials(&self) -> BTreeMap<String, String> {
+        let mut copy = self.clone();
+        copy.credentials_mut()
+            .into_iter()
+            .map(|(path, value)| (path, value.clone()))
+            .collect()
+    }
+
+    /// The same settings with every credential (auth and secret headers) replaced by `***`:
+    /// what answers, audit entries and the dashboard show.
+    pub fn masked(&self) -> EndpointInput {
+        let mut copy = self.clone();
+        for (_, value) in copy.credentials_mut() {
+            *value = MASK.to_string();
+        }
+        copy
+    }
 }
 
 fn default_true() -> bool {

@@ -436,7 +436,10 @@ impl Engine {
             .map(|(k, v)| {
                 (
                     k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    app::types::endpoints::shown_header_value(
+                        k.as_str(),
+                        &String::from_utf8_lossy(v.as_bytes()),
+                    ),
                 )
             })
             .collect();

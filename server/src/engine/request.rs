@@ -278,8 +278,8 @@ pub async fn headers(
             h.insert(n, v);
             shown.push((
                 name.to_ascii_lowercase(),
-                if secret {
-                    "***".to_string()
+                if secret || app::types::endpoints::header_name_looks_secret(name) {
+                    app::types::endpoints::MASK.to_string()
                 } else {
                     value.to_string()
                 },
@@ -289,7 +289,7 @@ pub async fn headers(
     put(&mut h, "content-type", content_type, false)?;
     put(&mut h, "user-agent", USER_AGENT, false)?;
     for (k, v) in &endpoint.settings.headers {
-        put(&mut h, k, v, false)?;
+        put(&mut h, k, v, endpoint.settings.header_is_secret(k))?;
     }
     match &endpoint.settings.auth {
         EndpointAuth::None => {}

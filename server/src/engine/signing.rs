@@ -26,14 +26,14 @@ pub fn sign_one(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String
 
 /// The `webhook-signature` value for every secret in `secrets` (newest first).
 pub fn signature_header(
-    secrets: &[String],
+    secrets: &[app::backend::crypto::Secret],
     msg_id: &str,
     timestamp: i64,
     body: &[u8],
 ) -> Result<String, String> {
     let mut parts = Vec::with_capacity(secrets.len());
     for s in secrets {
-        parts.push(sign_one(&key(s)?, msg_id, timestamp, body));
+        parts.push(sign_one(&key(s.expose())?, msg_id, timestamp, body));
     }
     Ok(parts.join(" "))
 }

@@ -9,6 +9,8 @@ fn hookline(args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("HOOKLINE_LISTEN")
+        .env_remove("HOOKLINE_MASTER_KEY")
+        .env_remove("HOOKLINE_MASTER_KEY_FILE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

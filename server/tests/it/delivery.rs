@@ -98,7 +98,7 @@ async fn secret(s: &Setup) -> Value {
     .1
 }
 
-fn verify(secret: &str, hit: &crate::receiver::Hit) {
+pub fn verify(secret: &str, hit: &crate::receiver::Hit) {
     let wh =
         standardwebhooks::Webhook::new(secret).expect("secret accepted by the official library");
     wh.verify(&hit.body, &hit.headers)

@@ -61,6 +61,20 @@ pub fn fresh_db_url(backend: Backend, dir: &TempDir) -> String {
     }
 }
 
+/// The master key for a test server: SQLite uses the key file created beside its database
+/// (so restarts on the same file share it), Postgres a fixed key given as
+/// HOOKLINE_MASTER_KEY would be, as every node there must use the same one.
+pub fn test_master_key(db_url: &str) -> hookline::config::MasterKeyArgs {
+    hookline::config::MasterKeyArgs {
+        master_key_file: None,
+        master_key: app::backend::db::is_postgres_url(db_url)
+            .then(|| hookline::config::MasterKeyText(TEST_PG_MASTER_KEY.into())),
+    }
+}
+
+/// base64 of 32 bytes, for Postgres test servers.
+pub const TEST_PG_MASTER_KEY: &str = "aG9va2xpbmUgdGVzdCBtYXN0ZXIga2V5IDMyIGJ5dGU=";
+
 pub struct TestApp {
     pub base: String,
     pub db_url: String,
@@ -87,17 +101,14 @@ pub async fn spawn_app_on(db_url: String, dir: std::sync::Arc<TempDir>, idle: Du
     spawn_app_with(db_url, dir, |a| a.session_idle_timeout = idle).await
 }
 
-/// Starts a server with test defaults changed by `tweak`.
-pub async fn spawn_app_with(
-    db_url: String,
-    dir: std::sync::Arc<TempDir>,
-    tweak: impl FnOnce(&mut ServeArgs),
-) -> TestApp {
-    let mut args = ServeArgs {
+/// The arguments a test server starts with.
+pub fn spawn_args(db_url: &str) -> ServeArgs {
+    ServeArgs {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: DatabaseArgs {
-            url: db_url.clone(),
+            url: db_url.to_owned(),
         },
+        keys: test_master_key(db_url),
         site_root: "target/site".into(),
         session_idle_timeout: Duration::from_secs(3600),
         cookie_secure: false,
@@ -113,7 +124,16 @@ pub async fn spawn_app_with(
         no_engine: false,
         engine_idle_poll: Duration::from_secs(1),
         breaker_window: Duration::from_secs(6 * 3600),
-    };
+    }
+}
+
+/// Starts a server with test defaults changed by `tweak`.
+pub async fn spawn_app_with(
+    db_url: String,
+    dir: std::sync::Arc<TempDir>,
+    tweak: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
+    let mut args = spawn_args(&db_url);
     tweak(&mut args);
     let server = hookline::startup::build(&args)
         .await

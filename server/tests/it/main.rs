@@ -17,6 +17,7 @@ mod openapi;
 mod receiver;
 mod resilience;
 mod retention;
+mod secrets;
 mod sessions;
 mod ssrf;
 mod storage;

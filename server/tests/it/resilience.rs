@@ -31,6 +31,7 @@ pub(crate) fn serve(db_url: &str, port: u16) -> Child {
             "2s",
         ])
         .env("DATABASE_URL", db_url)
+        .env("HOOKLINE_MASTER_KEY", crate::helpers::TEST_PG_MASTER_KEY)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
