@@ -111,6 +111,9 @@ pub async fn spawn_app_with(
         no_engine: false,
         engine_idle_poll: Duration::from_secs(1),
         breaker_window: Duration::from_secs(6 * 3600),
+        public_url: None,
+        session_max_lifetime: Duration::from_secs(7 * 86_400),
+        request_timeout: Duration::from_secs(30),
     };
     tweak(&mut args);
     let server = hookline::startup::build(&args)
@@ -143,7 +146,8 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
-    /// Calls a server function the way the dashboard does (form-encoded POST).
+    /// Calls a server function the way the dashboard does (form-encoded POST from the
+    /// dashboard's origin).
     pub async fn call(
         &self,
         client: &reqwest::Client,
@@ -153,6 +157,7 @@ impl TestApp {
         let response = client
             .post(format!("{}/api/fn/{name}", self.base))
             .header("accept", "application/json")
+            .header("origin", &self.base)
             .form(form)
             .send()
             .await
