@@ -285,11 +285,14 @@ mod tests {
     #[test]
     fn session_and_request_limits_have_defaults() {
         let cli = Cli::try_parse_from(["hookline"]).unwrap();
-        assert_eq!(cli.serve.session_max_lifetime, Duration::from_secs(7 * 86_400));
+        assert_eq!(
+            cli.serve.session_max_lifetime,
+            Duration::from_secs(7 * 86_400)
+        );
         assert_eq!(cli.serve.request_timeout, Duration::from_secs(30));
         assert_eq!(cli.serve.public_url, None);
-        let cli =
-            Cli::try_parse_from(["hookline", "--public-url", "https://hooks.example.com/"]).unwrap();
+        let cli = Cli::try_parse_from(["hookline", "--public-url", "https://hooks.example.com/"])
+            .unwrap();
         assert_eq!(
             cli.serve.public_url.unwrap().as_str(),
             "https://hooks.example.com"

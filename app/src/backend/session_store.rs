@@ -72,7 +72,8 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         let data = encode(record)?;
         loop {
-            let written = with_db!(&self.db, |pool| sqlx::query(
+            let written = with_db!(&self.db, |pool| {
+                sqlx::query(
                 "INSERT INTO sessions (id, data, expires_at, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO NOTHING"
             )
@@ -82,7 +83,8 @@ impl SessionStore for DbSessionStore {
             .bind(now_ms())
             .execute(pool)
             .await
-            .map(|r| r.rows_affected()))
+            .map(|r| r.rows_affected())
+            })
             .map_err(backend)?;
             if written == 1 {
                 return Ok(());

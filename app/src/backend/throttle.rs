@@ -209,6 +209,14 @@ impl Drop for LoginAttempt<'_> {
 mod tests {
     use super::*;
 
+    fn throttle(free_per_account: u32, free_per_address: u32) -> LoginThrottle {
+        LoginThrottle::new(ThrottlePolicy {
+            free_per_account,
+            free_per_address,
+            ..Default::default()
+        })
+    }
+
     fn keys(email: &str, ip: Option<&str>) -> ThrottleKeys {
         ThrottleKeys::new(email, ip.map(|a| a.parse().unwrap()))
     }
@@ -229,22 +237,14 @@ mod tests {
 
     #[test]
     fn account_is_throttled_after_free_failures_and_cleared_by_success() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            free_per_account: 2,
-            free_per_address: 100,
-            ..Default::default()
-        });
+        let t = throttle(2, 100);
         let k = || keys("a@b.c", Some("127.0.0.1"));
         t.reserve(k()).unwrap().failed();
         t.reserve(k()).unwrap().failed();
         assert!(throttled(t.reserve(k())), "third attempt waits");
         // Another account from another address is unaffected.
         assert!(!throttled(t.reserve(keys("x@b.c", None))));
-        let t = LoginThrottle::new(ThrottlePolicy {
-            free_per_account: 2,
-            free_per_address: 100,
-            ..Default::default()
-        });
+        let t = throttle(2, 100);
         t.reserve(k()).unwrap().failed();
         t.reserve(k()).unwrap().succeeded();
         t.reserve(k()).unwrap().failed();
@@ -253,11 +253,7 @@ mod tests {
 
     #[test]
     fn address_is_throttled_across_accounts() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            free_per_account: 100,
-            free_per_address: 3,
-            ..Default::default()
-        });
+        let t = throttle(100, 3);
         for i in 0..3 {
             t.reserve(keys(&format!("u{i}@b.c"), Some("10.1.2.3")))
                 .unwrap()
@@ -269,11 +265,7 @@ mod tests {
 
     #[test]
     fn attempts_in_parallel_are_counted_before_they_are_checked() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            free_per_account: 5,
-            free_per_address: 100,
-            ..Default::default()
-        });
+        let t = throttle(5, 100);
         // 50 attempts at once, none resolved yet: only the free ones get through.
         let mut admitted = Vec::new();
         let mut refused = 0;
@@ -288,16 +280,15 @@ mod tests {
         for a in admitted {
             a.failed();
         }
-        assert!(throttled(t.reserve(keys("a@b.c", None))), "even after they fail");
+        assert!(
+            throttled(t.reserve(keys("a@b.c", None))),
+            "even after they fail"
+        );
     }
 
     #[test]
     fn an_abandoned_attempt_counts_and_a_withdrawn_one_does_not() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            free_per_account: 1,
-            free_per_address: 100,
-            ..Default::default()
-        });
+        let t = throttle(1, 100);
         t.reserve(keys("a@b.c", None)).unwrap().withdrawn();
         drop(t.reserve(keys("a@b.c", None)).unwrap());
         assert!(throttled(t.reserve(keys("a@b.c", None))));

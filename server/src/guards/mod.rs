@@ -5,8 +5,8 @@ pub mod origin;
 pub mod time_limit;
 
 use app::error::AppError;
-use axum::http::header::RETRY_AFTER;
 use axum::http::HeaderValue;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 
 /// Where the dashboard's server functions are served.

@@ -203,14 +203,23 @@ mod tests {
         policy.judge(&Method::POST, path, &headers(pairs)).is_ok()
     }
 
+    /// Whether a POST to a server function with these headers passes.
+    fn sf(policy: &OriginPolicy, pairs: &[(&'static str, &str)]) -> bool {
+        judge(policy, "/api/fn/x", pairs)
+    }
+
     #[test]
     fn public_urls_are_origins() {
         assert_eq!(
-            PublicUrl::parse("https://Hooks.Example.com/").unwrap().as_str(),
+            PublicUrl::parse("https://Hooks.Example.com/")
+                .unwrap()
+                .as_str(),
             "https://hooks.example.com"
         );
         assert_eq!(
-            PublicUrl::parse("https://hooks.example.com:443").unwrap().as_str(),
+            PublicUrl::parse("https://hooks.example.com:443")
+                .unwrap()
+                .as_str(),
             "https://hooks.example.com",
             "the default port is implied, as browsers send it"
         );
@@ -232,61 +241,79 @@ mod tests {
     #[test]
     fn the_default_follows_the_listen_address() {
         let p = local();
-        assert!(judge(&p, "/api/fn/x", &[("origin", "http://127.0.0.1:3000")]));
-        assert!(judge(&p, "/api/fn/x", &[("origin", "http://localhost:3000")]));
-        assert!(!judge(&p, "/api/fn/x", &[("origin", "http://127.0.0.1:8081")]));
+        assert!(sf(&p, &[("origin", "http://127.0.0.1:3000")]));
+        assert!(sf(&p, &[("origin", "http://localhost:3000")]));
+        assert!(!sf(&p, &[("origin", "http://127.0.0.1:8081")]));
         let any = OriginPolicy::new(None, "0.0.0.0:3000".parse().unwrap(), COOKIE_NAME);
         assert_eq!(any.public(), "http://127.0.0.1:3000");
         let lan = OriginPolicy::new(None, "10.1.2.3:3000".parse().unwrap(), COOKIE_NAME);
-        assert!(judge(&lan, "/api/fn/x", &[("origin", "http://10.1.2.3:3000")]));
-        assert!(!judge(&lan, "/api/fn/x", &[("origin", "http://localhost:3000")]));
+        assert!(sf(&lan, &[("origin", "http://10.1.2.3:3000")]));
+        assert!(!sf(&lan, &[("origin", "http://localhost:3000")]));
     }
 
     #[test]
     fn a_configured_public_url_is_the_only_origin() {
         let url = PublicUrl::parse("https://hooks.example.com").unwrap();
         let p = OriginPolicy::new(Some(&url), "127.0.0.1:3000".parse().unwrap(), COOKIE_NAME);
-        assert!(judge(&p, "/api/fn/x", &[("origin", "https://hooks.example.com")]));
-        assert!(!judge(&p, "/api/fn/x", &[("origin", "http://hooks.example.com")]));
-        assert!(!judge(&p, "/api/fn/x", &[("origin", "https://evil.example.com")]));
-        assert!(!judge(&p, "/api/fn/x", &[("origin", "http://127.0.0.1:3000")]));
-        assert!(!judge(&p, "/api/fn/x", &[("origin", "null")]));
+        assert!(sf(&p, &[("origin", "https://hooks.example.com")]));
+        assert!(!sf(&p, &[("origin", "http://hooks.example.com")]));
+        assert!(!sf(&p, &[("origin", "https://evil.example.com")]));
+        assert!(!sf(&p, &[("origin", "http://127.0.0.1:3000")]));
+        assert!(!sf(&p, &[("origin", "null")]));
     }
 
     #[test]
     fn without_origin_fetch_metadata_then_referer_decide() {
         let p = local();
         let cookie = ("cookie", "a=b; hookline_session=xyz");
-        assert!(judge(&p, "/api/fn/x", &[cookie, ("sec-fetch-site", "same-origin")]));
-        assert!(!judge(&p, "/api/fn/x", &[cookie, ("sec-fetch-site", "same-site")]));
-        assert!(!judge(&p, "/api/fn/x", &[cookie, ("sec-fetch-site", "cross-site")]));
-        assert!(judge(&p, "/api/fn/x", &[cookie, ("referer", "http://127.0.0.1:3000/users")]));
-        assert!(!judge(&p, "/api/fn/x", &[cookie, ("referer", "http://127.0.0.1:8081/")]));
-        // Origin wins when present.
-        assert!(!judge(
+        assert!(sf(&p, &[cookie, ("sec-fetch-site", "same-origin")]));
+        assert!(!sf(&p, &[cookie, ("sec-fetch-site", "same-site")]));
+        assert!(!sf(&p, &[cookie, ("sec-fetch-site", "cross-site")]));
+        assert!(sf(
             &p,
-            "/api/fn/x",
-            &[cookie, ("origin", "http://127.0.0.1:8081"), ("sec-fetch-site", "same-origin")]
+            &[cookie, ("referer", "http://127.0.0.1:3000/users")]
+        ));
+        assert!(!sf(&p, &[cookie, ("referer", "http://127.0.0.1:8081/")]));
+        // Origin wins when present.
+        assert!(!sf(
+            &p,
+            &[
+                cookie,
+                ("origin", "http://127.0.0.1:8081"),
+                ("sec-fetch-site", "same-origin")
+            ]
         ));
     }
 
     #[test]
     fn no_evidence_is_refused_only_with_the_session_cookie() {
         let p = local();
-        assert!(!judge(&p, "/api/fn/x", &[("cookie", "hookline_session=xyz")]));
+        assert!(!sf(&p, &[("cookie", "hookline_session=xyz")]));
         assert!(judge(&p, "/api/fn/login", &[]));
-        assert!(judge(&p, "/api/fn/login", &[("cookie", "hookline_session_other=1")]));
+        assert!(judge(
+            &p,
+            "/api/fn/login",
+            &[("cookie", "hookline_session_other=1")]
+        ));
     }
 
     #[test]
     fn api_keys_and_safe_methods_are_not_subject_to_it() {
         let p = local();
         let foreign = ("origin", "http://127.0.0.1:8081");
-        assert!(judge(&p, "/api/v1/events", &[("authorization", "Bearer hlk_x")]));
-        assert!(judge(&p, "/api/v1/events", &[("authorization", "Bearer hlk_x"), foreign]));
+        assert!(judge(
+            &p,
+            "/api/v1/events",
+            &[("authorization", "Bearer hlk_x")]
+        ));
+        assert!(judge(
+            &p,
+            "/api/v1/events",
+            &[("authorization", "Bearer hlk_x"), foreign]
+        ));
         assert!(!judge(&p, "/api/v1/events", &[foreign]));
         // Server functions authenticate by cookie, whatever else is sent.
-        assert!(!judge(&p, "/api/fn/x", &[("authorization", "Bearer hlk_x"), foreign]));
+        assert!(!sf(&p, &[("authorization", "Bearer hlk_x"), foreign]));
         let h = headers(&[foreign, ("cookie", "hookline_session=xyz")]);
         assert!(p.judge(&Method::GET, "/live/deliveries", &h).is_ok());
         assert!(p.judge(&Method::DELETE, "/api/fn/x", &h).is_err());

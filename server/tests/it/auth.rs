@@ -225,7 +225,10 @@ async fn a_parallel_wave_of_wrong_passwords_gets_no_extra_checks(backend: Backen
         .count();
     assert_eq!(checked + throttled, 50, "{statuses:?}");
     // Five free attempts per account: the wave got no more password checks than that.
-    assert!((1..=5).contains(&checked), "{checked} checked: {statuses:?}");
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} checked: {statuses:?}"
+    );
 
     let response = login(ADMIN_PASSWORD).await.unwrap();
     assert_eq!(
@@ -238,8 +241,10 @@ async fn a_parallel_wave_of_wrong_passwords_gets_no_extra_checks(backend: Backen
         .unwrap()
         .parse()
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_secs(wait) + std::time::Duration::from_millis(200))
-        .await;
+    tokio::time::sleep(
+        std::time::Duration::from_secs(wait) + std::time::Duration::from_millis(200),
+    )
+    .await;
     let response = login(ADMIN_PASSWORD).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "after the wait it works");
     app.stop().await;

@@ -39,7 +39,17 @@ async fn post_form(
     let response = request.send().await.unwrap();
     let status = response.status();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// A 403 whose server-function message mentions `needle`.
+fn assert_refused(status: StatusCode, body: &Value, needle: &str) {
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let message = body["Forbidden"].as_str().unwrap_or_default();
+    assert!(message.contains(needle), "the refusal says why: {body}");
 }
 
 async fn user_emails(app: &TestApp, admin: &reqwest::Client) -> Vec<String> {
@@ -58,14 +68,16 @@ async fn finding_7_cross_origin_form_post_is_refused(backend: Backend) {
     let admin = app.admin().await;
     let sibling = sibling_origin(&app);
 
-    let (status, body) =
-        post_form(&app, &admin, "create_user", &NEW_USER, &[("origin", &sibling)]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let message = body["Forbidden"].as_str().unwrap_or_default();
-    assert!(
-        message.contains("cross-origin") && message.contains(&sibling),
-        "the refusal says why: {body}"
-    );
+    let (status, body) = post_form(
+        &app,
+        &admin,
+        "create_user",
+        &NEW_USER,
+        &[("origin", &sibling)],
+    )
+    .await;
+    assert_refused(status, &body, "cross-origin");
+    assert_refused(status, &body, &sibling);
 
     let (status, body) = post_form(
         &app,
@@ -75,17 +87,21 @@ async fn finding_7_cross_origin_form_post_is_refused(backend: Backend) {
         &[("sec-fetch-site", "cross-site")],
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["Forbidden"].as_str().unwrap().contains("Sec-Fetch-Site"),
-        "{body}"
+    assert_refused(status, &body, "Sec-Fetch-Site");
+    assert_eq!(
+        user_emails(&app, &admin).await,
+        [ADMIN_EMAIL],
+        "no user created"
     );
-    assert_eq!(user_emails(&app, &admin).await, [ADMIN_EMAIL], "no user created");
 
     // From the dashboard's own origin the same request works.
     let (status, body) = app.call(&admin, "create_user", &NEW_USER).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(user_emails(&app, &admin).await.contains(&NEW_USER[0].1.to_owned()));
+    assert!(
+        user_emails(&app, &admin)
+            .await
+            .contains(&NEW_USER[0].1.to_owned())
+    );
 
     // An API key needs no Origin, and a foreign one does not matter to it.
     let key = app.api_key(ApiKeyScope::Admin).await;
@@ -113,21 +129,10 @@ async fn a_signed_in_write_without_origin_evidence_is_refused(backend: Backend) 
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
     let (status, body) = post_form(&app, &admin, "create_user", &NEW_USER, &[]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["Forbidden"].as_str().unwrap().contains("Origin"),
-        "the refusal says what to send: {body}"
-    );
+    assert_refused(status, &body, "send Origin");
     // Fetch metadata or a same-origin Referer stand in for a missing Origin.
     let referer = app.url("/users");
-    let (status, body) = post_form(
-        &app,
-        &admin,
-        "list_users",
-        &[],
-        &[("referer", &referer)],
-    )
-    .await;
+    let (status, body) = post_form(&app, &admin, "list_users", &[], &[("referer", &referer)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = post_form(
         &app,
@@ -147,7 +152,7 @@ async fn a_signed_in_write_without_origin_evidence_is_refused(backend: Backend) 
         &[("referer", &foreign_referer)],
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_refused(status, &body, "Referer");
 
     // Without a session cookie there is no authority to borrow: a script signs in bare.
     let script = reqwest::Client::new();
@@ -175,7 +180,7 @@ async fn a_cross_origin_sign_in_is_refused(backend: Backend) {
         &[("origin", &sibling_origin(&app))],
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_refused(status, &body, "cross-origin");
     assert!(app.whoami(&victim).await.is_null(), "not signed in");
     // A REST call without a key from another origin is refused the same way.
     let response = reqwest::Client::new()
@@ -194,9 +199,8 @@ async fn a_cross_origin_sign_in_is_refused(backend: Backend) {
 async fn the_public_url_is_the_origin_that_counts(backend: Backend) {
     let dir = std::sync::Arc::new(TempDir::new());
     let app = spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
-        a.public_url = Some(
-            hookline::guards::origin::PublicUrl::parse("https://hooks.example.com").unwrap(),
-        )
+        a.public_url =
+            Some(hookline::guards::origin::PublicUrl::parse("https://hooks.example.com").unwrap())
     })
     .await;
     let admin = client();
@@ -215,11 +219,7 @@ async fn the_public_url_is_the_origin_that_counts(backend: Backend) {
         &[("origin", &app.base)],
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["Forbidden"].as_str().unwrap().contains("https://hooks.example.com"),
-        "{body}"
-    );
+    assert_refused(status, &body, "https://hooks.example.com");
     let public = [("origin", "https://hooks.example.com")];
     let (status, body) = post_form(&app, &admin, "create_first_admin", &setup, &public).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -42,7 +42,10 @@ pub async fn test_fire_from_dashboard(
         .unwrap();
     let status = response.status();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn a_request_past_the_time_limit_is_stopped_with_503(backend: Backend) {
@@ -64,14 +67,21 @@ async fn a_request_past_the_time_limit_is_stopped_with_503(backend: Backend) {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "timeout", "{body}");
     assert!(
-        body["message"].as_str().unwrap().contains("--request-timeout"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("--request-timeout"),
         "{body}"
     );
 
     let (status, body) = test_fire_from_dashboard(&app, &admin, &endpoint).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["TimedOut"]["limit_secs"], 1, "{body}");
-    assert_eq!(receiver.hits().len(), 2, "both reached the receiver before the limit");
+    assert_eq!(
+        receiver.hits().len(),
+        2,
+        "both reached the receiver before the limit"
+    );
 
     // The live stream is meant to stay open: it outlives the limit.
     let stream = crate::live::open(&app, &admin).await;

@@ -11,7 +11,11 @@ crate::on_both_backends!(
 );
 
 pub async fn open(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
-    client.get(app.url("/live/deliveries")).send().await.unwrap()
+    client
+        .get(app.url("/live/deliveries"))
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Reads the stream until the server ends it; returns what it sent. Panics if it is still
@@ -60,11 +64,7 @@ async fn a_live_stream_ends_at_logout(backend: Backend) {
 }
 
 async fn a_live_stream_ends_when_the_session_expires(backend: Backend) {
-    let dir = std::sync::Arc::new(TempDir::new());
-    let app = spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
-        a.session_max_lifetime = Duration::from_secs(3)
-    })
-    .await;
+    let app = crate::sessions::spawn_with_session_lifetime(backend, Duration::from_secs(3)).await;
     let admin = app.admin().await;
     let stream = open(&app, &admin).await;
     assert_eq!(stream.status(), StatusCode::OK);
@@ -87,10 +87,15 @@ async fn live_streams_are_capped_per_session(backend: Backend) {
     assert!(refused.headers().contains_key("retry-after"));
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "limit_reached", "{body}");
-    assert!(body["message"].as_str().unwrap().contains("at most 4"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("at most 4"),
+        "{body}"
+    );
 
     // Another session has its own allowance.
-    let viewer = app.user_with_role(&admin, "viewer@example.com", "viewer").await;
+    let viewer = app
+        .user_with_role(&admin, "viewer@example.com", "viewer")
+        .await;
     assert_eq!(open(&app, &viewer).await.status(), StatusCode::OK);
 
     // Closing one frees its slot (once the server notices the client went away).
@@ -102,7 +107,10 @@ async fn live_streams_are_capped_per_session(backend: Backend) {
             break;
         }
         assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(Instant::now() < deadline, "the closed stream's slot was never freed");
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream's slot was never freed"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     app.stop().await;

@@ -13,9 +13,11 @@ crate::on_both_backends!(
 
 async fn stored_sessions(app: &TestApp) -> i64 {
     let db = app::backend::Db::connect(&app.db_url).await.unwrap();
-    let n = with_db!(&db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-        .fetch_one(pool)
-        .await)
+    let n = with_db!(&db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions"
+    )
+    .fetch_one(pool)
+    .await)
     .unwrap();
     db.close().await;
     n
@@ -95,8 +97,7 @@ async fn cookies_are_http_only_same_site_and_stored_hashed(backend: Backend) {
 async fn a_request_in_flight_does_not_undo_a_logout(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
-    let (receiver, endpoint, _) =
-        crate::limits::slow_endpoint(&app, Duration::from_secs(3)).await;
+    let (receiver, endpoint, _) = crate::limits::slow_endpoint(&app, Duration::from_secs(3)).await;
     // A slow request starts with the session...
     let slow = crate::limits::test_fire_from_dashboard(&app, &admin, &endpoint);
     let sign_out = async {
@@ -107,7 +108,11 @@ async fn a_request_in_flight_does_not_undo_a_logout(backend: Backend) {
         assert!(app.whoami(&admin).await.is_null());
     };
     let ((status, body), ()) = tokio::join!(slow, sign_out);
-    assert_eq!(status, StatusCode::OK, "the slow request itself finishes: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the slow request itself finishes: {body}"
+    );
     // Its end-of-request write did not bring the session back.
     assert!(app.whoami(&admin).await.is_null(), "still signed out");
     assert_eq!(stored_sessions(&app).await, 0);
@@ -116,12 +121,17 @@ async fn a_request_in_flight_does_not_undo_a_logout(backend: Backend) {
     app.stop().await;
 }
 
-async fn sessions_end_at_their_lifetime_however_active(backend: Backend) {
+/// A server whose sessions last `lifetime` from sign-in.
+pub async fn spawn_with_session_lifetime(backend: Backend, lifetime: Duration) -> TestApp {
     let dir = std::sync::Arc::new(TempDir::new());
-    let app = spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
-        a.session_max_lifetime = Duration::from_secs(3)
+    spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
+        a.session_max_lifetime = lifetime
     })
-    .await;
+    .await
+}
+
+async fn sessions_end_at_their_lifetime_however_active(backend: Backend) {
+    let app = spawn_with_session_lifetime(backend, Duration::from_secs(3)).await;
     let admin = app.admin().await;
     let started = std::time::Instant::now();
     // Active well within the idle timeout the whole time...
@@ -132,15 +142,25 @@ async fn sessions_end_at_their_lifetime_however_active(backend: Backend) {
     // ...and still ended once its lifetime passed.
     let deadline = started + Duration::from_secs(15);
     while !app.whoami(&admin).await.is_null() {
-        assert!(std::time::Instant::now() < deadline, "session outlived its lifetime");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "session outlived its lifetime"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert!(started.elapsed() >= Duration::from_secs(3), "not before its lifetime");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "not before its lifetime"
+    );
     let (status, _) = app.call(&admin, "list_users", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Signing in again starts a new lifetime.
     let (status, _) = app
-        .call(&admin, "login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .call(
+            &admin,
+            "login",
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.whoami(&admin).await["email"], ADMIN_EMAIL);
