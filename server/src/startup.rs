@@ -192,6 +192,9 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .with_state(server_state)
+        // Outer layers run first: a cross-origin write is refused before anything else,
+        // and the time limit wraps the session layer, so a stopped request writes no
+        // session back.
         .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(
             time_limit,
