@@ -31,6 +31,22 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A per-caller cap was reached (e.g. open live streams per session): 429.
+    #[error("{message}")]
+    LimitReached {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Shared capacity is taken (e.g. the password-hashing queue is full): 503, refused
+    /// before any work so that the caller can retry soon.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// The request ran past `--request-timeout` and was stopped: 503.
+    #[error("the request did not finish within {limit_secs} s (--request-timeout) and was stopped")]
+    TimedOut { limit_secs: u64 },
     /// The cause was logged on the server; the client only learns that it happened.
     #[error("internal error; the server log has the details")]
     Internal,
@@ -76,6 +92,9 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::LimitReached { .. } => "limit_reached",
+            AppError::Busy { .. } => "busy",
+            AppError::TimedOut { .. } => "timeout",
             AppError::Internal => "internal",
             AppError::Request(_) => "bad_request",
         }
@@ -90,9 +109,24 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::PayloadTooLarge { .. } => 413,
             AppError::UnsupportedMediaType(_) => 415,
-            AppError::TooManyRequests { .. } => 429,
+            AppError::TooManyRequests { .. } | AppError::LimitReached { .. } => 429,
+            AppError::Busy { .. } | AppError::TimedOut { .. } => 503,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
+        }
+    }
+
+    /// How long the caller should wait before trying again (the `Retry-After` header).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests { retry_after_secs }
+            | AppError::LimitReached {
+                retry_after_secs, ..
+            }
+            | AppError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 
@@ -152,7 +186,7 @@ mod server_faces {
                     axum::http::HeaderValue::from_static("Bearer"),
                 );
             }
-            if let AppError::TooManyRequests { retry_after_secs } = self {
+            if let Some(retry_after_secs) = self.retry_after_secs() {
                 response.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,
                     axum::http::HeaderValue::from(retry_after_secs),

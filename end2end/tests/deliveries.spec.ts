@@ -18,6 +18,7 @@ async function setup(page: Page, endpoint: Record<string, unknown> = {}) {
   await createFirstAdmin(page, server);
   const created = await page.request.post(`${server.url}/api/fn/create_api_key`, {
     form: { name: 'e2e', scope: 'admin' },
+    headers: server.sameOrigin(),
   });
   expect(created.status()).toBe(200);
   const key = (await created.json()).key as string;
@@ -224,6 +225,7 @@ test('a viewer sees deliveries, events and endpoints, and can change nothing', a
   const viewerAccount = { email: 'viewer@example.com', password: 'viewer password 1' };
   const created = await page.request.post(`${server.url}/api/fn/create_user`, {
     form: { ...viewerAccount, role: 'viewer' },
+    headers: server.sameOrigin(),
   });
   expect(created.status()).toBe(200);
 
@@ -260,11 +262,15 @@ test('a viewer sees deliveries, events and endpoints, and can change nothing', a
     ['replay_endpoint', { endpoint: endpointId, status: 'dead' }],
   ];
   for (const [fn, form] of calls) {
-    const res = await viewer.request.post(`${server.url}/api/fn/${fn}`, { form: form as Record<string, string> });
+    const res = await viewer.request.post(`${server.url}/api/fn/${fn}`, {
+      form: form as Record<string, string>,
+      headers: server.sameOrigin(),
+    });
     expect(res.status(), fn).toBe(403);
   }
   const fire = await viewer.request.post(`${server.url}/api/fn/test_fire_endpoint`, {
     data: { id: endpointId, event_type: 'order.created', data: '' },
+    headers: server.sameOrigin(),
   });
   expect(fire.status()).toBe(403);
   expect(receiver.hits.length).toBe(1);

@@ -9,6 +9,7 @@ test('create an endpoint in the editor: errors inline, then listed, secret revea
   await createFirstAdmin(page, server);
   const created = await page.request.post(`${server.url}/api/fn/save_event_type`, {
     form: { original: '', name: 'order.created', description: 'placed', schema: '', example: '' },
+    headers: server.sameOrigin(),
   });
   expect(created.status()).toBe(200);
 

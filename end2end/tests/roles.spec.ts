@@ -44,11 +44,15 @@ test('an admin adds a viewer, who cannot manage users', async ({ page, browser }
   await expect(viewer.getByTestId('forbidden')).toContainText('Forbidden');
 
   // Not just hidden: the server function itself refuses the viewer's cookie.
-  const direct = await viewer.request.post(`${server.url}/api/fn/list_users`, { form: {} });
+  const direct = await viewer.request.post(`${server.url}/api/fn/list_users`, {
+    form: {},
+    headers: server.sameOrigin(),
+  });
   expect(direct.status()).toBe(403);
   expect(await direct.text()).toContain('needs the admin role');
   const create = await viewer.request.post(`${server.url}/api/fn/create_user`, {
     form: { email: 'sneaky@example.com', password: 'long enough pw', role: 'admin' },
+    headers: server.sameOrigin(),
   });
   expect(create.status()).toBe(403);
   await viewerContext.close();

@@ -12,6 +12,7 @@ test('users page screenshot', async ({ page }) => {
     for (const [email, role] of [['dana@example.com', 'editor'], ['sam@example.com', 'viewer']]) {
       const res = await page.request.post(`${server.url}/api/fn/create_user`, {
         form: { email, password: 'a long password', role },
+        headers: server.sameOrigin(),
       });
       expect(res.status()).toBe(200);
     }
@@ -31,6 +32,7 @@ test('dashboard screenshots: overview metrics, live log, delivery, endpoint', as
     await createFirstAdmin(page, server);
     const key = (await (await page.request.post(`${server.url}/api/fn/create_api_key`, {
       form: { name: 'shop', scope: 'admin' },
+      headers: server.sameOrigin(),
     })).json()).key as string;
     const auth = { authorization: `Bearer ${key}` };
     const post = (path: string, data: unknown) => page.request.post(`${server.url}/api/v1${path}`, { headers: auth, data });

@@ -224,6 +224,41 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (set this when serving over HTTPS).
     #[arg(long, env = "HOOKLINE_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
+
+    /// The address browsers use for the dashboard, e.g. `https://hooks.example.com` (behind
+    /// a proxy: the public one). Signed-in writes must come from it (their `Origin`).
+    /// Default: `http://` and the listen address (a loopback one also as `localhost`).
+    #[arg(long, env = "HOOKLINE_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<crate::guards::origin::PublicUrl>,
+
+    /// Sign a dashboard user out this long after signing in, however active they are.
+    #[arg(long, env = "HOOKLINE_SESSION_MAX_LIFETIME", default_value = "7d", value_parser = parse_session_lifetime)]
+    pub session_max_lifetime: Duration,
+
+    /// Stop a request (REST API, server function, page) that has not answered in this
+    /// long, with 503. The live delivery stream is exempt.
+    #[arg(long, env = "HOOKLINE_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_request_timeout)]
+    pub request_timeout: Duration,
+}
+
+fn parse_public_url(s: &str) -> Result<crate::guards::origin::PublicUrl, String> {
+    crate::guards::origin::PublicUrl::parse(s)
+}
+
+fn parse_session_lifetime(s: &str) -> Result<Duration, String> {
+    let d = app::duration::parse(s)?;
+    if d < Duration::from_secs(60) || d > Duration::from_secs(365 * 86_400) {
+        return Err("must be between 1m and 365d".into());
+    }
+    Ok(d)
+}
+
+fn parse_request_timeout(s: &str) -> Result<Duration, String> {
+    let d = app::duration::parse(s)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(600) {
+        return Err("must be between 1s and 10m".into());
+    }
+    Ok(d)
 }
 
 fn parse_cidr(s: &str) -> Result<crate::engine::ssrf::Cidr, String> {
@@ -290,6 +325,31 @@ mod tests {
         let err =
             Cli::try_parse_from(["hookline", "serve", "--session-idle-timeout", "2x"]).unwrap_err();
         assert!(err.to_string().contains("--session-idle-timeout"), "{err}");
+        for (flag, value) in [
+            ("--public-url", "hooks.example.com/dashboard"),
+            ("--session-max-lifetime", "10s"),
+            ("--request-timeout", "0s"),
+        ] {
+            let err = Cli::try_parse_from(["hookline", "serve", flag, value]).unwrap_err();
+            assert!(err.to_string().contains(flag), "{err}");
+        }
+    }
+
+    #[test]
+    fn session_and_request_limits_have_defaults() {
+        let cli = Cli::try_parse_from(["hookline"]).unwrap();
+        assert_eq!(
+            cli.serve.session_max_lifetime,
+            Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(cli.serve.request_timeout, Duration::from_secs(30));
+        assert_eq!(cli.serve.public_url, None);
+        let cli = Cli::try_parse_from(["hookline", "--public-url", "https://hooks.example.com/"])
+            .unwrap();
+        assert_eq!(
+            cli.serve.public_url.unwrap().as_str(),
+            "https://hooks.example.com"
+        );
     }
 
     #[test]

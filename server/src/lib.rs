@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod guards;
 pub mod keys;
 pub mod retention;
 pub mod startup;

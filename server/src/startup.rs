@@ -2,6 +2,8 @@
 //! the real thing on port 0 with a fresh database.
 
 use crate::config::ServeArgs;
+use crate::guards::origin::OriginPolicy;
+use crate::guards::time_limit::TimeLimit;
 use anyhow::Context;
 use app::backend::session_store::DbSessionStore;
 use app::backend::throttle::ThrottlePolicy;
@@ -33,7 +35,12 @@ pub struct ServerState {
     pub api_only: bool,
     /// Turns true when shutdown begins: long-lived responses (the live log) end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Live streams open per session (capped).
+    pub live_streams: std::sync::Arc<crate::api::live::StreamSlots>,
 }
+
+/// The session cookie's name (the origin check looks for it).
+pub const SESSION_COOKIE: &str = "hookline_session";
 
 /// Opens the database and applies migrations; a failing migration stops here with its
 /// message.
@@ -70,6 +77,7 @@ pub struct Server {
     sessions: DbSessionStore,
     setup_token: Option<String>,
     stop: tokio::sync::watch::Sender<bool>,
+    public_url: String,
 }
 
 pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
@@ -81,6 +89,17 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         )
     })?;
     let addr = listener.local_addr()?;
+    let origins = std::sync::Arc::new(OriginPolicy::new(
+        args.public_url.as_ref(),
+        addr,
+        SESSION_COOKIE,
+    ));
+    if args.public_url.is_none() && args.listen.ip().is_unspecified() {
+        tracing::warn!(
+            "listening on every address, but signed-in writes are accepted only from {}: set --public-url to the address browsers use",
+            origins.public()
+        );
+    }
     let keys = crate::keys::keyring(&args.keys, &args.db.url)?;
     let state = AppState::new(db.clone(), ThrottlePolicy::default(), keys);
     // Before anything is served: seal what older versions stored in plaintext, and stop
@@ -105,7 +124,8 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(token) = &setup_token {
         tracing::warn!(
-            "No user exists yet. Open http://{addr}/setup and create the first admin with this setup token: {token}"
+            "No user exists yet. Open {}/setup and create the first admin with this setup token: {token}",
+            origins.public()
         );
     }
     if !Path::new(&args.site_root).join("pkg/hookline.js").exists() {
@@ -121,9 +141,9 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let sessions = DbSessionStore::new(db);
+    let sessions = DbSessionStore::new(db, args.session_max_lifetime);
     let session_layer = SessionManagerLayer::new(sessions.clone())
-        .with_name("hookline_session")
+        .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(args.cookie_secure)
@@ -171,6 +191,11 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         app: state.clone(),
         engine: engine.clone(),
         api_only: args.no_engine,
+        live_streams: Default::default(),
+    };
+    let time_limit = TimeLimit {
+        limit: args.request_timeout,
+        exempt_prefix: crate::api::live::PREFIX,
     };
     let context_state = state.clone();
     let router = Router::new()
@@ -186,7 +211,18 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .with_state(server_state)
+        // Outer layers run first: a cross-origin write is refused before anything else,
+        // and the time limit wraps the session layer, so a stopped request writes no
+        // session back.
         .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            time_limit,
+            crate::guards::time_limit::enforce,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            origins.clone(),
+            crate::guards::origin::enforce,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
@@ -212,6 +248,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         sessions,
         setup_token,
         stop,
+        public_url: origins.public().to_owned(),
     })
 }
 
@@ -263,6 +300,7 @@ impl Server {
         tracing::info!(
             %addr,
             database = self.state.db.backend_name(),
+            public_url = %self.public_url,
             "hookline listening on http://{addr}"
         );
         let result = axum::serve(

@@ -85,32 +85,47 @@ impl Auth {
     }
 
     /// Checks the credentials, throttling repeated failures per account and per address.
-    /// The error never tells whether the account exists.
+    /// The attempt is reserved before the password is checked, so parallel attempts cannot
+    /// all pass the throttle. The error never tells whether the account exists.
     pub async fn login(
         &self,
         address: Option<IpAddr>,
         email: &str,
         password: String,
     ) -> AppResult<Me> {
-        let keys = ThrottleKeys::new(email, address);
-        self.throttle.check(&keys)?;
+        let attempt = self.throttle.reserve(ThrottleKeys::new(email, address))?;
         let record = match Email::parse(email) {
-            Ok(email) => self.users.login_record(&email).await?,
+            Ok(email) => match self.users.login_record(&email).await {
+                Ok(record) => record,
+                Err(e) => {
+                    // The database failed before any check: the attempt was not spent.
+                    attempt.withdrawn();
+                    return Err(e);
+                }
+            },
             Err(_) => None,
         };
         let (me, hash) = match record {
             Some(r) => (Some(r.me), Some(r.password_hash)),
             None => (None, None),
         };
-        let ok = password::verify(password, hash).await?;
+        let ok = match password::verify(password, hash).await {
+            Ok(ok) => ok,
+            Err(busy @ AppError::Busy { .. }) => {
+                // Refused before any check: the attempt was not spent.
+                attempt.withdrawn();
+                return Err(busy);
+            }
+            Err(e) => return Err(e),
+        };
         match me {
             Some(me) if ok => {
-                self.throttle.record_success(&keys);
+                attempt.succeeded();
                 self.users.record_login(&me.id).await?;
                 Ok(me)
             }
             _ => {
-                self.throttle.record_failure(&keys);
+                attempt.failed();
                 tracing::info!(?address, "failed sign-in");
                 Err(AppError::InvalidCredentials)
             }

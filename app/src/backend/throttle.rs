@@ -1,6 +1,8 @@
 //! Login throttling: after a few free failures, each further attempt for the same account
 //! or from the same address must wait twice as long as the last (capped). Throttled
-//! attempts are refused before the password is even checked. Kept in memory per process.
+//! attempts are refused before the password is even checked, and an admitted attempt
+//! counts as a failure from the moment it is admitted (until it succeeds), so a parallel
+//! wave gets no more checks than a serial one. Kept in memory per process.
 
 use crate::error::AppError;
 use std::collections::HashMap;
@@ -28,8 +30,11 @@ impl Default for ThrottlePolicy {
 }
 
 struct Failures {
+    /// Attempts counted against this key, the unresolved ones included.
     count: u32,
     last: Instant,
+    /// Attempts reserved and not yet resolved (their password is being checked).
+    pending: u32,
 }
 
 pub struct LoginThrottle {
@@ -49,6 +54,20 @@ impl ThrottleKeys {
             address: address.map(|a| format!("address:{a}")),
         }
     }
+
+    fn all(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.account).chain(self.address.as_ref())
+    }
+}
+
+/// A reserved sign-in attempt: it already counts as a failure, so attempts checked in
+/// parallel cannot all slip past the limit. Resolve it with [`LoginAttempt::succeeded`] or
+/// [`LoginAttempt::failed`]; dropped unresolved (the request was cancelled mid-check), it
+/// stays a failure.
+pub struct LoginAttempt<'a> {
+    throttle: &'a LoginThrottle,
+    keys: ThrottleKeys,
+    resolved: bool,
 }
 
 impl LoginThrottle {
@@ -59,67 +78,130 @@ impl LoginThrottle {
         }
     }
 
-    fn wait_for(&self, entry: &Failures, free: u32, now: Instant) -> Option<Duration> {
-        if entry.count < free || now.duration_since(entry.last) > self.policy.window {
-            return None;
-        }
-        let excess = (entry.count - free).min(20);
-        let delay = Duration::from_secs(1u64 << excess).min(self.policy.max_delay);
-        let elapsed = now.duration_since(entry.last);
-        (elapsed < delay).then(|| delay - elapsed)
-    }
-
-    /// Refuses with 429 while either key must still wait.
-    pub fn check(&self, keys: &ThrottleKeys) -> Result<(), AppError> {
-        let now = Instant::now();
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wait = Duration::ZERO;
-        if let Some(e) = map.get(&keys.account) {
-            wait = wait.max(
-                self.wait_for(e, self.policy.free_per_account, now)
-                    .unwrap_or_default(),
-            );
-        }
-        if let Some(e) = keys.address.as_ref().and_then(|a| map.get(a)) {
-            wait = wait.max(
-                self.wait_for(e, self.policy.free_per_address, now)
-                    .unwrap_or_default(),
-            );
-        }
-        if wait.is_zero() {
-            Ok(())
+    fn free(&self, key: &str) -> u32 {
+        if key.starts_with("account:") {
+            self.policy.free_per_account
         } else {
-            Err(AppError::TooManyRequests {
-                retry_after_secs: wait.as_secs().max(1),
-            })
+            self.policy.free_per_address
         }
     }
 
-    pub fn record_failure(&self, keys: &ThrottleKeys) {
+    fn delay_after(&self, count: u32, free: u32) -> Duration {
+        let excess = (count - free).min(20);
+        Duration::from_secs(1u64 << excess).min(self.policy.max_delay)
+    }
+
+    /// How long `entry` must still wait. Beyond the free attempts, one attempt at a time:
+    /// while one is being checked, the next waits a full delay.
+    fn wait_for(&self, entry: &Failures, free: u32, now: Instant) -> Duration {
+        if entry.count < free || now.duration_since(entry.last) > self.policy.window {
+            return Duration::ZERO;
+        }
+        let delay = self.delay_after(entry.count, free);
+        if entry.pending > 0 {
+            return delay;
+        }
+        delay.saturating_sub(now.duration_since(entry.last))
+    }
+
+    /// Refuses with 429 while either key must still wait; otherwise counts the attempt
+    /// before the password is checked.
+    pub fn reserve(&self, keys: ThrottleKeys) -> Result<LoginAttempt<'_>, AppError> {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = keys
+            .all()
+            .filter_map(|k| map.get(k).map(|e| self.wait_for(e, self.free(k), now)))
+            .max()
+            .unwrap_or_default();
+        if !wait.is_zero() {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
         if map.len() > 50_000 {
             let window = self.policy.window + self.policy.max_delay;
-            map.retain(|_, f| now.duration_since(f.last) < window);
+            map.retain(|_, f| f.pending > 0 || now.duration_since(f.last) < window);
         }
-        for key in std::iter::once(&keys.account).chain(keys.address.as_ref()) {
+        for key in keys.all() {
             let entry = map.entry(key.clone()).or_insert(Failures {
                 count: 0,
                 last: now,
+                pending: 0,
             });
-            if now.duration_since(entry.last) > self.policy.window {
+            if entry.pending == 0 && now.duration_since(entry.last) > self.policy.window {
                 entry.count = 0;
             }
             entry.count += 1;
+            entry.pending += 1;
             entry.last = now;
         }
+        drop(map);
+        Ok(LoginAttempt {
+            throttle: self,
+            keys,
+            resolved: false,
+        })
     }
 
-    /// A successful sign-in clears the account's failures (not the address's: one good
-    /// password must not reset a spray against many accounts).
-    pub fn record_success(&self, keys: &ThrottleKeys) {
+    fn resolve(&self, keys: &ThrottleKeys, outcome: Outcome) {
+        let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&keys.account);
+        for key in keys.all() {
+            let Some(entry) = map.get_mut(key) else {
+                continue;
+            };
+            entry.pending = entry.pending.saturating_sub(1);
+            match outcome {
+                // The wait runs from when the failure was known.
+                Outcome::Failed => entry.last = now,
+                Outcome::Succeeded | Outcome::Withdrawn => {
+                    entry.count = entry.count.saturating_sub(1)
+                }
+            }
+        }
+        // A successful sign-in clears the account's failures (not the address's: one good
+        // password must not reset a spray against many accounts).
+        if matches!(outcome, Outcome::Succeeded)
+            && map.get(&keys.account).is_some_and(|e| e.pending == 0)
+        {
+            map.remove(&keys.account);
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Outcome {
+    Succeeded,
+    Failed,
+    /// Nothing was checked (e.g. the hashing queue was full): the attempt does not count.
+    Withdrawn,
+}
+
+impl LoginAttempt<'_> {
+    fn finish(mut self, outcome: Outcome) {
+        self.resolved = true;
+        self.throttle.resolve(&self.keys, outcome);
+    }
+
+    pub fn succeeded(self) {
+        self.finish(Outcome::Succeeded)
+    }
+
+    pub fn failed(self) {
+        self.finish(Outcome::Failed)
+    }
+
+    pub fn withdrawn(self) {
+        self.finish(Outcome::Withdrawn)
+    }
+}
+
+impl Drop for LoginAttempt<'_> {
+    fn drop(&mut self) {
+        if !self.resolved {
+            self.throttle.resolve(&self.keys, Outcome::Failed);
+        }
     }
 }
 
@@ -127,40 +209,88 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    fn throttle(free_per_account: u32, free_per_address: u32) -> LoginThrottle {
+        LoginThrottle::new(ThrottlePolicy {
+            free_per_account,
+            free_per_address,
+            ..Default::default()
+        })
+    }
+
+    fn keys(email: &str, ip: Option<&str>) -> ThrottleKeys {
+        ThrottleKeys::new(email, ip.map(|a| a.parse().unwrap()))
+    }
+
+    fn throttled(result: Result<LoginAttempt<'_>, AppError>) -> bool {
+        match result {
+            Err(AppError::TooManyRequests { retry_after_secs }) => {
+                assert!(retry_after_secs >= 1);
+                true
+            }
+            Err(other) => panic!("expected 429, got {other:?}"),
+            Ok(attempt) => {
+                attempt.withdrawn();
+                false
+            }
+        }
+    }
+
     #[test]
     fn account_is_throttled_after_free_failures_and_cleared_by_success() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            free_per_account: 2,
-            free_per_address: 100,
-            ..Default::default()
-        });
-        let keys = ThrottleKeys::new("a@b.c", Some("127.0.0.1".parse().unwrap()));
-        assert!(t.check(&keys).is_ok());
-        t.record_failure(&keys);
-        assert!(t.check(&keys).is_ok());
-        t.record_failure(&keys);
-        match t.check(&keys) {
-            Err(AppError::TooManyRequests { retry_after_secs }) => assert!(retry_after_secs >= 1),
-            other => panic!("expected 429, got {other:?}"),
-        }
+        let t = throttle(2, 100);
+        let k = || keys("a@b.c", Some("127.0.0.1"));
+        t.reserve(k()).unwrap().failed();
+        t.reserve(k()).unwrap().failed();
+        assert!(throttled(t.reserve(k())), "third attempt waits");
         // Another account from another address is unaffected.
-        assert!(t.check(&ThrottleKeys::new("x@b.c", None)).is_ok());
-        t.record_success(&keys);
-        assert!(t.check(&keys).is_ok());
+        assert!(!throttled(t.reserve(keys("x@b.c", None))));
+        let t = throttle(2, 100);
+        t.reserve(k()).unwrap().failed();
+        t.reserve(k()).unwrap().succeeded();
+        t.reserve(k()).unwrap().failed();
+        assert!(!throttled(t.reserve(k())), "a success cleared the account");
     }
 
     #[test]
     fn address_is_throttled_across_accounts() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            free_per_account: 100,
-            free_per_address: 3,
-            ..Default::default()
-        });
-        let ip = Some("10.1.2.3".parse().unwrap());
+        let t = throttle(100, 3);
         for i in 0..3 {
-            t.record_failure(&ThrottleKeys::new(&format!("u{i}@b.c"), ip));
+            t.reserve(keys(&format!("u{i}@b.c"), Some("10.1.2.3")))
+                .unwrap()
+                .failed();
         }
-        assert!(t.check(&ThrottleKeys::new("fresh@b.c", ip)).is_err());
-        assert!(t.check(&ThrottleKeys::new("fresh@b.c", None)).is_ok());
+        assert!(throttled(t.reserve(keys("fresh@b.c", Some("10.1.2.3")))));
+        assert!(!throttled(t.reserve(keys("fresh@b.c", None))));
+    }
+
+    #[test]
+    fn attempts_in_parallel_are_counted_before_they_are_checked() {
+        let t = throttle(5, 100);
+        // 50 attempts at once, none resolved yet: only the free ones get through.
+        let mut admitted = Vec::new();
+        let mut refused = 0;
+        for _ in 0..50 {
+            match t.reserve(keys("a@b.c", None)) {
+                Ok(a) => admitted.push(a),
+                Err(AppError::TooManyRequests { .. }) => refused += 1,
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!((admitted.len(), refused), (5, 45));
+        for a in admitted {
+            a.failed();
+        }
+        assert!(
+            throttled(t.reserve(keys("a@b.c", None))),
+            "even after they fail"
+        );
+    }
+
+    #[test]
+    fn an_abandoned_attempt_counts_and_a_withdrawn_one_does_not() {
+        let t = throttle(1, 100);
+        t.reserve(keys("a@b.c", None)).unwrap().withdrawn();
+        drop(t.reserve(keys("a@b.c", None)).unwrap());
+        assert!(throttled(t.reserve(keys("a@b.c", None))));
     }
 }

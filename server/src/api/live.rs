@@ -4,6 +4,10 @@
 //! API key. The stream reads the database, not this process's memory, so on several nodes
 //! it shows deliveries made by every node. Each `deliveries` event carries a JSON array of
 //! deliveries that changed (same shape as `GET /api/v1/deliveries` items).
+//!
+//! A stream ends when its session does (sign-out, idle expiry, lifetime, a removed user):
+//! the session is re-read from the store every few seconds, on whichever node signed out.
+//! At most [`STREAMS_PER_SESSION`] are open per session on a node; the next gets 429.
 
 use crate::startup::ServerState;
 use app::backend::deliveries::DeliveryQuery;
@@ -17,19 +21,71 @@ use futures_util::stream::Stream;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tower_sessions::Session;
+use tower_sessions::session::Id;
 
 /// How often the stream looks for changes.
 const POLL: Duration = Duration::from_millis(500);
 /// A change is looked for again this long after its timestamp: a row's `updated_at` is
 /// set before its transaction commits, so it can become visible a little "in the past".
 const LATE_COMMIT_MS: i64 = 5_000;
-/// The session is checked again this often (a sign-out or removal ends the stream).
-const RECHECK: Duration = Duration::from_secs(10);
+/// The session is read again from the store this often (a sign-out, an expiry or a
+/// removal ends the stream).
+const RECHECK: Duration = Duration::from_secs(2);
+/// Live streams one session may hold open at once (tabs showing the live log).
+pub const STREAMS_PER_SESSION: usize = 4;
+/// Paths served here: long-lived on purpose, so exempt from the request time limit.
+pub const PREFIX: &str = "/live/";
 
 pub fn router() -> Router<ServerState> {
     Router::new().route("/live/deliveries", get(deliveries))
+}
+
+/// Open streams per session, on this node.
+#[derive(Default)]
+pub struct StreamSlots {
+    open: Mutex<HashMap<Id, usize>>,
+}
+
+/// One open stream; dropping it (the stream ended or the client went away) frees the slot.
+struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    session: Id,
+}
+
+impl StreamSlots {
+    fn claim(self: &Arc<Self>, session: Id) -> Result<StreamSlot, AppError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(session).or_default();
+        if *count >= STREAMS_PER_SESSION {
+            return Err(AppError::LimitReached {
+                message: format!(
+                    "at most {STREAMS_PER_SESSION} live streams may be open per session; \
+                     close another tab showing the live log"
+                ),
+                retry_after_secs: 5,
+            });
+        }
+        *count += 1;
+        Ok(StreamSlot {
+            slots: self.clone(),
+            session,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.session) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.session);
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -48,12 +104,18 @@ struct Tail {
     watermark: i64,
     sent: HashMap<String, i64>,
     checked: tokio::time::Instant,
+    _slot: StreamSlot,
 }
 
 impl Tail {
     async fn next_batch(&mut self) -> Result<Vec<app::types::events::DeliveryView>, AppError> {
         loop {
             if self.checked.elapsed() >= RECHECK {
+                // The request's session is a snapshot: read it again from the store.
+                self.session
+                    .load()
+                    .await
+                    .map_err(|e| AppError::internal("session store failed", e))?;
                 self.actor = self.app.auth.actor(&self.session).await?;
                 self.checked = tokio::time::Instant::now();
             }
@@ -89,12 +151,15 @@ impl Tail {
 async fn deliveries(
     State(app): State<AppState>,
     State(stopping): State<tokio::sync::watch::Receiver<bool>>,
+    State(slots): State<Arc<StreamSlots>>,
     session: Session,
     Query(filter): Query<LiveQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let actor = app.auth.actor(&session).await?;
     actor.require(app::types::Role::Viewer)?;
+    let slot = slots.claim(session.id().ok_or(AppError::Unauthorized)?)?;
     let tail = Tail {
+        _slot: slot,
         app,
         session,
         actor,

@@ -5,6 +5,7 @@ crate::on_both_backends!(
     first_run_needs_the_setup_token,
     wrong_password_and_unknown_user_look_the_same,
     repeated_failures_are_throttled,
+    a_parallel_wave_of_wrong_passwords_gets_no_extra_checks,
     logout_ends_the_session,
     anonymous_callers_are_refused,
 );
@@ -199,5 +200,52 @@ async fn anonymous_callers_are_refused(backend: Backend) {
         let (status, body) = app.call(&c, name, &form).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
     }
+    app.stop().await;
+}
+
+async fn a_parallel_wave_of_wrong_passwords_gets_no_extra_checks(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.admin().await;
+    let attacker = reqwest::Client::new();
+    let login = |password: &'static str| {
+        attacker
+            .post(app.url("/api/fn/login"))
+            .form(&[("email", ADMIN_EMAIL), ("password", password)])
+            .send()
+    };
+    let wave = futures_util::future::join_all((0..50).map(|_| login("wrong guess"))).await;
+    let statuses: Vec<StatusCode> = wave.into_iter().map(|r| r.unwrap().status()).collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + throttled, 50, "{statuses:?}");
+    // Five free attempts per account: the wave got no more password checks than that.
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} checked: {statuses:?}"
+    );
+
+    let response = login(ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password waits too"
+    );
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    tokio::time::sleep(
+        std::time::Duration::from_secs(wait) + std::time::Duration::from_millis(200),
+    )
+    .await;
+    let response = login(ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "after the wait it works");
     app.stop().await;
 }

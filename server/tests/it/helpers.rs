@@ -124,6 +124,9 @@ pub fn spawn_args(db_url: &str) -> ServeArgs {
         no_engine: false,
         engine_idle_poll: Duration::from_secs(1),
         breaker_window: Duration::from_secs(6 * 3600),
+        public_url: None,
+        session_max_lifetime: Duration::from_secs(7 * 86_400),
+        request_timeout: Duration::from_secs(30),
     }
 }
 
@@ -167,7 +170,8 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
-    /// Calls a server function the way the dashboard does (form-encoded POST).
+    /// Calls a server function the way the dashboard does (form-encoded POST from the
+    /// dashboard's origin).
     pub async fn call(
         &self,
         client: &reqwest::Client,
@@ -177,6 +181,7 @@ impl TestApp {
         let response = client
             .post(format!("{}/api/fn/{name}", self.base))
             .header("accept", "application/json")
+            .header("origin", &self.base)
             .form(form)
             .send()
             .await

@@ -366,7 +366,10 @@ async fn ten_megabyte_payloads_work_when_the_operator_allows_them(backend: Backe
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let hit = receiver.wait_for(1, Duration::from_secs(30)).await.remove(0);
+    let hit = receiver
+        .wait_for(1, Duration::from_secs(30))
+        .await
+        .remove(0);
     let got: Value = serde_json::from_slice(&hit.body).unwrap();
     assert_eq!(got["data"]["blob"].as_str().map(str::len), Some(blob.len()));
     w.app.stop().await;
