@@ -81,7 +81,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         )
     })?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(db.clone(), ThrottlePolicy::default());
+    let state = AppState::new(db.clone(), ThrottlePolicy::default()).with_limits(args.limits());
 
     let setup_token = state
         .auth

@@ -41,10 +41,10 @@ pub fn finish<T>(result: AppResult<T>) -> AppResult<T> {
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {
         response.set_status(e.status_code());
-        if let AppError::TooManyRequests { retry_after_secs } = e {
+        if let Some(secs) = e.retry_after_secs() {
             response.insert_header(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(*retry_after_secs),
+                axum::http::HeaderValue::from(secs),
             );
         }
     }

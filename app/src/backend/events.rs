@@ -164,6 +164,8 @@ pub struct Events {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Group commit: single publishes queue here and are stored together.
     writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<Job>>>,
+    /// Caps checked before the work (set with [`super::AppState::with_limits`]).
+    pub limits: super::limits::Limits,
 }
 
 /// One queued single publish and where its answer goes.
@@ -226,6 +228,7 @@ impl Events {
             metrics: Arc::new(super::metrics::Metrics::default()),
             outbox: Arc::new(tokio::sync::Notify::new()),
             writer: Arc::new(std::sync::OnceLock::new()),
+            limits: super::limits::Limits::default(),
         }
     }
 

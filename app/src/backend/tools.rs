@@ -53,16 +53,19 @@ pub async fn test_filter(
     Ok(f.explain(&envelope))
 }
 
-/// The body `template` renders for the sample.
+/// The body `template` renders for the sample, at most `max_bytes` of it (the limit every
+/// delivery has too).
 pub async fn preview_template(
     types: &EventTypes,
     actor: &Actor,
     template_json: &Value,
     payload: Option<Value>,
     event_type: Option<&str>,
+    max_bytes: usize,
 ) -> AppResult<Value> {
     actor.require(Role::Viewer)?;
     template::check(template_json, "template").map_err(AppError::invalid_many)?;
     let envelope = sample_envelope(types, actor, payload, event_type).await?;
-    template::render(template_json, &envelope, "template").map_err(AppError::invalid_many)
+    template::render(template_json, &envelope, "template", max_bytes)
+        .map_err(AppError::invalid_many)
 }

@@ -349,8 +349,9 @@ impl Engine {
             let _ = self.store.release_one(&d).await;
             return;
         };
+        let max_bytes = self.state.limits.max_rendered_bytes;
         let outgoing = parse_envelope(envelope.as_deref())
-            .and_then(|envelope| single(&d.event_id, &envelope, &endpoint));
+            .and_then(|envelope| single(&d.event_id, &envelope, &endpoint, max_bytes));
         let ds = [d];
         let (record, next) = self.attempt_and_judge(&ds, outgoing, &endpoint, true).await;
         self.finish(&ds, &record, &next).await;
@@ -370,7 +371,7 @@ impl Engine {
         let mut shaped = Vec::with_capacity(items.len());
         for item in items {
             let one = parse_envelope(item.envelope.as_deref()).and_then(|e| {
-                request::shape(&endpoint, &e)
+                request::shape(&endpoint, &e, self.state.limits.max_rendered_bytes)
                     .map_err(|e| (ErrorClass::Request, format!("template: {e}")))
             });
             match one {
@@ -650,7 +651,12 @@ impl Engine {
             endpoint_id: endpoint_id.to_owned(),
             attempts: 0,
         }];
-        let outgoing = single(&event_id, &envelope, &endpoint);
+        let outgoing = single(
+            &event_id,
+            &envelope,
+            &endpoint,
+            self.state.limits.max_rendered_bytes,
+        );
         let (record, next) = self
             .attempt_and_judge(&claimed, outgoing, &endpoint, false)
             .await;
@@ -745,8 +751,13 @@ fn parse_envelope(envelope: Option<&str>) -> Result<Value, (ErrorClass, String)>
 }
 
 /// The request for one event: its webhook-id is the event id, the same on every retry.
-fn single(event_id: &str, envelope: &Value, endpoint: &StoredEndpoint) -> Prepared {
-    let (body, content_type) = request::body(endpoint, envelope)
+fn single(
+    event_id: &str,
+    envelope: &Value,
+    endpoint: &StoredEndpoint,
+    max_bytes: usize,
+) -> Prepared {
+    let (body, content_type) = request::body(endpoint, envelope, max_bytes)
         .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
     Ok(Outgoing {
         msg_id: event_id.to_owned(),

@@ -101,6 +101,7 @@ pub async fn spawn_app_with(
         session_idle_timeout: Duration::from_secs(3600),
         cookie_secure: false,
         max_body_bytes: 1024 * 1024,
+        max_rendered_bytes: None,
         allow_private_targets: true,
         allow_targets: Vec::new(),
         max_in_flight: 1000,
