@@ -24,6 +24,11 @@ use serde_json::Value;
 const MAX_DEPTH: usize = 16;
 const MAX_NODES: usize = 256;
 const MAX_REGEX_LEN: usize = 512;
+/// Regex conditions in one filter: each compiles to up to `REGEX_SIZE_LIMIT` bytes and runs
+/// on every published event of the endpoint's types.
+const MAX_REGEXES: usize = 16;
+/// The compiled program and the lazy DFA's cache of one regex.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -148,18 +153,62 @@ pub fn resolve<'a>(root: &'a Value, path: &[Segment]) -> Vec<&'a Value> {
 
 /// Parses and checks a filter, naming every problem by its path under `at` (`filter`).
 pub fn parse(value: &Value, at: &str) -> Result<Filter, Vec<FieldError>> {
+    check_cost(value, at)?;
     let mut errors = Vec::new();
-    let mut nodes = 0;
-    let f = parse_node(value, at, 0, &mut nodes, &mut errors);
-    if nodes > MAX_NODES {
-        errors.push(FieldError::new(
-            at,
-            format!("has {nodes} conditions; at most {MAX_NODES}"),
-        ));
-    }
+    let f = parse_node(value, at, 0, &mut errors);
     match f {
         Some(f) if errors.is_empty() => Ok(f),
         _ => Err(errors),
+    }
+}
+
+/// Counts conditions and regexes on the raw JSON before anything is compiled, so a filter
+/// of thousands of regexes costs a walk, not thousands of compilations. The walk stops at
+/// the depth limit (deeper filters are refused by the parse) and at the first count past
+/// its limit.
+fn check_cost(value: &Value, at: &str) -> Result<(), Vec<FieldError>> {
+    #[derive(Default)]
+    struct Count {
+        nodes: usize,
+        regexes: usize,
+    }
+    fn walk(v: &Value, depth: usize, count: &mut Count) {
+        if depth > MAX_DEPTH || count.nodes > MAX_NODES || count.regexes > MAX_REGEXES {
+            return;
+        }
+        count.nodes += 1;
+        let Some(obj) = v.as_object() else { return };
+        if obj.get("op").and_then(Value::as_str) == Some("regex") {
+            count.regexes += 1;
+        }
+        for group in ["all", "any"] {
+            if let Some(items) = obj.get(group).and_then(Value::as_array) {
+                items.iter().for_each(|c| walk(c, depth + 1, count));
+            }
+        }
+        if let Some(inner) = obj.get("not") {
+            walk(inner, depth + 1, count);
+        }
+    }
+    let mut count = Count::default();
+    walk(value, 0, &mut count);
+    let mut errors = Vec::new();
+    if count.nodes > MAX_NODES {
+        errors.push(FieldError::new(
+            at,
+            format!("has more than {MAX_NODES} conditions; at most {MAX_NODES}"),
+        ));
+    }
+    if count.regexes > MAX_REGEXES {
+        errors.push(FieldError::new(
+            at,
+            format!("has more than {MAX_REGEXES} regex conditions; at most {MAX_REGEXES}"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
 }
 
@@ -167,10 +216,8 @@ fn parse_node(
     v: &Value,
     at: &str,
     depth: usize,
-    nodes: &mut usize,
     errors: &mut Vec<FieldError>,
 ) -> Option<Filter> {
-    *nodes += 1;
     if depth > MAX_DEPTH {
         errors.push(FieldError::new(
             at,
@@ -202,7 +249,7 @@ fn parse_node(
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    parse_node(c, &format!("{at}.{group}[{i}]"), depth + 1, nodes, errors)
+                    parse_node(c, &format!("{at}.{group}[{i}]"), depth + 1, errors)
                 })
                 .collect();
             let children: Option<Vec<_>> = children.into_iter().collect();
@@ -220,7 +267,7 @@ fn parse_node(
             errors.push(FieldError::new(at, "a \"not\" group has no other keys"));
             return None;
         }
-        return parse_node(inner, &format!("{at}.not"), depth + 1, nodes, errors)
+        return parse_node(inner, &format!("{at}.not"), depth + 1, errors)
             .map(|f| Filter::Not(Box::new(f)));
     }
     let start = errors.len();
@@ -293,7 +340,8 @@ fn parse_node(
                 FieldError::new(vpath, format!("must be at most {MAX_REGEX_LEN} characters")),
             ),
             (Op::Regex, Some(Value::String(r))) => match regex::RegexBuilder::new(r)
-                .size_limit(1 << 20)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
                 .build()
             {
                 Ok(re) => regex = Some(re),
@@ -579,5 +627,26 @@ mod tests {
             deep = json!({"not": deep});
         }
         assert!(parse(&deep, "filter").is_err());
+    }
+
+    #[test]
+    fn costs_are_counted_before_any_regex_is_compiled() {
+        let regex = |i: usize| json!({"field": "data.x", "op": "regex", "value": format!("^a{i}(")});
+        // Invalid regexes: had any been compiled, its error would be reported instead.
+        let many: Vec<Value> = (0..=MAX_REGEXES).map(regex).collect();
+        let errs = parse(&json!({"any": many}), "filter").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].message.contains("regex conditions"), "{errs:?}");
+        let within: Vec<Value> = (0..MAX_REGEXES).map(regex).collect();
+        let errs = parse(&json!({"any": within}), "filter").unwrap_err();
+        assert_eq!(errs.len(), MAX_REGEXES, "compiled (and refused) one by one");
+        let wide: Vec<Value> = (0..=MAX_NODES)
+            .map(|_| json!({"field": "data.x", "op": "exists"}))
+            .collect();
+        let errs = parse(&json!({"all": wide}), "filter").unwrap_err();
+        assert!(errs[0].message.contains("conditions; at most 256"), "{errs:?}");
+        let huge = json!({"field": "data.x", "op": "regex", "value": "\\w{500}\\w{500}"});
+        let errs = parse(&huge, "filter").unwrap_err();
+        assert!(errs[0].message.contains("not a valid regex"), "{errs:?}");
     }
 }
