@@ -6,6 +6,7 @@ use super::catalog::{Catalog, CatalogCache};
 use super::endpoints::Endpoints;
 use super::event_types::EventTypes;
 use super::faults::Faults;
+use super::actor::ActorKind;
 use super::{Actor, Db, now_ms, schema};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
@@ -24,7 +25,7 @@ struct Prepared {
     id: String,
     event_type: String,
     tenant: Option<String>,
-    idempotency_key: Option<String>,
+    idempotency_key: Option<IdempotencyKey>,
     envelope: String,
     created_at: i64,
     /// Matching endpoints, and whether each is FIFO.
@@ -42,8 +43,84 @@ pub fn envelope(id: &str, at: i64, event_type: &str, context: &Value, data: &Val
     })
 }
 
+/// An idempotency key as stored: whose it is, the request it came with, and where it was
+/// sent (for the error that says it was reused).
+struct IdempotencyKey {
+    scope: String,
+    key: String,
+    fingerprint: String,
+    path: String,
+}
+
+/// Whose idempotency keys these are: each API key, each dashboard user and Hookline itself
+/// has its own, so one caller's key can never answer with another caller's event.
+fn idempotency_scope(actor: &Actor) -> String {
+    let id = actor.id.as_deref().unwrap_or("");
+    match actor.kind {
+        ActorKind::ApiKey => format!("key:{id}"),
+        ActorKind::User => format!("user:{id}"),
+        ActorKind::Cli => "cli".into(),
+        ActorKind::System => "hookline".into(),
+    }
+}
+
+/// SHA-256 (hex) of the request an idempotency key stands for: event type, data, tenant and
+/// context, with object keys sorted so that the same JSON in another key order is the same
+/// request. A missing context is the empty object it defaults to.
+fn fingerprint(input: &PublishEvent, context: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let request = json!({
+        "event_type": input.event_type,
+        "data": input.data,
+        "tenant": input.tenant,
+        "context": context,
+    });
+    let mut canonical = String::new();
+    write_canonical(&request, &mut canonical);
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Only Hookline publishes `hookline.*` events (its subscribers trust them as operational).
+fn is_reserved_event_type(name: &str) -> bool {
+    name == "hookline" || name.starts_with("hookline.")
+}
+
 fn prepare(
     catalog: &Catalog,
+    actor: &Actor,
     input: PublishEvent,
     at: &str,
     header_key: Option<&str>,
@@ -58,6 +135,15 @@ fn prepare(
         }
     };
     match catalog.event_types.get(&input.event_type) {
+        _ if is_reserved_event_type(&input.event_type) && actor.kind != ActorKind::System => {
+            errors.push(FieldError::new(
+                p("event_type"),
+                format!(
+                    "'{}' is in the hookline.* namespace, which is reserved for Hookline's own events",
+                    input.event_type
+                ),
+            ))
+        }
         None => errors.push(FieldError::new(
             p("event_type"),
             format!(
@@ -92,20 +178,24 @@ fn prepare(
             ));
             None
         }
-        (Some(k), _) | (None, Some(k)) => Some(k.to_string()),
+        (Some(k), _) => Some((k.to_string(), p("idempotency_key"))),
+        (None, Some(k)) => Some((k.to_string(), "Idempotency-Key".to_string())),
         (None, None) => None,
     };
-    if let Some(k) = &key
+    if let Some((k, path)) = &key
         && (k.is_empty() || k.len() > 255)
     {
-        errors.push(FieldError::new(
-            p("idempotency_key"),
-            "must be 1 to 255 characters",
-        ));
+        errors.push(FieldError::new(path.clone(), "must be 1 to 255 characters"));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
+    let idempotency_key = key.map(|(key, path)| IdempotencyKey {
+        scope: idempotency_scope(actor),
+        key,
+        fingerprint: fingerprint(&input, &context),
+        path,
+    });
     let id = super::ids::new_id("evt");
     let env = envelope(&id, now, &input.event_type, &context, &input.data);
     let endpoints = catalog
@@ -117,7 +207,7 @@ fn prepare(
         id,
         event_type: input.event_type,
         tenant: input.tenant,
-        idempotency_key: key,
+        idempotency_key,
         envelope: env.to_string(),
         created_at: now,
         endpoints,
@@ -179,8 +269,9 @@ const ROWS_PER_STATEMENT: usize = 250;
 
 /// Stores whatever single publishes are waiting, together, in one transaction: under load
 /// many events share one commit instead of queueing for SQLite's one writer each. Every
-/// event keeps its own idempotency check and its own deliveries in that transaction; if
-/// the transaction fails, every caller in the group gets the error and nothing is stored.
+/// event keeps its own idempotency check and its own deliveries in that transaction (a
+/// reused key fails that publish alone); if the transaction fails, every caller in the
+/// group gets the error and nothing is stored.
 async fn group_commit(events: Events, mut queue: tokio::sync::mpsc::Receiver<Job>) {
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
@@ -191,10 +282,10 @@ async fn group_commit(events: Events, mut queue: tokio::sync::mpsc::Receiver<Job
             }
         }
         let (prepared, replies): (Vec<Prepared>, Vec<_>) = jobs.into_iter().unzip();
-        match events.store(prepared).await {
+        match events.store(prepared, Reuse::FailsAlone).await {
             Ok(outcomes) => {
                 for (outcome, reply) in outcomes.into_iter().zip(replies) {
-                    let _ = reply.send(Ok(outcome));
+                    let _ = reply.send(outcome);
                 }
             }
             Err(e) => {
@@ -204,6 +295,15 @@ async fn group_commit(events: Events, mut queue: tokio::sync::mpsc::Receiver<Job
             }
         }
     }
+}
+
+/// What a reused idempotency key (same key, different request) does to the rest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reuse {
+    /// Single publishes sharing a commit: only that publish fails.
+    FailsAlone,
+    /// A batch: all of it is refused, like any other invalid item.
+    FailsAll,
 }
 
 /// A stored event: `replayed` when an idempotency key returned an earlier one.
@@ -261,8 +361,8 @@ impl Events {
     ) -> AppResult<Outcome> {
         actor.require_publish()?;
         let catalog = self.catalog_for(actor).await?;
-        let prepared =
-            prepare(&catalog, input, "", header_key, now_ms()).map_err(AppError::invalid_many)?;
+        let prepared = prepare(&catalog, actor, input, "", header_key, now_ms())
+            .map_err(AppError::invalid_many)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.writer()
             .send((prepared, reply))
@@ -286,12 +386,13 @@ impl Events {
                 format!("must hold 1 to {MAX_BATCH} events, got {}", events.len()),
             ));
         }
+        self.check_batch_bytes(&events)?;
         let catalog = self.catalog_for(actor).await?;
         let now = now_ms();
         let mut prepared = Vec::with_capacity(events.len());
         let mut errors = Vec::new();
         for (i, e) in events.into_iter().enumerate() {
-            match prepare(&catalog, e, &format!("events[{i}]"), None, now) {
+            match prepare(&catalog, actor, e, &format!("events[{i}]"), None, now) {
                 Ok(p) => prepared.push(p),
                 Err(e) => errors.extend(e),
             }
@@ -299,7 +400,11 @@ impl Events {
         if !errors.is_empty() {
             return Err(AppError::invalid_many(errors));
         }
-        let outcomes = self.store(prepared).await?;
+        let outcomes = self
+            .store(prepared, Reuse::FailsAll)
+            .await?
+            .into_iter()
+            .collect::<AppResult<Vec<Outcome>>>()?;
         let deliveries = outcomes.iter().map(|o| o.published.deliveries).sum();
         Ok(PublishedBatch {
             events: outcomes.into_iter().map(|o| o.published).collect(),
@@ -307,7 +412,42 @@ impl Events {
         })
     }
 
-    async fn store(&self, events: Vec<Prepared>) -> AppResult<Vec<Outcome>> {
+    /// A batch carries at most `max_batch_bytes` of event data, counted before any schema
+    /// check or routing runs (the walk stops at the limit).
+    fn check_batch_bytes(&self, events: &[PublishEvent]) -> AppResult<()> {
+        let max = self.limits.max_batch_bytes;
+        let mut left = max;
+        for e in events {
+            let used = super::limits::json_len_within(&e.data, left)
+                .and_then(|n| {
+                    let context = e.context.as_ref().unwrap_or(&Value::Null);
+                    let rest = left.checked_sub(n)?;
+                    Some(n + super::limits::json_len_within(context, rest)?)
+                })
+                .map(|n| n + e.event_type.len() + e.tenant.as_ref().map_or(0, String::len))
+                .filter(|n| *n <= left);
+            match used {
+                Some(n) => left -= n,
+                None => {
+                    return Err(AppError::invalid(
+                        "events",
+                        format!(
+                            "the batch holds more than {max} bytes of event data; split it into smaller batches"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores `events` in one transaction. The outer error fails them all (nothing is
+    /// stored); an inner one is a reused idempotency key, handled as `reuse` says.
+    async fn store(
+        &self,
+        events: Vec<Prepared>,
+        reuse: Reuse,
+    ) -> AppResult<Vec<AppResult<Outcome>>> {
         let faults = self.faults.clone();
         let now = now_ms();
         let is_postgres = matches!(self.db, Db::Postgres(_));
@@ -317,27 +457,52 @@ impl Events {
             let mut fresh: Vec<&Prepared> = Vec::with_capacity(events.len());
             for e in &events {
                 if let Some(key) = &e.idempotency_key {
-                    sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND expires_at <= $2")
-                        .bind(key)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    let claimed = sqlx::query(
-                        "INSERT INTO idempotency_keys (key, event_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+                    sqlx::query(
+                        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= $3",
                     )
-                    .bind(key)
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let claimed = sqlx::query(
+                        "INSERT INTO idempotency_keys (scope, key, fingerprint, event_id, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+                    )
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(&key.fingerprint)
                     .bind(&e.id)
                     .bind(now + IDEMPOTENCY_WINDOW_MS)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
                     if claimed == 0 {
-                        let earlier: String = sqlx::query_scalar(
-                            "SELECT event_id FROM idempotency_keys WHERE key = $1",
+                        let (earlier, earlier_fingerprint): (String, String) = sqlx::query_as(
+                            "SELECT event_id, fingerprint FROM idempotency_keys WHERE scope = $1 AND key = $2",
                         )
-                        .bind(key)
+                        .bind(&key.scope)
+                        .bind(&key.key)
                         .fetch_one(&mut *tx)
                         .await?;
+                        if earlier_fingerprint != key.fingerprint {
+                            let error = AppError::IdempotencyKeyReused {
+                                path: key.path.clone(),
+                                message: format!(
+                                    "'{}' was already used in the last 24 h for a different request \
+                                     (another event_type, data, tenant or context); send a new key \
+                                     for a new event, or repeat the first request unchanged to get \
+                                     its answer",
+                                    key.key
+                                ),
+                            };
+                            if reuse == Reuse::FailsAll {
+                                // Dropping the transaction rolls back the keys claimed so far.
+                                return Err(error);
+                            }
+                            outcomes.push(Err(error));
+                            continue;
+                        }
                         // The first with this key may be earlier in this very group.
                         let deliveries: i64 = match fresh.iter().find(|f| f.id == earlier) {
                             Some(f) => f.endpoints.len() as i64,
@@ -350,24 +515,24 @@ impl Events {
                                 .await?
                             }
                         };
-                        outcomes.push(Outcome {
+                        outcomes.push(Ok(Outcome {
                             published: Published {
                                 id: earlier,
                                 deliveries: deliveries as u64,
                             },
                             replayed: true,
-                        });
+                        }));
                         continue;
                     }
                 }
                 fresh.push(e);
-                outcomes.push(Outcome {
+                outcomes.push(Ok(Outcome {
                     published: Published {
                         id: e.id.clone(),
                         deliveries: e.endpoints.len() as u64,
                     },
                     replayed: false,
-                });
+                }));
             }
             // Multi-row statements: a batch of 500 is a handful of round trips, not 1,000.
             for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
@@ -378,7 +543,7 @@ impl Events {
                     row.push_bind(&e.id)
                         .push_bind(&e.event_type)
                         .push_bind(&e.tenant)
-                        .push_bind(&e.idempotency_key)
+                        .push_bind(e.idempotency_key.as_ref().map(|k| &k.key))
                         .push_bind(&e.envelope)
                         .push_bind(e.created_at);
                 });
@@ -417,11 +582,7 @@ impl Events {
                 // Not kept prepared: each row count is a new statement.
                 q.build().persistent(false).execute(&mut *tx).await?;
             }
-            if is_postgres
-                && outcomes
-                    .iter()
-                    .any(|o| !o.replayed && o.published.deliveries > 0)
-            {
+            if is_postgres && fresh.iter().any(|e| !e.endpoints.is_empty()) {
                 // Delivered to every listening node when (and only if) this commits.
                 sqlx::query("SELECT pg_notify('hookline_outbox', '')")
                     .execute(&mut *tx)
@@ -432,6 +593,7 @@ impl Events {
         })?;
         if outcomes
             .iter()
+            .flatten()
             .any(|o| !o.replayed && o.published.deliveries > 0)
         {
             // A stored permit: the engine wakes even if it was busy at this instant.
@@ -472,7 +634,8 @@ impl Events {
             idempotency_key: None,
         };
         let now = now_ms();
-        let prepared = prepare(&catalog, input, "", None, now).map_err(AppError::invalid_many)?;
+        let prepared =
+            prepare(&catalog, actor, input, "", None, now).map_err(AppError::invalid_many)?;
         let envelope: Value = serde_json::from_str(&prepared.envelope).unwrap_or(Value::Null);
         let delivery_id = super::ids::new_id("dlv");
         with_db!(&self.db, |pool| {

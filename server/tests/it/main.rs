@@ -11,6 +11,7 @@ mod delivery;
 mod endpoints;
 mod event_types;
 mod events;
+mod ingest_hardening;
 mod openapi;
 mod receiver;
 mod resilience;
