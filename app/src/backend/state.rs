@@ -82,6 +82,7 @@ impl AppState {
     pub fn with_limits(mut self, limits: super::limits::Limits) -> Self {
         self.limits = limits;
         self.events.limits = limits;
+        self.endpoints.limits = limits;
         self
     }
 }

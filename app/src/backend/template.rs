@@ -62,16 +62,35 @@ pub fn render(
     let mut errors = Vec::new();
     let mut budget = Budget { left: max_bytes };
     match render_value(template, envelope, at, &mut errors, &mut budget) {
-        Err(TooLarge) => Err(vec![FieldError::new(
-            at,
-            format!(
-                "renders a body larger than the limit of {max_bytes} bytes \
-                 (--max-rendered-bytes); repeat fewer or smaller fields"
-            ),
-        )]),
+        Err(TooLarge) => Err(vec![too_large(at, max_bytes)]),
         Ok(out) if errors.is_empty() => Ok(out),
         Ok(_) => Err(errors),
     }
+}
+
+/// Only the size check of [`render`]: the error when `template` renders more than
+/// `max_bytes` for `envelope` (missing fields are not its concern). Saving an endpoint runs
+/// it against the examples of the event types it subscribes to.
+pub fn over_limit(
+    template: &Value,
+    envelope: &Value,
+    at: &str,
+    max_bytes: usize,
+) -> Option<FieldError> {
+    let mut budget = Budget { left: max_bytes };
+    render_value(template, envelope, at, &mut Vec::new(), &mut budget)
+        .err()
+        .map(|TooLarge| too_large(at, max_bytes))
+}
+
+fn too_large(at: &str, max_bytes: usize) -> FieldError {
+    FieldError::new(
+        at,
+        format!(
+            "renders a body larger than the limit of {max_bytes} bytes \
+             (--max-rendered-bytes); repeat fewer or smaller fields"
+        ),
+    )
 }
 
 /// The output would pass the limit.

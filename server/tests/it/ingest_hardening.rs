@@ -157,6 +157,31 @@ async fn finding_3_deliveries_over_the_cap_fail_with_the_reason(backend: Backend
     }
     assert!(receiver.hits().is_empty(), "nothing over the cap was sent");
 
+    // Saving a template that renders past the cap for a subscribed type's example is refused.
+    let (status, body) = api(
+        Method::POST,
+        app.url("/api/v1/event-types"),
+        Some(&key),
+        Some(json!({"name": "big.example", "example": {"x": "y".repeat(3000)}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = api(
+        Method::POST,
+        app.url("/api/v1/endpoints"),
+        Some(&key),
+        Some(json!({"name": "too big", "url": receiver.url, "event_types": ["big.*"],
+                    "template": {"a": "{{ data.x }}", "b": "{{ data.x }}"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["path"], "template");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("4096 bytes") && message.contains("big.example"),
+        "{body}"
+    );
+
     // A small event goes through both.
     let (status, _, _) = publish_raw(
         &app,
