@@ -167,6 +167,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .with_state(server_state)
+        .layer(axum::middleware::from_fn({
+            let body_limit = args.max_body_bytes as usize;
+            move |req, next| crate::api::server_fn_json::limit(body_limit, req, next)
+        }))
         .layer(session_layer)
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),

@@ -473,6 +473,21 @@ async fn json_nested_too_deep_is_refused_with_its_place(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "within the limit");
+
+    // The dashboard's JSON server functions have the same limit (an endpoint's filter).
+    let admin = app.admin().await;
+    let res = admin
+        .post(app.url("/api/fn/save_endpoint"))
+        .header("accept", "application/json")
+        .json(&json!({"id": null, "input": {"name": "deep", "url": "https://x.example",
+                                            "filter": nested(70)}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: Value = res.json().await.unwrap();
+    let at = answer["errors"][0]["path"].as_str().unwrap();
+    assert!(at.starts_with("input.filter.a"), "{answer}");
     app.stop().await;
 }
 
