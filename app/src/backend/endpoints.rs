@@ -412,8 +412,13 @@ impl Endpoints {
             let Ok(data) = serde_json::from_str::<Value>(&example) else {
                 continue;
             };
-            let sample =
-                super::events::envelope("evt_sample", now_ms(), &name, &serde_json::json!({}), &data);
+            let sample = super::events::envelope(
+                "evt_sample",
+                now_ms(),
+                &name,
+                &serde_json::json!({}),
+                &data,
+            );
             if let Some(mut error) = template::over_limit(template, &sample, "template", max) {
                 error.message = format!("{} (with the example of {name})", error.message);
                 return Ok(Some(error));

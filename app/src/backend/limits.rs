@@ -79,6 +79,37 @@ fn spend_value(v: &Value, left: &mut usize) -> Option<()> {
     }
 }
 
+/// A batch carries at most `max` bytes of event data (`data`, `context`, type and tenant
+/// names), counted before any schema check or routing runs; the walk stops at the limit.
+pub fn check_batch_bytes(
+    events: &[crate::types::events::PublishEvent],
+    max: usize,
+) -> crate::error::AppResult<()> {
+    let mut left = max;
+    for e in events {
+        let names = e.event_type.len() + e.tenant.as_ref().map_or(0, String::len);
+        let used = left
+            .checked_sub(names)
+            .and_then(|rest| json_len_within(&e.data, rest).map(|n| n + names))
+            .and_then(|n| {
+                let context = e.context.as_ref().unwrap_or(&Value::Null);
+                Some(n + json_len_within(context, left - n)?)
+            });
+        match used {
+            Some(n) => left -= n,
+            None => {
+                return Err(crate::error::AppError::invalid(
+                    "events",
+                    format!(
+                        "the batch holds more than {max} bytes of event data; split it into smaller batches"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Refuses JSON text that nests deeper than [`MAX_JSON_DEPTH`], naming the place
 /// (`events[3].data.a`) under `at`. Only brackets outside strings count; whether the text
 /// is valid JSON is left to the parser that runs next.

@@ -354,11 +354,17 @@ mod tests {
         let t = json!({"a": "{{ data.s }}", "b": "x {{ data.n }} {{ data.o }}", "c": [1, "{{ data.o }}"]});
         let body = render(&t, &env, "template", 1 << 20).unwrap();
         let exact = serde_json::to_string(&body).unwrap().len();
-        assert!(render(&t, &env, "template", exact).is_ok(), "exactly at the cap fits");
+        assert!(
+            render(&t, &env, "template", exact).is_ok(),
+            "exactly at the cap fits"
+        );
         let errs = render(&t, &env, "template", exact - 1).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].path, "template");
-        assert!(errs[0].message.contains(&format!("{}", exact - 1)), "{errs:?}");
+        assert!(
+            errs[0].message.contains(&format!("{}", exact - 1)),
+            "{errs:?}"
+        );
     }
 
     #[test]

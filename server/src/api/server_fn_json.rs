@@ -32,5 +32,6 @@ pub async fn limit(body_limit: usize, req: Request, next: Next) -> Response {
     if let Err(e) = app::backend::limits::check_depth(&bytes, "") {
         return AppError::invalid_many(vec![e]).into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

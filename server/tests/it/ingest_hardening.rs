@@ -124,8 +124,12 @@ async fn finding_3_deliveries_over_the_cap_fail_with_the_reason(backend: Backend
     let key = app.api_key(ApiKeyScope::Admin).await;
     event_type(&app, &key, "order.created", json!({"type": "object"})).await;
     let receiver = Receiver::start().await;
-    endpoint(&app, &key, json!({"name": "templated", "url": receiver.url,
-        "template": {"a": "{{ data.x }}", "b": "{{ data.x }}"}, "retry_schedule": ["1h"]}))
+    endpoint(
+        &app,
+        &key,
+        json!({"name": "templated", "url": receiver.url,
+        "template": {"a": "{{ data.x }}", "b": "{{ data.x }}"}, "retry_schedule": ["1h"]}),
+    )
     .await;
     // No template: the JSON envelope is small, but its XML spells out 600 <item> elements.
     endpoint(
@@ -170,8 +174,10 @@ async fn finding_3_deliveries_over_the_cap_fail_with_the_reason(backend: Backend
         Method::POST,
         app.url("/api/v1/endpoints"),
         Some(&key),
-        Some(json!({"name": "too big", "url": receiver.url, "event_types": ["big.*"],
-                    "template": {"a": "{{ data.x }}", "b": "{{ data.x }}"}})),
+        Some(
+            json!({"name": "too big", "url": receiver.url, "event_types": ["big.*"],
+                    "template": {"a": "{{ data.x }}", "b": "{{ data.x }}"}}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -211,7 +217,10 @@ async fn finding_5_idempotency_keys_are_scoped_and_bound_to_the_request(backend:
     let (status, headers, other) = publish_raw(&app, &admin, Some("k1"), b.clone()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{other}");
     assert!(headers.get("idempotent-replayed").is_none());
-    assert_ne!(other["id"], first["id"], "another caller's key is another key");
+    assert_ne!(
+        other["id"], first["id"],
+        "another caller's key is another key"
+    );
 
     // The same request again (keys in another order, the default context spelled out).
     let again = json!({"event_type": "order.created", "context": {},
@@ -479,8 +488,10 @@ async fn json_nested_too_deep_is_refused_with_its_place(backend: Backend) {
     let res = admin
         .post(app.url("/api/fn/save_endpoint"))
         .header("accept", "application/json")
-        .json(&json!({"id": null, "input": {"name": "deep", "url": "https://x.example",
-                                            "filter": nested(70)}}))
+        .json(
+            &json!({"id": null, "input": {"name": "deep", "url": "https://x.example",
+                                            "filter": nested(70)}}),
+        )
         .send()
         .await
         .unwrap();

@@ -6,31 +6,23 @@ use super::catalog::{Catalog, CatalogCache};
 use super::endpoints::Endpoints;
 use super::event_types::EventTypes;
 use super::faults::Faults;
-use super::actor::ActorKind;
-use super::{Actor, Db, now_ms, schema};
+use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::events::{EventDetail, EventSummary, PublishEvent, Published, PublishedBatch};
-use crate::types::{FieldError, Page, Role};
+use crate::types::{Page, Role};
 use crate::with_db;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+mod idempotency;
+mod prepare;
+
+use prepare::{Prepared, prepare};
+
 /// An idempotency key answers with the same event for this long.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 pub const MAX_BATCH: usize = 1000;
-
-/// A validated, routed event ready to store.
-struct Prepared {
-    id: String,
-    event_type: String,
-    tenant: Option<String>,
-    idempotency_key: Option<IdempotencyKey>,
-    envelope: String,
-    created_at: i64,
-    /// Matching endpoints, and whether each is FIFO.
-    endpoints: Vec<(String, bool)>,
-}
 
 /// The envelope every receiver gets (unless its endpoint has a template).
 pub fn envelope(id: &str, at: i64, event_type: &str, context: &Value, data: &Value) -> Value {
@@ -40,177 +32,6 @@ pub fn envelope(id: &str, at: i64, event_type: &str, context: &Value, data: &Val
         "event_type": event_type,
         "current_context": context,
         "data": data,
-    })
-}
-
-/// An idempotency key as stored: whose it is, the request it came with, and where it was
-/// sent (for the error that says it was reused).
-struct IdempotencyKey {
-    scope: String,
-    key: String,
-    fingerprint: String,
-    path: String,
-}
-
-/// Whose idempotency keys these are: each API key, each dashboard user and Hookline itself
-/// has its own, so one caller's key can never answer with another caller's event.
-fn idempotency_scope(actor: &Actor) -> String {
-    let id = actor.id.as_deref().unwrap_or("");
-    match actor.kind {
-        ActorKind::ApiKey => format!("key:{id}"),
-        ActorKind::User => format!("user:{id}"),
-        ActorKind::Cli => "cli".into(),
-        ActorKind::System => "hookline".into(),
-    }
-}
-
-/// SHA-256 (hex) of the request an idempotency key stands for: event type, data, tenant and
-/// context, with object keys sorted so that the same JSON in another key order is the same
-/// request. A missing context is the empty object it defaults to.
-fn fingerprint(input: &PublishEvent, context: &Value) -> String {
-    use sha2::{Digest, Sha256};
-    let request = json!({
-        "event_type": input.event_type,
-        "data": input.data,
-        "tenant": input.tenant,
-        "context": context,
-    });
-    let mut canonical = String::new();
-    write_canonical(&request, &mut canonical);
-    Sha256::digest(canonical.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[k], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(x, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
-/// Only Hookline publishes `hookline.*` events (its subscribers trust them as operational).
-fn is_reserved_event_type(name: &str) -> bool {
-    name == "hookline" || name.starts_with("hookline.")
-}
-
-fn prepare(
-    catalog: &Catalog,
-    actor: &Actor,
-    input: PublishEvent,
-    at: &str,
-    header_key: Option<&str>,
-    now: i64,
-) -> Result<Prepared, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let p = |f: &str| {
-        if at.is_empty() {
-            f.to_string()
-        } else {
-            format!("{at}.{f}")
-        }
-    };
-    match catalog.event_types.get(&input.event_type) {
-        _ if is_reserved_event_type(&input.event_type) && actor.kind != ActorKind::System => {
-            errors.push(FieldError::new(
-                p("event_type"),
-                format!(
-                    "'{}' is in the hookline.* namespace, which is reserved for Hookline's own events",
-                    input.event_type
-                ),
-            ))
-        }
-        None => errors.push(FieldError::new(
-            p("event_type"),
-            format!(
-                "there is no event type '{}'; create it first",
-                input.event_type
-            ),
-        )),
-        Some(t) if t.view.archived => errors.push(FieldError::new(
-            p("event_type"),
-            format!("'{}' is archived", input.event_type),
-        )),
-        Some(t) => {
-            if let Some(v) = &t.validator {
-                errors.extend(schema::errors(v, &input.data, &p("data")));
-            }
-        }
-    }
-    if let Some(t) = &input.tenant
-        && let Err(m) = super::domain::check_tenant(t)
-    {
-        errors.push(FieldError::new(p("tenant"), m));
-    }
-    let context = input.context.clone().unwrap_or_else(|| json!({}));
-    if !context.is_object() {
-        errors.push(FieldError::new(p("context"), "must be an object"));
-    }
-    let key = match (input.idempotency_key.as_deref(), header_key) {
-        (Some(b), Some(h)) if b != h => {
-            errors.push(FieldError::new(
-                p("idempotency_key"),
-                "differs from the Idempotency-Key header",
-            ));
-            None
-        }
-        (Some(k), _) => Some((k.to_string(), p("idempotency_key"))),
-        (None, Some(k)) => Some((k.to_string(), "Idempotency-Key".to_string())),
-        (None, None) => None,
-    };
-    if let Some((k, path)) = &key
-        && (k.is_empty() || k.len() > 255)
-    {
-        errors.push(FieldError::new(path.clone(), "must be 1 to 255 characters"));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let idempotency_key = key.map(|(key, path)| IdempotencyKey {
-        scope: idempotency_scope(actor),
-        key,
-        fingerprint: fingerprint(&input, &context),
-        path,
-    });
-    let id = super::ids::new_id("evt");
-    let env = envelope(&id, now, &input.event_type, &context, &input.data);
-    let endpoints = catalog
-        .route(&input.event_type, input.tenant.as_deref(), &env)
-        .into_iter()
-        .map(|r| (r.endpoint_id.clone(), r.ordered))
-        .collect();
-    Ok(Prepared {
-        id,
-        event_type: input.event_type,
-        tenant: input.tenant,
-        idempotency_key,
-        envelope: env.to_string(),
-        created_at: now,
-        endpoints,
     })
 }
 
@@ -386,7 +207,7 @@ impl Events {
                 format!("must hold 1 to {MAX_BATCH} events, got {}", events.len()),
             ));
         }
-        self.check_batch_bytes(&events)?;
+        super::limits::check_batch_bytes(&events, self.limits.max_batch_bytes)?;
         let catalog = self.catalog_for(actor).await?;
         let now = now_ms();
         let mut prepared = Vec::with_capacity(events.len());
@@ -410,35 +231,6 @@ impl Events {
             events: outcomes.into_iter().map(|o| o.published).collect(),
             deliveries,
         })
-    }
-
-    /// A batch carries at most `max_batch_bytes` of event data, counted before any schema
-    /// check or routing runs (the walk stops at the limit).
-    fn check_batch_bytes(&self, events: &[PublishEvent]) -> AppResult<()> {
-        let max = self.limits.max_batch_bytes;
-        let mut left = max;
-        for e in events {
-            let used = super::limits::json_len_within(&e.data, left)
-                .and_then(|n| {
-                    let context = e.context.as_ref().unwrap_or(&Value::Null);
-                    let rest = left.checked_sub(n)?;
-                    Some(n + super::limits::json_len_within(context, rest)?)
-                })
-                .map(|n| n + e.event_type.len() + e.tenant.as_ref().map_or(0, String::len))
-                .filter(|n| *n <= left);
-            match used {
-                Some(n) => left -= n,
-                None => {
-                    return Err(AppError::invalid(
-                        "events",
-                        format!(
-                            "the batch holds more than {max} bytes of event data; split it into smaller batches"
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Stores `events` in one transaction. The outer error fails them all (nothing is
@@ -486,16 +278,7 @@ impl Events {
                         .fetch_one(&mut *tx)
                         .await?;
                         if earlier_fingerprint != key.fingerprint {
-                            let error = AppError::IdempotencyKeyReused {
-                                path: key.path.clone(),
-                                message: format!(
-                                    "'{}' was already used in the last 24 h for a different request \
-                                     (another event_type, data, tenant or context); send a new key \
-                                     for a new event, or repeat the first request unchanged to get \
-                                     its answer",
-                                    key.key
-                                ),
-                            };
+                            let error = key.reused();
                             if reuse == Reuse::FailsAll {
                                 // Dropping the transaction rolls back the keys claimed so far.
                                 return Err(error);
