@@ -21,7 +21,7 @@ fn order_schema() -> Value {
                           "items": {"type": "array", "items": {"type": "object", "required": ["sku"]}}}})
 }
 
-async fn endpoint(app: &TestApp, key: &str, body: Value) -> String {
+pub async fn endpoint(app: &TestApp, key: &str, body: Value) -> String {
     let (status, ep) = api(
         Method::POST,
         app.url("/api/v1/endpoints"),

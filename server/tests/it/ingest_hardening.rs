@@ -2,6 +2,7 @@
 //! 6: forged operational events, 8: database trouble) and for the input cost caps.
 
 use crate::endpoints::event_type;
+use crate::events::endpoint;
 use crate::helpers::*;
 use crate::receiver::Receiver;
 use app::types::ApiKeyScope;
@@ -18,18 +19,6 @@ crate::on_both_backends!(
     json_nested_too_deep_is_refused_with_its_place,
     batches_are_capped_by_bytes_before_the_work,
 );
-
-async fn endpoint(app: &TestApp, key: &str, body: Value) -> String {
-    let (status, ep) = api(
-        Method::POST,
-        app.url("/api/v1/endpoints"),
-        Some(key),
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{ep}");
-    ep["id"].as_str().unwrap().to_owned()
-}
 
 /// A publish with its response headers.
 async fn publish_raw(
