@@ -38,7 +38,7 @@ pub enum AppError {
     /// The database is locked or unreachable: nothing was written, and the same request
     /// may be sent again after `retry_after_secs`.
     #[error(
-        "the database is busy or unreachable; nothing was stored, try again in {retry_after_secs} s"
+        "the database is busy or unreachable; nothing was changed, try again in {retry_after_secs} s"
     )]
     Unavailable { retry_after_secs: u64 },
     /// The cause was logged on the server; the client only learns that it happened.

@@ -113,6 +113,13 @@ async fn group_commit(events: Events, mut queue: tokio::sync::mpsc::Receiver<Job
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
+                if matches!(e, AppError::Unavailable { .. }) {
+                    // Publishes that queued while this group waited on the lock would each
+                    // wait as long again behind it: they get the same 503 now, and retry.
+                    while let Ok((_, reply)) = queue.try_recv() {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
             }
         }
     }
