@@ -383,48 +383,16 @@ impl Endpoints {
         if errors.is_empty()
             && let Some(t) = input.template.as_ref().filter(|t| !t.is_null())
         {
-            errors.extend(self.template_over_limit(t, &input.event_types).await?);
+            let max = self.limits.max_rendered_bytes;
+            errors.extend(
+                super::tools::template_over_limit(&self.db, t, &input.event_types, max).await?,
+            );
         }
         if errors.is_empty() {
             Ok(input)
         } else {
             Err(AppError::invalid_many(errors))
         }
-    }
-
-    /// A template that already renders past the cap for the example of an event type it
-    /// will receive is refused on save, instead of failing on every delivery later.
-    async fn template_over_limit(
-        &self,
-        template: &Value,
-        subscribed: &[String],
-    ) -> AppResult<Option<FieldError>> {
-        let examples: Vec<(String, String)> = with_db!(&self.db, |pool| sqlx::query_as(
-            "SELECT name, example FROM event_types WHERE example IS NOT NULL"
-        )
-        .fetch_all(pool)
-        .await)?;
-        let max = self.limits.max_rendered_bytes;
-        for (name, example) in examples {
-            if !subscribes(subscribed, &name) {
-                continue;
-            }
-            let Ok(data) = serde_json::from_str::<Value>(&example) else {
-                continue;
-            };
-            let sample = super::events::envelope(
-                "evt_sample",
-                now_ms(),
-                &name,
-                &serde_json::json!({}),
-                &data,
-            );
-            if let Some(mut error) = template::over_limit(template, &sample, "template", max) {
-                error.message = format!("{} (with the example of {name})", error.message);
-                return Ok(Some(error));
-            }
-        }
-        Ok(None)
     }
 
     pub async fn create(&self, actor: &Actor, input: EndpointInput) -> AppResult<EndpointView> {

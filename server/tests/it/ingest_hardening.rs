@@ -329,7 +329,7 @@ async fn finding_6_only_hookline_publishes_hookline_events(backend: Backend) {
 }
 
 /// Another connection holding the database: an exclusive transaction on SQLite, a lock on
-/// the events table on Postgres.
+/// the tables publishing and saving an event type write on Postgres.
 enum Lock {
     Sqlite(sqlx::SqliteConnection),
     Postgres(sqlx::PgConnection),
@@ -350,7 +350,7 @@ impl Lock {
             app::backend::Db::Postgres(_) => {
                 let mut c = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
                 sqlx::query("BEGIN").execute(&mut c).await.unwrap();
-                sqlx::query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+                sqlx::query("LOCK TABLE events, event_types IN ACCESS EXCLUSIVE MODE")
                     .execute(&mut c)
                     .await
                     .unwrap();
@@ -375,6 +375,7 @@ async fn finding_8_a_locked_database_answers_503_fast_and_recovers(backend: Back
     endpoint(&app, &key, json!({"name": "r", "url": receiver.url})).await;
     let event = json!({"event_type": "order.created", "data": {"n": 1}});
 
+    let admin = app.admin().await;
     let lock = Lock::take(&app).await;
     let started = Instant::now();
     let (status, headers, body) = publish_raw(&app, &key, Some("during-lock"), event.clone()).await;
@@ -400,6 +401,44 @@ async fn finding_8_a_locked_database_answers_503_fast_and_recovers(backend: Back
     )
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // Many at once do not queue behind each other's waits.
+    let started = Instant::now();
+    let many: Vec<_> = (0..8)
+        .map(|i| {
+            let (url, key) = (app.url("/api/v1/events"), key.clone());
+            let body = json!({"event_type": "order.created", "data": {"i": i}});
+            tokio::spawn(async move { api(Method::POST, url, Some(&key), Some(body)).await.0 })
+        })
+        .collect();
+    for task in many {
+        assert_eq!(task.await.unwrap(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(4),
+        "all answered after {waited:?}"
+    );
+    // The dashboard's server functions answer the same way.
+    let res = admin
+        .post(app.url("/api/fn/save_event_type"))
+        .header("accept", "application/json")
+        .form(&[
+            ("original", ""),
+            ("name", "stock.low"),
+            ("description", ""),
+            ("schema", ""),
+            ("example", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().contains_key("retry-after"));
+    let answer: app::error::AppError = res.json().await.unwrap();
+    assert!(
+        answer.to_string().contains("try again"),
+        "the dashboard shows: {answer}"
+    );
     lock.release().await;
 
     assert_eq!(
