@@ -47,6 +47,16 @@ pub enum AppError {
     /// The request ran past `--request-timeout` and was stopped: 503.
     #[error("the request did not finish within {limit_secs} s (--request-timeout) and was stopped")]
     TimedOut { limit_secs: u64 },
+    /// An idempotency key sent again with a different request (Stripe and the IETF
+    /// Idempotency-Key draft answer this with an error, never with the first result).
+    #[error("{path}: {message}")]
+    IdempotencyKeyReused { path: String, message: String },
+    /// The database is locked or unreachable: nothing was written, and the same request
+    /// may be sent again after `retry_after_secs`.
+    #[error(
+        "the database is busy or unreachable; nothing was changed, try again in {retry_after_secs} s"
+    )]
+    Unavailable { retry_after_secs: u64 },
     /// The cause was logged on the server; the client only learns that it happened.
     #[error("internal error; the server log has the details")]
     Internal,
@@ -95,6 +105,8 @@ impl AppError {
             AppError::LimitReached { .. } => "limit_reached",
             AppError::Busy { .. } => "busy",
             AppError::TimedOut { .. } => "timeout",
+            AppError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Internal => "internal",
             AppError::Request(_) => "bad_request",
         }
@@ -110,7 +122,8 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => 413,
             AppError::UnsupportedMediaType(_) => 415,
             AppError::TooManyRequests { .. } | AppError::LimitReached { .. } => 429,
-            AppError::Busy { .. } | AppError::TimedOut { .. } => 503,
+            AppError::Busy { .. } | AppError::TimedOut { .. } | AppError::Unavailable { .. } => 503,
+            AppError::IdempotencyKeyReused { .. } => 422,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
         }
@@ -120,6 +133,7 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             AppError::TooManyRequests { retry_after_secs }
+            | AppError::Unavailable { retry_after_secs }
             | AppError::LimitReached {
                 retry_after_secs, ..
             }
@@ -137,6 +151,9 @@ impl AppError {
                 .iter()
                 .find(|e| e.path == path)
                 .map(|e| e.message.clone()),
+            AppError::IdempotencyKeyReused { path: p, message } if p == path => {
+                Some(message.clone())
+            }
             _ => None,
         }
     }
@@ -149,6 +166,9 @@ impl FromServerFnError for AppError {
         AppError::Request(value.to_string())
     }
 }
+
+#[cfg(feature = "ssr")]
+pub use server_faces::{UNAVAILABLE_RETRY_AFTER_SECS, is_unavailable};
 
 #[cfg(feature = "ssr")]
 mod server_faces {
@@ -172,6 +192,9 @@ mod server_faces {
         fn into_response(self) -> Response {
             let errors = match &self {
                 AppError::Validation { errors, .. } => errors.clone(),
+                AppError::IdempotencyKeyReused { path, message } => {
+                    vec![crate::types::FieldError::new(path.clone(), message.clone())]
+                }
                 _ => Vec::new(),
             };
             let body = serde_json::json!({
@@ -196,10 +219,44 @@ mod server_faces {
         }
     }
 
+    /// How long a client should wait before sending a request again that met a locked or
+    /// unreachable database: locks are held for seconds, not minutes.
+    pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
+            if is_unavailable(&e) {
+                tracing::warn!(cause = %e, "database unavailable; answering 503");
+                return AppError::Unavailable {
+                    retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+                };
+            }
             AppError::internal("database error", e)
         }
+    }
+
+    /// Errors that say "not now" rather than "never": the database is locked, out of
+    /// connections or unreachable. The request did not commit, so sending it again is safe.
+    pub fn is_unavailable(e: &sqlx::Error) -> bool {
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
+            _ => false,
+        }
+    }
+
+    /// SQLite reports numeric (extended) result codes, Postgres five-character SQLSTATEs.
+    fn unavailable_code(code: &str) -> bool {
+        if let Ok(sqlite) = code.parse::<u32>() {
+            // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended forms.
+            return matches!(sqlite & 0xff, 5 | 6);
+        }
+        // lock_not_available (lock_timeout), shutting down, cannot connect now, too many
+        // connections, and every connection exception (class 08).
+        matches!(code, "55P03" | "57P01" | "57P02" | "57P03" | "53300") || code.starts_with("08")
     }
 
     impl From<tokio::task::JoinError> for AppError {
@@ -212,5 +269,20 @@ mod server_faces {
         fn from(e: server_fn::ServerFnError) -> Self {
             AppError::internal("server function plumbing failed", e)
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn locked_and_unreachable_databases_are_unavailable_not_internal() {
+        let timed_out = AppError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(timed_out.status(), 503);
+        assert_eq!(timed_out.retry_after_secs(), Some(2));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(AppError::from(sqlx::Error::Io(refused)).status(), 503);
+        assert_eq!(AppError::from(sqlx::Error::RowNotFound).status(), 500);
     }
 }

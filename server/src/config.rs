@@ -169,6 +169,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
     pub max_body_bytes: u64,
 
+    /// Largest body a template may render, in bytes (preview and every delivery, JSON or
+    /// XML); rendering stops as soon as it passes this. Default: --max-body-bytes.
+    #[arg(long, env = "HOOKLINE_MAX_RENDERED_BYTES",
+          value_parser = clap::value_parser!(u64).range(1024..=256 * 1024 * 1024))]
+    pub max_rendered_bytes: Option<u64>,
+
     /// Deliver to loopback, private and link-local addresses too (off: refused as SSRF).
     #[arg(long, env = "HOOKLINE_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
     pub allow_private_targets: bool,
@@ -261,6 +267,17 @@ fn parse_request_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+impl ServeArgs {
+    /// The cost limits the service layer enforces, with their defaults filled in.
+    pub fn limits(&self) -> app::backend::limits::Limits {
+        let body = self.max_body_bytes as usize;
+        app::backend::limits::Limits {
+            max_rendered_bytes: self.max_rendered_bytes.map_or(body, |n| n as usize),
+            ..app::backend::limits::Limits::from_body_limit(body)
+        }
+    }
+}
+
 fn parse_cidr(s: &str) -> Result<crate::engine::ssrf::Cidr, String> {
     crate::engine::ssrf::Cidr::parse(s)
 }
@@ -350,6 +367,17 @@ mod tests {
             cli.serve.public_url.unwrap().as_str(),
             "https://hooks.example.com"
         );
+    }
+
+    #[test]
+    fn the_rendered_body_limit_defaults_to_the_request_body_limit() {
+        let cli = Cli::try_parse_from(["hookline", "--max-body-bytes", "4096"]).unwrap();
+        assert_eq!(cli.serve.limits().max_rendered_bytes, 4096);
+        let cli = Cli::try_parse_from(["hookline", "--max-rendered-bytes", "8192"]).unwrap();
+        assert_eq!(cli.serve.limits().max_rendered_bytes, 8192);
+        assert_eq!(cli.serve.limits().max_batch_bytes, 1024 * 1024);
+        let err = Cli::try_parse_from(["hookline", "--max-rendered-bytes", "10"]).unwrap_err();
+        assert!(err.to_string().contains("--max-rendered-bytes"), "{err}");
     }
 
     #[test]

@@ -101,7 +101,8 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         );
     }
     let keys = crate::keys::keyring(&args.keys, &args.db.url)?;
-    let state = AppState::new(db.clone(), ThrottlePolicy::default(), keys);
+    let state =
+        AppState::new(db.clone(), ThrottlePolicy::default(), keys).with_limits(args.limits());
     // Before anything is served: seal what older versions stored in plaintext, and stop
     // here if the key is not the one the database was sealed with.
     let sealed = state
@@ -211,6 +212,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .with_state(server_state)
+        .layer(axum::middleware::from_fn({
+            let body_limit = args.max_body_bytes as usize;
+            move |req, next| crate::api::server_fn_json::limit(body_limit, req, next)
+        }))
         // Outer layers run first: a cross-origin write is refused before anything else,
         // and the time limit wraps the session layer, so a stopped request writes no
         // session back.

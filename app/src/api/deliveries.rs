@@ -80,13 +80,8 @@ pub async fn test_fire_endpoint(
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            let data = match data.trim() {
-                "" => None,
-                text => Some(
-                    serde_json::from_str(text)
-                        .map_err(|e| AppError::invalid("data", format!("not valid JSON: {e}")))?,
-                ),
-            };
+            let data = crate::backend::limits::parse_json_field(&data, "data")
+                .map_err(|e| AppError::invalid_many(vec![e]))?;
             let engine = state
                 .engine
                 .get()

@@ -38,20 +38,14 @@ pub async fn save_event_type(
 ) -> Result<EventTypeView, AppError> {
     super::guard::finish(
         async move {
-            use crate::types::{EventTypeInput, FieldError};
+            use crate::types::EventTypeInput;
             let (state, actor) = super::guard::actor().await?;
             let mut errors = Vec::new();
             let mut parse = |field: &str, text: &str| -> Option<serde_json::Value> {
-                if text.trim().is_empty() {
-                    return None;
-                }
-                match serde_json::from_str(text) {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        errors.push(FieldError::new(field, format!("is not valid JSON: {e}")));
-                        None
-                    }
-                }
+                crate::backend::limits::parse_json_field(text, field)
+                    .map_err(|e| errors.push(e))
+                    .ok()
+                    .flatten()
             };
             let input = EventTypeInput {
                 name: Some(name),

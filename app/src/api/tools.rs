@@ -8,12 +8,8 @@ use server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 fn json_field(text: &str, path: &str) -> Result<Option<serde_json::Value>, AppError> {
-    match text.trim() {
-        "" => Ok(None),
-        t => serde_json::from_str(t)
-            .map(Some)
-            .map_err(|e| AppError::invalid(path, format!("not valid JSON: {e}"))),
-    }
+    crate::backend::limits::parse_json_field(text, path)
+        .map_err(|e| AppError::invalid_many(vec![e]))
 }
 
 /// `filter`, `payload`: JSON text; an empty payload uses `event_type`'s example.
@@ -65,6 +61,7 @@ pub async fn preview_template(
                 &template,
                 payload,
                 event_type,
+                state.limits.max_rendered_bytes,
             )
             .await?;
             Ok(serde_json::to_string_pretty(&body).unwrap_or_default())

@@ -12,6 +12,8 @@ pub enum ActorKind {
     ApiKey,
     /// The operator at the server's own command line.
     Cli,
+    /// Hookline itself: the only publisher of `hookline.*` events.
+    System,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +59,7 @@ impl Actor {
     /// Hookline itself, publishing its operational events.
     pub fn system() -> Actor {
         Actor {
+            kind: ActorKind::System,
             label: "hookline".into(),
             ..Actor::cli()
         }

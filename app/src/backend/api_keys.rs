@@ -253,16 +253,21 @@ impl ApiKeys {
                 }
             }
         }
-        let result = with_db!(&self.db, |pool| sqlx::query(
-            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2"
-        )
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ()));
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "recording an API key's last use failed");
-        }
+        // In the background: a locked database must not hold the request that only wanted
+        // to be authenticated (it gets its own 503 from its own write, if it writes).
+        let (db, id) = (self.db.clone(), id.to_owned());
+        tokio::spawn(async move {
+            let result = with_db!(&db, |pool| sqlx::query(
+                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2"
+            )
+            .bind(now)
+            .bind(&id)
+            .execute(pool)
+            .await
+            .map(|_| ()));
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "recording an API key's last use failed");
+            }
+        });
     }
 }

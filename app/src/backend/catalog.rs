@@ -59,7 +59,11 @@ impl Catalog {
 pub struct CatalogCache {
     versions: Arc<super::versions::Versions>,
     current: RwLock<Arc<Catalog>>,
-    reload: tokio::sync::Mutex<()>,
+    /// One reload at a time; the last failed one is kept (with its number) so that callers
+    /// who waited for it share its error instead of each failing again in turn behind a
+    /// locked database.
+    reload: tokio::sync::Mutex<Option<(u64, AppError)>>,
+    reloads_started: std::sync::atomic::AtomicU64,
 }
 
 impl CatalogCache {
@@ -72,7 +76,8 @@ impl CatalogCache {
                 routes: Vec::new(),
                 endpoints: HashMap::new(),
             })),
-            reload: tokio::sync::Mutex::new(()),
+            reload: tokio::sync::Mutex::new(None),
+            reloads_started: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -97,16 +102,28 @@ impl CatalogCache {
         if cached.version == version {
             return Ok(cached);
         }
-        let _one_at_a_time = self.reload.lock().await;
+        use std::sync::atomic::Ordering::SeqCst;
+        let arrived = self.reloads_started.load(SeqCst);
+        let mut last_failure = self.reload.lock().await;
         let cached = self.cached();
         if cached.version == version {
             return Ok(cached);
         }
-        let catalog = Arc::new(build(
-            version,
-            types.all().await?,
-            endpoints.all_enabled().await?,
-        )?);
+        if let Some((attempt, error)) = &*last_failure
+            && *attempt > arrived
+        {
+            return Err(error.clone());
+        }
+        let attempt = self.reloads_started.fetch_add(1, SeqCst) + 1;
+        let loaded = async {
+            Ok::<_, AppError>(Arc::new(build(
+                version,
+                types.all().await?,
+                endpoints.all_enabled().await?,
+            )?))
+        }
+        .await;
+        let catalog = loaded.inspect_err(|e| *last_failure = Some((attempt, e.clone())))?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = catalog.clone();
         Ok(catalog)
     }

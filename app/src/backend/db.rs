@@ -51,6 +51,13 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// How long a statement waits for a lock another connection (or process) holds, and for a
+/// free connection, before it gives up. A request that meets a locked or unreachable
+/// database then answers 503 with Retry-After within about 2 s instead of hanging; the
+/// locks Hookline itself takes are held for milliseconds, far below this.
+pub const LOCK_WAIT: Duration = Duration::from_millis(1500);
+pub const ACQUIRE_WAIT: Duration = Duration::from_secs(2);
+
 /// SQLite allows one writer at a time; extra connections only help concurrent reads.
 /// `HOOKLINE_SQLITE_CONNECTIONS` overrides the pool size (1..=64).
 fn sqlite_connections() -> u32 {
@@ -70,7 +77,10 @@ impl Db {
     /// when missing. Does not migrate: call [`Db::migrate`].
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         if is_postgres_url(url) {
-            let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+            let lock_timeout = format!("{}ms", LOCK_WAIT.as_millis());
+            let options = PgConnectOptions::from_str(url)
+                .map_err(DbError::Connect)?
+                .options([("lock_timeout", lock_timeout.as_str())]);
             if !sqlx::Postgres::database_exists(url)
                 .await
                 .map_err(DbError::Connect)?
@@ -81,7 +91,7 @@ impl Db {
             }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_WAIT)
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;
@@ -102,9 +112,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(LOCK_WAIT);
             let pool = SqlitePoolOptions::new()
                 .max_connections(sqlite_connections())
+                .acquire_timeout(ACQUIRE_WAIT)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         let mut handle = conn.lock_handle().await?;
@@ -154,13 +165,15 @@ impl Db {
 /// (behind `busy_timeout`) sleeps 1, 2, 5, 10 … 100 ms between tries, so a write that
 /// just misses the lock waits far longer than the lock is held (a group commit holds it for
 /// about a millisecond). This one tries again after 100 µs at first, backing off to 2 ms
-/// so waiting threads do not crowd the CPU, and gives up after about 10 s like before.
+/// so waiting threads do not crowd the CPU, and gives up after about [`LOCK_WAIT`]
+/// (2 ms + 40 ms + 729 × 2 ms): the statement then fails with SQLITE_BUSY, which the
+/// service layer answers with 503.
 fn short_busy_waits(db: *mut libsqlite3_sys::sqlite3) {
     extern "C" fn again(_: *mut std::ffi::c_void, tries: std::ffi::c_int) -> std::ffi::c_int {
         let pause_us = match tries {
             0..20 => 100,
             20..100 => 500,
-            100..5_080 => 2_000,
+            100..829 => 2_000,
             _ => return 0,
         };
         std::thread::sleep(std::time::Duration::from_micros(pause_us));

@@ -16,6 +16,7 @@ pub mod events;
 pub mod faults;
 pub mod filter;
 pub mod ids;
+pub mod limits;
 pub mod metrics;
 pub mod password;
 pub mod schema;

@@ -46,6 +46,8 @@ pub struct AppState {
     pub stats: super::stats::Stats,
     /// Set once the engine is built (see [`EngineHandle`]).
     pub engine: Arc<std::sync::OnceLock<Arc<dyn EngineHandle>>>,
+    /// What one request may cost (from the configuration).
+    pub limits: super::limits::Limits,
 }
 
 impl AppState {
@@ -72,7 +74,16 @@ impl AppState {
             audit: AuditLog::new(db.clone()),
             stats: super::stats::Stats::new(db.clone()),
             engine: Arc::new(std::sync::OnceLock::new()),
+            limits: super::limits::Limits::default(),
             db,
         }
+    }
+
+    /// The configured cost limits, for every service that enforces one.
+    pub fn with_limits(mut self, limits: super::limits::Limits) -> Self {
+        self.limits = limits;
+        self.events.limits = limits;
+        self.endpoints.limits = limits;
+        self
     }
 }

@@ -9,6 +9,7 @@
 //! ```
 
 use super::filter::{parse_path, resolve};
+use super::limits::{json_len_within, json_string_len};
 use crate::types::FieldError;
 use serde_json::{Map, Value};
 
@@ -49,41 +50,111 @@ pub fn check(template: &Value, at: &str) -> Result<(), Vec<FieldError>> {
 }
 
 /// Renders `template` against `envelope`, or lists every placeholder whose field is absent.
-pub fn render(template: &Value, envelope: &Value, at: &str) -> Result<Value, Vec<FieldError>> {
+/// The rendered body may hold at most `max_bytes` bytes of JSON: the size is counted while
+/// rendering, and rendering stops at the first value that would pass it, so a small template
+/// that repeats a large field cannot make the server build a huge body first.
+pub fn render(
+    template: &Value,
+    envelope: &Value,
+    at: &str,
+    max_bytes: usize,
+) -> Result<Value, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let out = render_value(template, envelope, at, &mut errors);
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    let mut budget = Budget { left: max_bytes };
+    match render_value(template, envelope, at, &mut errors, &mut budget) {
+        Err(TooLarge) => Err(vec![too_large(at, max_bytes)]),
+        Ok(out) if errors.is_empty() => Ok(out),
+        Ok(_) => Err(errors),
     }
 }
 
-fn render_value(t: &Value, env: &Value, at: &str, errors: &mut Vec<FieldError>) -> Value {
-    match t {
-        Value::String(s) => render_string(s, env, at, errors),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| render_value(v, env, &format!("{at}[{i}]"), errors))
-                .collect(),
+/// Only the size check of [`render`]: the error when `template` renders more than
+/// `max_bytes` for `envelope` (missing fields are not its concern). Saving an endpoint runs
+/// it against the examples of the event types it subscribes to.
+pub fn over_limit(
+    template: &Value,
+    envelope: &Value,
+    at: &str,
+    max_bytes: usize,
+) -> Option<FieldError> {
+    let mut budget = Budget { left: max_bytes };
+    render_value(template, envelope, at, &mut Vec::new(), &mut budget)
+        .err()
+        .map(|TooLarge| too_large(at, max_bytes))
+}
+
+fn too_large(at: &str, max_bytes: usize) -> FieldError {
+    FieldError::new(
+        at,
+        format!(
+            "renders a body larger than the limit of {max_bytes} bytes \
+             (--max-rendered-bytes); repeat fewer or smaller fields"
         ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        render_value(v, env, &format!("{at}.{k}"), errors),
-                    )
-                })
-                .collect::<Map<_, _>>(),
-        ),
-        other => other.clone(),
+    )
+}
+
+/// The output would pass the limit.
+struct TooLarge;
+
+/// What is left of the output limit, in bytes of serialised JSON.
+struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    fn spend(&mut self, bytes: usize) -> Result<(), TooLarge> {
+        self.left = self.left.checked_sub(bytes).ok_or(TooLarge)?;
+        Ok(())
+    }
+
+    /// Spends the serialised size of `v`, walking it only as far as the budget reaches.
+    fn spend_value(&mut self, v: &Value) -> Result<(), TooLarge> {
+        let bytes = json_len_within(v, self.left).ok_or(TooLarge)?;
+        self.spend(bytes)
     }
 }
 
-fn lookup(raw: &str, env: &Value, at: &str, errors: &mut Vec<FieldError>) -> Option<Value> {
+fn render_value(
+    t: &Value,
+    env: &Value,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+    budget: &mut Budget,
+) -> Result<Value, TooLarge> {
+    Ok(match t {
+        Value::String(s) => render_string(s, env, at, errors, budget)?,
+        Value::Array(items) => {
+            budget.spend(2 + items.len().saturating_sub(1))?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, v) in items.iter().enumerate() {
+                out.push(render_value(v, env, &format!("{at}[{i}]"), errors, budget)?);
+            }
+            Value::Array(out)
+        }
+        Value::Object(map) => {
+            budget.spend(2 + map.len().saturating_sub(1))?;
+            let mut out = Map::new();
+            for (k, v) in map {
+                budget.spend(json_string_len(k) + 1)?;
+                let rendered = render_value(v, env, &format!("{at}.{k}"), errors, budget)?;
+                out.insert(k.clone(), rendered);
+            }
+            Value::Object(out)
+        }
+        other => {
+            budget.spend_value(other)?;
+            other.clone()
+        }
+    })
+}
+
+/// The values at the placeholder's field (borrowed: nothing is copied before it is paid for).
+fn lookup<'e>(
+    raw: &str,
+    env: &'e Value,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Found<'e>> {
     let field = raw.trim();
     let path = match parse_path(field) {
         Ok(p) => p,
@@ -104,32 +175,77 @@ fn lookup(raw: &str, env: &Value, at: &str, errors: &mut Vec<FieldError>) -> Opt
             ));
             None
         }
-        [one] if !field.contains("[*]") => Some((*one).clone()),
-        many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+        [one] if !field.contains("[*]") => Some(Found::One(one)),
+        _ => Some(Found::Many(found)),
     }
 }
 
-fn render_string(s: &str, env: &Value, at: &str, errors: &mut Vec<FieldError>) -> Value {
-    let parts = pieces(s);
-    if let [Piece::Field(raw)] = parts.as_slice() {
-        return lookup(raw, env, at, errors).unwrap_or(Value::Null);
-    }
-    if !parts.iter().any(|p| matches!(p, Piece::Field(_))) {
-        return Value::String(s.to_string());
-    }
-    let mut out = String::new();
-    for p in parts {
-        match p {
-            Piece::Text(t) => out.push_str(t),
-            Piece::Field(raw) => match lookup(raw, env, at, errors) {
-                Some(Value::String(v)) => out.push_str(&v),
-                Some(v) => out.push_str(&v.to_string()),
-                None => {}
-            },
-            Piece::Unclosed => errors.push(FieldError::new(at, "has '{{' without a closing '}}'")),
+enum Found<'e> {
+    One(&'e Value),
+    /// A `[*]` path: its values become an array.
+    Many(Vec<&'e Value>),
+}
+
+impl Found<'_> {
+    fn into_value(self, budget: &mut Budget) -> Result<Value, TooLarge> {
+        match self {
+            Found::One(v) => {
+                budget.spend_value(v)?;
+                Ok(v.clone())
+            }
+            Found::Many(vs) => {
+                budget.spend(2 + vs.len().saturating_sub(1))?;
+                vs.iter().try_for_each(|v| budget.spend_value(v))?;
+                Ok(Value::Array(vs.into_iter().cloned().collect()))
+            }
         }
     }
-    Value::String(out)
+}
+
+fn render_string(
+    s: &str,
+    env: &Value,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+    budget: &mut Budget,
+) -> Result<Value, TooLarge> {
+    let parts = pieces(s);
+    if let [Piece::Field(raw)] = parts.as_slice() {
+        return match lookup(raw, env, at, errors) {
+            Some(found) => found.into_value(budget),
+            None => Ok(Value::Null),
+        };
+    }
+    if !parts.iter().any(|p| matches!(p, Piece::Field(_))) {
+        budget.spend(json_string_len(s))?;
+        return Ok(Value::String(s.to_string()));
+    }
+    // The quotes; every piece then pays for its own escaped bytes.
+    budget.spend(2)?;
+    let mut out = String::new();
+    for p in parts {
+        let text = match p {
+            Piece::Text(t) => std::borrow::Cow::Borrowed(t),
+            Piece::Field(raw) => match lookup(raw, env, at, errors) {
+                Some(Found::One(Value::String(v))) => std::borrow::Cow::Borrowed(v.as_str()),
+                Some(found) => {
+                    // Paid as JSON before it is written out as text, so that writing
+                    // cannot allocate past the limit either.
+                    let mut probe = Budget { left: budget.left };
+                    let value = found.into_value(&mut probe)?;
+                    std::borrow::Cow::Owned(value.to_string())
+                }
+                None => continue,
+            },
+            Piece::Unclosed => {
+                errors.push(FieldError::new(at, "has '{{' without a closing '}}'"));
+                continue;
+            }
+        };
+        budget.spend(json_string_len(&text) - 2)?;
+        out.push_str(&text);
+    }
+    Ok(Value::String(out))
 }
 
 enum Piece<'a> {
@@ -196,7 +312,7 @@ mod tests {
             "fixed": 1,
             "list": ["{{ event_type }}", "x"]
         });
-        let out = render(&t, &env(), "template").unwrap();
+        let out = render(&t, &env(), "template", 1 << 20).unwrap();
         assert_eq!(out["order_id"], "o-7");
         assert_eq!(out["amount"], 42.5);
         assert_eq!(out["paid"], true);
@@ -213,6 +329,7 @@ mod tests {
             &json!({"a": "{{ data.nope }}", "b": ["x {{ data.order.zip }}"]}),
             &env(),
             "template",
+            1 << 20,
         )
         .unwrap_err();
         let got: Vec<_> = errs
@@ -229,5 +346,38 @@ mod tests {
         assert!(check(&json!({"a": "{{ data..x }}"}), "template").is_err());
         assert!(check(&json!({"a": "{{ data.x"}), "template").is_err());
         assert!(check(&json!({"a": "{{ data.x }}", "b": "plain"}), "template").is_ok());
+    }
+
+    #[test]
+    fn the_rendered_size_is_counted_exactly_and_capped_while_rendering() {
+        let env = json!({"data": {"s": "ab\"c", "n": 12, "o": {"k": [true, null]}}});
+        let t = json!({"a": "{{ data.s }}", "b": "x {{ data.n }} {{ data.o }}", "c": [1, "{{ data.o }}"]});
+        let body = render(&t, &env, "template", 1 << 20).unwrap();
+        let exact = serde_json::to_string(&body).unwrap().len();
+        assert!(
+            render(&t, &env, "template", exact).is_ok(),
+            "exactly at the cap fits"
+        );
+        let errs = render(&t, &env, "template", exact - 1).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].path, "template");
+        assert!(
+            errs[0].message.contains(&format!("{}", exact - 1)),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn amplification_stops_at_the_cap_instead_of_building_the_body() {
+        // 500 copies of a 100 kB field would be 50 MB; the cap is 1 MB.
+        let env = json!({"data": {"x": "y".repeat(100_000)}});
+        let many: serde_json::Map<String, Value> = (0..500)
+            .map(|i| (format!("f{i}"), json!("{{ data.x }}")))
+            .collect();
+        let interpolated = json!({"t": "{{ data.x }}".repeat(500)});
+        for t in [Value::Object(many), interpolated] {
+            let errs = render(&t, &env, "template", 1 << 20).unwrap_err();
+            assert!(errs[0].message.contains("1048576 bytes"), "{errs:?}");
+        }
     }
 }

@@ -53,16 +53,50 @@ pub async fn test_filter(
     Ok(f.explain(&envelope))
 }
 
-/// The body `template` renders for the sample.
+/// The body `template` renders for the sample, at most `max_bytes` of it (the limit every
+/// delivery has too).
 pub async fn preview_template(
     types: &EventTypes,
     actor: &Actor,
     template_json: &Value,
     payload: Option<Value>,
     event_type: Option<&str>,
+    max_bytes: usize,
 ) -> AppResult<Value> {
     actor.require(Role::Viewer)?;
     template::check(template_json, "template").map_err(AppError::invalid_many)?;
     let envelope = sample_envelope(types, actor, payload, event_type).await?;
-    template::render(template_json, &envelope, "template").map_err(AppError::invalid_many)
+    template::render(template_json, &envelope, "template", max_bytes)
+        .map_err(AppError::invalid_many)
+}
+
+/// A template that already renders past `max_bytes` for the example of an event type it
+/// will receive is refused when its endpoint is saved, instead of failing on every
+/// delivery later.
+pub async fn template_over_limit(
+    db: &super::Db,
+    template: &Value,
+    subscribed: &[String],
+    max_bytes: usize,
+) -> AppResult<Option<crate::types::FieldError>> {
+    let examples: Vec<(String, String)> = crate::with_db!(db, |pool| sqlx::query_as(
+        "SELECT name, example FROM event_types WHERE example IS NOT NULL"
+    )
+    .fetch_all(pool)
+    .await)?;
+    for (name, example) in examples {
+        if !crate::types::endpoints::subscribes(subscribed, &name) {
+            continue;
+        }
+        let Ok(data) = serde_json::from_str::<Value>(&example) else {
+            continue;
+        };
+        let sample =
+            super::events::envelope("evt_sample", super::now_ms(), &name, &json!({}), &data);
+        if let Some(mut error) = template::over_limit(template, &sample, "template", max_bytes) {
+            error.message = format!("{} (with the example of {name})", error.message);
+            return Ok(Some(error));
+        }
+    }
+    Ok(None)
 }

@@ -22,8 +22,10 @@ pub struct Versions {
     db: Db,
     /// Reads begun so far.
     started: AtomicU64,
-    /// The latest read: the number it had when it began, and what it found.
-    last: tokio::sync::Mutex<Option<(u64, Stamp)>>,
+    /// The latest read: the number it had when it began, and what it found. A failed read
+    /// is kept too, so requests that waited for it share its answer (a 503 while the
+    /// database is locked) instead of each trying again in turn behind the lock.
+    last: tokio::sync::Mutex<Option<(u64, AppResult<Stamp>)>>,
 }
 
 /// Run in the same transaction as an API key revocation.
@@ -53,19 +55,20 @@ impl Versions {
     /// The counters as read at some moment after `ticket` was taken.
     pub async fn since(&self, arrived: u64) -> AppResult<Stamp> {
         let mut last = self.last.lock().await;
-        if let Some((began, stamp)) = *last
-            && began > arrived
+        if let Some((began, result)) = &*last
+            && *began > arrived
         {
-            return Ok(stamp);
+            return result.clone();
         }
         let began = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let (catalog, keys): (i64, i64) = with_db!(&self.db, |pool| sqlx::query_as(
+        let read: AppResult<(i64, i64)> = with_db!(&self.db, |pool| sqlx::query_as(
             "SELECT version, keys_version FROM catalog_version WHERE id = 1"
         )
         .fetch_one(pool)
-        .await)?;
-        let stamp = Stamp { catalog, keys };
-        *last = Some((began, stamp));
-        Ok(stamp)
+        .await
+        .map_err(crate::error::AppError::from));
+        let result = read.map(|(catalog, keys)| Stamp { catalog, keys });
+        *last = Some((began, result.clone()));
+        result
     }
 }

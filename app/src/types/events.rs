@@ -17,8 +17,10 @@ pub struct PublishEvent {
     /// Sent as the envelope's `current_context` (an object).
     #[serde(default)]
     pub context: Option<Value>,
-    /// The same key within 24 h returns the same event without a second fan-out. The
-    /// `Idempotency-Key` header does the same for a single event.
+    /// Per caller (API key or user): the same key with the same request within 24 h
+    /// returns the same event without a second fan-out; with a different request it is
+    /// refused (422 `idempotency_key_reused`). The `Idempotency-Key` header does the same
+    /// for a single event.
     #[serde(default)]
     pub idempotency_key: Option<String>,
 }

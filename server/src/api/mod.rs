@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod live;
+pub mod server_fn_json;
 pub mod v1;
 
 use crate::startup::ServerState;

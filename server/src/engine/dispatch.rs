@@ -110,8 +110,14 @@ impl Engine {
                 return;
             }
         };
-        let outgoing = parse_envelope(item.envelope.as_deref())
-            .and_then(|envelope| single(&d.event_id, &envelope, &target));
+        let outgoing = parse_envelope(item.envelope.as_deref()).and_then(|envelope| {
+            single(
+                &d.event_id,
+                &envelope,
+                &target,
+                self.state.limits.max_rendered_bytes,
+            )
+        });
         let ds = [d];
         let (record, next) = self.attempt_and_judge(&ds, outgoing, &target, true).await;
         self.finish(&ds, &record, &next).await;
@@ -165,7 +171,7 @@ impl Engine {
         let mut shaped = Vec::with_capacity(items.len());
         for item in &items {
             let one = parse_envelope(item.envelope.as_deref()).and_then(|e| {
-                request::shape(&target.endpoint, &e)
+                request::shape(&target.endpoint, &e, self.state.limits.max_rendered_bytes)
                     .map_err(|e| (ErrorClass::Request, format!("template: {e}")))
             });
             match one {
@@ -459,8 +465,13 @@ pub(super) fn parse_envelope(envelope: Option<&str>) -> Result<Value, Failure> {
 }
 
 /// The request for one event: its webhook-id is the event id, the same on every retry.
-pub(super) fn single(event_id: &str, envelope: &Value, target: &Target) -> Prepared {
-    let (body, content_type) = request::body(&target.endpoint, envelope)
+pub(super) fn single(
+    event_id: &str,
+    envelope: &Value,
+    target: &Target,
+    max_bytes: usize,
+) -> Prepared {
+    let (body, content_type) = request::body(&target.endpoint, envelope, max_bytes)
         .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
     Ok(Outgoing {
         msg_id: event_id.to_owned(),

@@ -25,32 +25,49 @@ const TOKEN_LIFETIME_MIN: u64 = 60;
 const TOKEN_LIFETIME_MAX: u64 = 24 * 3600;
 const TOKEN_LIFETIME_DEFAULT: u64 = 300;
 
-/// What one event looks like to `endpoint`: its rendered template, or the envelope.
-pub fn shape(endpoint: &StoredEndpoint, envelope: &Value) -> Result<Value, String> {
+/// What one event looks like to `endpoint`: its rendered template, or the envelope. A
+/// template may render at most `max_bytes` (`--max-rendered-bytes`); past that the
+/// rendering stops and the attempt fails with the reason.
+pub fn shape(
+    endpoint: &StoredEndpoint,
+    envelope: &Value,
+    max_bytes: usize,
+) -> Result<Value, String> {
     match &endpoint.settings.template {
-        Some(t) if !t.is_null() => template::render(t, envelope, "template").map_err(|errors| {
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.path, e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        }),
+        Some(t) if !t.is_null() => {
+            template::render(t, envelope, "template", max_bytes).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.path, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+        }
         _ => Ok(envelope.clone()),
     }
 }
 
-/// The body an endpoint receives for one event.
+/// The body an endpoint receives for one event, at most `max_bytes` of it in either format
+/// (XML spells out every name, so it can outgrow the JSON it comes from).
 pub fn body(
     endpoint: &StoredEndpoint,
     envelope: &Value,
+    max_bytes: usize,
 ) -> Result<(Vec<u8>, &'static str), String> {
-    let value = shape(endpoint, envelope)?;
+    let value = shape(endpoint, envelope, max_bytes)?;
     Ok(match endpoint.settings.format {
         BodyFormat::Json => (
             serde_json::to_vec(&value).unwrap_or_default(),
             "application/json",
         ),
-        BodyFormat::Xml => (to_xml(&value, "event").into_bytes(), "application/xml"),
+        BodyFormat::Xml => {
+            let xml = to_xml_within(&value, "event", max_bytes).ok_or_else(|| {
+                format!(
+                    "the XML body is larger than the limit of {max_bytes} bytes (--max-rendered-bytes)"
+                )
+            })?;
+            (xml.into_bytes(), "application/xml")
+        }
     })
 }
 
@@ -65,7 +82,8 @@ pub fn batch_body(endpoint: &StoredEndpoint, shaped: &[Value]) -> (Vec<u8>, &'st
         BodyFormat::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><events>");
             for v in shaped {
-                element(&mut out, "event", v);
+                // Unbounded: every event in it was shaped under the limit.
+                let _ = element(&mut out, "event", v, usize::MAX);
             }
             out.push_str("</events>");
             (out.into_bytes(), "application/xml")
@@ -76,10 +94,18 @@ pub fn batch_body(endpoint: &StoredEndpoint, shaped: &[Value]) -> (Vec<u8>, &'st
 /// JSON as XML: objects become elements named by their keys, arrays repeat `<item>`,
 /// null is an empty element with `nil="true"`. Keys that are not XML names are prefixed.
 pub fn to_xml(value: &Value, root: &str) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-    element(&mut out, root, value);
-    out
+    to_xml_within(value, root, usize::MAX).unwrap_or_default()
 }
+
+/// [`to_xml`], or `None` as soon as the text passes `max_bytes` (it is never built whole).
+pub fn to_xml_within(value: &Value, root: &str, max_bytes: usize) -> Option<String> {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    element(&mut out, root, value, max_bytes).ok()?;
+    Some(out)
+}
+
+/// The XML passed its limit.
+struct TooLarge;
 
 fn xml_name(key: &str) -> String {
     let mut name: String = key
@@ -101,7 +127,7 @@ fn xml_name(key: &str) -> String {
     name
 }
 
-fn escape(s: &str, out: &mut String) {
+fn escape(s: &str, out: &mut String, max: usize) -> Result<(), TooLarge> {
     for c in s.chars() {
         match c {
             '<' => out.push_str("&lt;"),
@@ -112,34 +138,42 @@ fn escape(s: &str, out: &mut String) {
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),
         }
+        if out.len() > max {
+            return Err(TooLarge);
+        }
     }
+    Ok(())
 }
 
-fn element(out: &mut String, name: &str, value: &Value) {
+fn element(out: &mut String, name: &str, value: &Value, max: usize) -> Result<(), TooLarge> {
     let name = xml_name(name);
     match value {
         Value::Null => out.push_str(&format!("<{name} nil=\"true\"/>")),
         Value::Object(map) => {
             out.push_str(&format!("<{name}>"));
             for (k, v) in map {
-                element(out, k, v);
+                element(out, k, v, max)?;
             }
             out.push_str(&format!("</{name}>"));
         }
         Value::Array(items) => {
             out.push_str(&format!("<{name}>"));
             for v in items {
-                element(out, "item", v);
+                element(out, "item", v, max)?;
             }
             out.push_str(&format!("</{name}>"));
         }
         Value::String(s) => {
             out.push_str(&format!("<{name}>"));
-            escape(s, out);
+            escape(s, out, max)?;
             out.push_str(&format!("</{name}>"));
         }
         other => out.push_str(&format!("<{name}>{other}</{name}>")),
     }
+    if out.len() > max {
+        return Err(TooLarge);
+    }
+    Ok(())
 }
 
 /// OAuth2 client-credentials tokens by endpoint, kept until shortly before they expire.
@@ -425,6 +459,19 @@ mod tests {
         assert_eq!(
             String::from_utf8(body).unwrap(),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><events><event><id>evt_1</id></event><event><id>evt_2</id></event></events>"
+        );
+    }
+
+    #[test]
+    fn xml_bodies_stop_at_the_limit() {
+        let v = json!({"items": vec![1; 1000], "text": "<&>".repeat(100)});
+        let whole = to_xml(&v, "event");
+        assert_eq!(to_xml_within(&v, "event", whole.len()), Some(whole.clone()));
+        assert_eq!(to_xml_within(&v, "event", whole.len() - 1), None);
+        let json_size = serde_json::to_string(&v).unwrap().len();
+        assert!(
+            whole.len() > 3 * json_size,
+            "XML outgrows its JSON, so it needs its own check"
         );
     }
 }

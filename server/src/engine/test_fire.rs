@@ -74,7 +74,12 @@ impl Engine {
             lease_token: token,
         }];
         let _hold = self.leases.hold(&self.store, &claimed);
-        let outgoing = single(&event_id, &envelope, &target);
+        let outgoing = single(
+            &event_id,
+            &envelope,
+            &target,
+            self.state.limits.max_rendered_bytes,
+        );
         let (record, next) = self
             .attempt_and_judge(&claimed, outgoing, &target, false)
             .await;

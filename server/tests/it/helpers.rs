@@ -113,6 +113,7 @@ pub fn spawn_args(db_url: &str) -> ServeArgs {
         session_idle_timeout: Duration::from_secs(3600),
         cookie_secure: false,
         max_body_bytes: 1024 * 1024,
+        max_rendered_bytes: None,
         allow_private_targets: true,
         allow_targets: Vec::new(),
         max_in_flight: 1000,

@@ -13,6 +13,7 @@ mod delivery;
 mod endpoints;
 mod event_types;
 mod events;
+mod ingest_hardening;
 mod isolation;
 mod limits;
 mod live;

@@ -93,6 +93,8 @@ pub struct Endpoints {
     db: Db,
     /// Seals credentials before they are stored and opens them for delivery.
     keys: Arc<Keyring>,
+    /// The rendered-body cap a template is checked against on save.
+    pub limits: super::limits::Limits,
 }
 
 /// Settings as audited: credentials masked.
@@ -102,7 +104,11 @@ fn audit_view(settings: &EndpointInput) -> Value {
 
 impl Endpoints {
     pub fn new(db: Db, keys: Arc<Keyring>) -> Self {
-        Self { db, keys }
+        Self {
+            db,
+            keys,
+            limits: super::limits::Limits::default(),
+        }
     }
 
     async fn known_event_types(&self) -> AppResult<std::collections::HashSet<String>> {
@@ -118,7 +124,15 @@ impl Endpoints {
         input.name = input.name.trim().to_owned();
         input.url = input.url.trim().to_owned();
         let known = self.known_event_types().await?;
-        let errors = validate(&input, &|n| known.contains(n));
+        let mut errors = validate(&input, &|n| known.contains(n));
+        if errors.is_empty()
+            && let Some(t) = input.template.as_ref().filter(|t| !t.is_null())
+        {
+            let max = self.limits.max_rendered_bytes;
+            errors.extend(
+                super::tools::template_over_limit(&self.db, t, &input.event_types, max).await?,
+            );
+        }
         if errors.is_empty() {
             Ok(input)
         } else {

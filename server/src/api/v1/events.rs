@@ -27,7 +27,7 @@ where
         .route("/events/{id}", get(read))
 }
 
-#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h: the same event, no second fan-out")), responses((status = 202, description = "Stored with one delivery per matching endpoint", body = Published), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Per API key: the same key with the same request within 24 h answers with the same event (`Idempotent-Replayed: true`), no second fan-out; with a different request, 422 `idempotency_key_reused`")), responses((status = 202, description = "Stored with one delivery per matching endpoint", body = Published), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path. `code` is `idempotency_key_reused` when the Idempotency-Key was used in the last 24 h for a different request", body = ApiError), (status = 503, description = "The database is locked or unreachable; nothing was stored. Retry after `Retry-After` seconds", body = ApiError)), security(("bearer" = [])))]
 async fn publish(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -52,7 +52,7 @@ async fn publish(
     Ok((StatusCode::ACCEPTED, out, Json(outcome.published)))
 }
 
-#[utoipa::path(post, path = "/api/v1/events/batch", tag = "events", request_body = PublishBatch, responses((status = 202, description = "All stored in one transaction", body = PublishedBatch), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/events/batch", tag = "events", request_body = PublishBatch, responses((status = 202, description = "All stored in one transaction", body = PublishedBatch), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path (over 1000 events or the byte cap: `events`; a reused idempotency key: `events[i].idempotency_key`)", body = ApiError), (status = 503, description = "The database is locked or unreachable; nothing was stored. Retry after `Retry-After` seconds", body = ApiError)), security(("bearer" = [])))]
 async fn publish_batch(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

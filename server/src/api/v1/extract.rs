@@ -39,8 +39,9 @@ where
 #[derive(Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON body. Malformed JSON is a 400 with line and column; JSON of the wrong shape is a
-/// 422 naming the path (`events[3].data`); a body over the limit is a 413.
+/// A JSON body. Malformed JSON is a 400 with line and column; JSON of the wrong shape, or
+/// nested deeper than `MAX_JSON_DEPTH`, is a 422 naming the path (`events[3].data`); a body
+/// over the limit is a 413.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -77,6 +78,10 @@ where
                 AppError::Request(e.body_text())
             }
         })?;
+        // Before any parsing: a deep document would otherwise fail deep inside serde_json
+        // (or a recursive walk after it) with a message that names no place.
+        app::backend::limits::check_depth(&bytes, "")
+            .map_err(|e| AppError::invalid_many(vec![e]))?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();

@@ -82,6 +82,7 @@ async fn preview_template(
         &body.template,
         s.payload,
         s.event_type.as_deref(),
+        app.limits.max_rendered_bytes,
     )
     .await?;
     Ok(Json(json!({ "body": rendered })))

@@ -21,9 +21,13 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
+mod cost;
+
 const MAX_DEPTH: usize = 16;
 const MAX_NODES: usize = 256;
 const MAX_REGEX_LEN: usize = 512;
+/// The compiled program and the lazy DFA's cache of one regex.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -148,29 +152,16 @@ pub fn resolve<'a>(root: &'a Value, path: &[Segment]) -> Vec<&'a Value> {
 
 /// Parses and checks a filter, naming every problem by its path under `at` (`filter`).
 pub fn parse(value: &Value, at: &str) -> Result<Filter, Vec<FieldError>> {
+    cost::check(value, at)?;
     let mut errors = Vec::new();
-    let mut nodes = 0;
-    let f = parse_node(value, at, 0, &mut nodes, &mut errors);
-    if nodes > MAX_NODES {
-        errors.push(FieldError::new(
-            at,
-            format!("has {nodes} conditions; at most {MAX_NODES}"),
-        ));
-    }
+    let f = parse_node(value, at, 0, &mut errors);
     match f {
         Some(f) if errors.is_empty() => Ok(f),
         _ => Err(errors),
     }
 }
 
-fn parse_node(
-    v: &Value,
-    at: &str,
-    depth: usize,
-    nodes: &mut usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<Filter> {
-    *nodes += 1;
+fn parse_node(v: &Value, at: &str, depth: usize, errors: &mut Vec<FieldError>) -> Option<Filter> {
     if depth > MAX_DEPTH {
         errors.push(FieldError::new(
             at,
@@ -201,9 +192,7 @@ fn parse_node(
             let children: Vec<_> = items
                 .iter()
                 .enumerate()
-                .map(|(i, c)| {
-                    parse_node(c, &format!("{at}.{group}[{i}]"), depth + 1, nodes, errors)
-                })
+                .map(|(i, c)| parse_node(c, &format!("{at}.{group}[{i}]"), depth + 1, errors))
                 .collect();
             let children: Option<Vec<_>> = children.into_iter().collect();
             return children.map(|c| {
@@ -220,7 +209,7 @@ fn parse_node(
             errors.push(FieldError::new(at, "a \"not\" group has no other keys"));
             return None;
         }
-        return parse_node(inner, &format!("{at}.not"), depth + 1, nodes, errors)
+        return parse_node(inner, &format!("{at}.not"), depth + 1, errors)
             .map(|f| Filter::Not(Box::new(f)));
     }
     let start = errors.len();
@@ -293,7 +282,8 @@ fn parse_node(
                 FieldError::new(vpath, format!("must be at most {MAX_REGEX_LEN} characters")),
             ),
             (Op::Regex, Some(Value::String(r))) => match regex::RegexBuilder::new(r)
-                .size_limit(1 << 20)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
                 .build()
             {
                 Ok(re) => regex = Some(re),

@@ -6,30 +6,23 @@ use super::catalog::{Catalog, CatalogCache};
 use super::endpoints::Endpoints;
 use super::event_types::EventTypes;
 use super::faults::Faults;
-use super::{Actor, Db, now_ms, schema};
+use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::events::{EventDetail, EventSummary, PublishEvent, Published, PublishedBatch};
-use crate::types::{FieldError, Page, Role};
+use crate::types::{Page, Role};
 use crate::with_db;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+mod idempotency;
+mod prepare;
+
+use prepare::{Prepared, prepare};
+
 /// An idempotency key answers with the same event for this long.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 pub const MAX_BATCH: usize = 1000;
-
-/// A validated, routed event ready to store.
-struct Prepared {
-    id: String,
-    event_type: String,
-    tenant: Option<String>,
-    idempotency_key: Option<String>,
-    envelope: String,
-    created_at: i64,
-    /// Matching endpoints, and whether each is FIFO.
-    endpoints: Vec<(String, bool)>,
-}
 
 /// The envelope every receiver gets (unless its endpoint has a template).
 pub fn envelope(id: &str, at: i64, event_type: &str, context: &Value, data: &Value) -> Value {
@@ -39,88 +32,6 @@ pub fn envelope(id: &str, at: i64, event_type: &str, context: &Value, data: &Val
         "event_type": event_type,
         "current_context": context,
         "data": data,
-    })
-}
-
-fn prepare(
-    catalog: &Catalog,
-    input: PublishEvent,
-    at: &str,
-    header_key: Option<&str>,
-    now: i64,
-) -> Result<Prepared, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let p = |f: &str| {
-        if at.is_empty() {
-            f.to_string()
-        } else {
-            format!("{at}.{f}")
-        }
-    };
-    match catalog.event_types.get(&input.event_type) {
-        None => errors.push(FieldError::new(
-            p("event_type"),
-            format!(
-                "there is no event type '{}'; create it first",
-                input.event_type
-            ),
-        )),
-        Some(t) if t.view.archived => errors.push(FieldError::new(
-            p("event_type"),
-            format!("'{}' is archived", input.event_type),
-        )),
-        Some(t) => {
-            if let Some(v) = &t.validator {
-                errors.extend(schema::errors(v, &input.data, &p("data")));
-            }
-        }
-    }
-    if let Some(t) = &input.tenant
-        && let Err(m) = super::domain::check_tenant(t)
-    {
-        errors.push(FieldError::new(p("tenant"), m));
-    }
-    let context = input.context.clone().unwrap_or_else(|| json!({}));
-    if !context.is_object() {
-        errors.push(FieldError::new(p("context"), "must be an object"));
-    }
-    let key = match (input.idempotency_key.as_deref(), header_key) {
-        (Some(b), Some(h)) if b != h => {
-            errors.push(FieldError::new(
-                p("idempotency_key"),
-                "differs from the Idempotency-Key header",
-            ));
-            None
-        }
-        (Some(k), _) | (None, Some(k)) => Some(k.to_string()),
-        (None, None) => None,
-    };
-    if let Some(k) = &key
-        && (k.is_empty() || k.len() > 255)
-    {
-        errors.push(FieldError::new(
-            p("idempotency_key"),
-            "must be 1 to 255 characters",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let id = super::ids::new_id("evt");
-    let env = envelope(&id, now, &input.event_type, &context, &input.data);
-    let endpoints = catalog
-        .route(&input.event_type, input.tenant.as_deref(), &env)
-        .into_iter()
-        .map(|r| (r.endpoint_id.clone(), r.ordered))
-        .collect();
-    Ok(Prepared {
-        id,
-        event_type: input.event_type,
-        tenant: input.tenant,
-        idempotency_key: key,
-        envelope: env.to_string(),
-        created_at: now,
-        endpoints,
     })
 }
 
@@ -164,6 +75,8 @@ pub struct Events {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Group commit: single publishes queue here and are stored together.
     writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<Job>>>,
+    /// Caps checked before the work (set with [`super::AppState::with_limits`]).
+    pub limits: super::limits::Limits,
 }
 
 /// One queued single publish and where its answer goes.
@@ -177,8 +90,9 @@ const ROWS_PER_STATEMENT: usize = 250;
 
 /// Stores whatever single publishes are waiting, together, in one transaction: under load
 /// many events share one commit instead of queueing for SQLite's one writer each. Every
-/// event keeps its own idempotency check and its own deliveries in that transaction; if
-/// the transaction fails, every caller in the group gets the error and nothing is stored.
+/// event keeps its own idempotency check and its own deliveries in that transaction (a
+/// reused key fails that publish alone); if the transaction fails, every caller in the
+/// group gets the error and nothing is stored.
 async fn group_commit(events: Events, mut queue: tokio::sync::mpsc::Receiver<Job>) {
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
@@ -189,19 +103,35 @@ async fn group_commit(events: Events, mut queue: tokio::sync::mpsc::Receiver<Job
             }
         }
         let (prepared, replies): (Vec<Prepared>, Vec<_>) = jobs.into_iter().unzip();
-        match events.store(prepared).await {
+        match events.store(prepared, Reuse::FailsAlone).await {
             Ok(outcomes) => {
                 for (outcome, reply) in outcomes.into_iter().zip(replies) {
-                    let _ = reply.send(Ok(outcome));
+                    let _ = reply.send(outcome);
                 }
             }
             Err(e) => {
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
+                if matches!(e, AppError::Unavailable { .. }) {
+                    // Publishes that queued while this group waited on the lock would each
+                    // wait as long again behind it: they get the same 503 now, and retry.
+                    while let Ok((_, reply)) = queue.try_recv() {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
             }
         }
     }
+}
+
+/// What a reused idempotency key (same key, different request) does to the rest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reuse {
+    /// Single publishes sharing a commit: only that publish fails.
+    FailsAlone,
+    /// A batch: all of it is refused, like any other invalid item.
+    FailsAll,
 }
 
 /// A stored event: `replayed` when an idempotency key returned an earlier one.
@@ -226,6 +156,7 @@ impl Events {
             metrics: Arc::new(super::metrics::Metrics::default()),
             outbox: Arc::new(tokio::sync::Notify::new()),
             writer: Arc::new(std::sync::OnceLock::new()),
+            limits: super::limits::Limits::default(),
         }
     }
 
@@ -258,8 +189,8 @@ impl Events {
     ) -> AppResult<Outcome> {
         actor.require_publish()?;
         let catalog = self.catalog_for(actor).await?;
-        let prepared =
-            prepare(&catalog, input, "", header_key, now_ms()).map_err(AppError::invalid_many)?;
+        let prepared = prepare(&catalog, actor, input, "", header_key, now_ms())
+            .map_err(AppError::invalid_many)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.writer()
             .send((prepared, reply))
@@ -283,12 +214,13 @@ impl Events {
                 format!("must hold 1 to {MAX_BATCH} events, got {}", events.len()),
             ));
         }
+        super::limits::check_batch_bytes(&events, self.limits.max_batch_bytes)?;
         let catalog = self.catalog_for(actor).await?;
         let now = now_ms();
         let mut prepared = Vec::with_capacity(events.len());
         let mut errors = Vec::new();
         for (i, e) in events.into_iter().enumerate() {
-            match prepare(&catalog, e, &format!("events[{i}]"), None, now) {
+            match prepare(&catalog, actor, e, &format!("events[{i}]"), None, now) {
                 Ok(p) => prepared.push(p),
                 Err(e) => errors.extend(e),
             }
@@ -296,7 +228,11 @@ impl Events {
         if !errors.is_empty() {
             return Err(AppError::invalid_many(errors));
         }
-        let outcomes = self.store(prepared).await?;
+        let outcomes = self
+            .store(prepared, Reuse::FailsAll)
+            .await?
+            .into_iter()
+            .collect::<AppResult<Vec<Outcome>>>()?;
         let deliveries = outcomes.iter().map(|o| o.published.deliveries).sum();
         Ok(PublishedBatch {
             events: outcomes.into_iter().map(|o| o.published).collect(),
@@ -304,7 +240,13 @@ impl Events {
         })
     }
 
-    async fn store(&self, events: Vec<Prepared>) -> AppResult<Vec<Outcome>> {
+    /// Stores `events` in one transaction. The outer error fails them all (nothing is
+    /// stored); an inner one is a reused idempotency key, handled as `reuse` says.
+    async fn store(
+        &self,
+        events: Vec<Prepared>,
+        reuse: Reuse,
+    ) -> AppResult<Vec<AppResult<Outcome>>> {
         let faults = self.faults.clone();
         let now = now_ms();
         let is_postgres = matches!(self.db, Db::Postgres(_));
@@ -314,27 +256,43 @@ impl Events {
             let mut fresh: Vec<&Prepared> = Vec::with_capacity(events.len());
             for e in &events {
                 if let Some(key) = &e.idempotency_key {
-                    sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND expires_at <= $2")
-                        .bind(key)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    let claimed = sqlx::query(
-                        "INSERT INTO idempotency_keys (key, event_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+                    sqlx::query(
+                        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= $3",
                     )
-                    .bind(key)
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let claimed = sqlx::query(
+                        "INSERT INTO idempotency_keys (scope, key, fingerprint, event_id, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+                    )
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(&key.fingerprint)
                     .bind(&e.id)
                     .bind(now + IDEMPOTENCY_WINDOW_MS)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
                     if claimed == 0 {
-                        let earlier: String = sqlx::query_scalar(
-                            "SELECT event_id FROM idempotency_keys WHERE key = $1",
+                        let (earlier, earlier_fingerprint): (String, String) = sqlx::query_as(
+                            "SELECT event_id, fingerprint FROM idempotency_keys WHERE scope = $1 AND key = $2",
                         )
-                        .bind(key)
+                        .bind(&key.scope)
+                        .bind(&key.key)
                         .fetch_one(&mut *tx)
                         .await?;
+                        if earlier_fingerprint != key.fingerprint {
+                            let error = key.reused();
+                            if reuse == Reuse::FailsAll {
+                                // Dropping the transaction rolls back the keys claimed so far.
+                                return Err(error);
+                            }
+                            outcomes.push(Err(error));
+                            continue;
+                        }
                         // The first with this key may be earlier in this very group.
                         let deliveries: i64 = match fresh.iter().find(|f| f.id == earlier) {
                             Some(f) => f.endpoints.len() as i64,
@@ -347,24 +305,24 @@ impl Events {
                                 .await?
                             }
                         };
-                        outcomes.push(Outcome {
+                        outcomes.push(Ok(Outcome {
                             published: Published {
                                 id: earlier,
                                 deliveries: deliveries as u64,
                             },
                             replayed: true,
-                        });
+                        }));
                         continue;
                     }
                 }
                 fresh.push(e);
-                outcomes.push(Outcome {
+                outcomes.push(Ok(Outcome {
                     published: Published {
                         id: e.id.clone(),
                         deliveries: e.endpoints.len() as u64,
                     },
                     replayed: false,
-                });
+                }));
             }
             // Multi-row statements: a batch of 500 is a handful of round trips, not 1,000.
             for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
@@ -375,7 +333,7 @@ impl Events {
                     row.push_bind(&e.id)
                         .push_bind(&e.event_type)
                         .push_bind(&e.tenant)
-                        .push_bind(&e.idempotency_key)
+                        .push_bind(e.idempotency_key.as_ref().map(|k| &k.key))
                         .push_bind(&e.envelope)
                         .push_bind(e.created_at);
                 });
@@ -414,11 +372,7 @@ impl Events {
                 // Not kept prepared: each row count is a new statement.
                 q.build().persistent(false).execute(&mut *tx).await?;
             }
-            if is_postgres
-                && outcomes
-                    .iter()
-                    .any(|o| !o.replayed && o.published.deliveries > 0)
-            {
+            if is_postgres && fresh.iter().any(|e| !e.endpoints.is_empty()) {
                 // Delivered to every listening node when (and only if) this commits.
                 sqlx::query("SELECT pg_notify('hookline_outbox', '')")
                     .execute(&mut *tx)
@@ -429,6 +383,7 @@ impl Events {
         })?;
         if outcomes
             .iter()
+            .flatten()
             .any(|o| !o.replayed && o.published.deliveries > 0)
         {
             // A stored permit: the engine wakes even if it was busy at this instant.
@@ -471,7 +426,8 @@ impl Events {
             idempotency_key: None,
         };
         let now = now_ms();
-        let prepared = prepare(&catalog, input, "", None, now).map_err(AppError::invalid_many)?;
+        let prepared =
+            prepare(&catalog, actor, input, "", None, now).map_err(AppError::invalid_many)?;
         let envelope: Value = serde_json::from_str(&prepared.envelope).unwrap_or(Value::Null);
         let delivery_id = super::ids::new_id("dlv");
         with_db!(&self.db, |pool| {
