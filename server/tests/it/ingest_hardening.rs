@@ -78,6 +78,7 @@ async fn finding_3_template_amplification_is_capped(backend: Backend) {
         .await;
     let res = viewer
         .post(app.url("/api/fn/preview_template"))
+        .header("origin", &app.base)
         .header("accept", "application/json")
         .json(&json!({
             "template": Value::Object(template).to_string(),
@@ -421,6 +422,7 @@ async fn finding_8_a_locked_database_answers_503_fast_and_recovers(backend: Back
     // The dashboard's server functions answer the same way.
     let res = admin
         .post(app.url("/api/fn/save_event_type"))
+        .header("origin", &app.base)
         .header("accept", "application/json")
         .form(&[
             ("original", ""),
@@ -515,6 +517,7 @@ async fn json_nested_too_deep_is_refused_with_its_place(backend: Backend) {
     let admin = app.admin().await;
     let res = admin
         .post(app.url("/api/fn/save_endpoint"))
+        .header("origin", &app.base)
         .header("accept", "application/json")
         .json(
             &json!({"id": null, "input": {"name": "deep", "url": "https://x.example",
