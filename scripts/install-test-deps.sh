@@ -28,3 +28,12 @@ if [ ! -d node_modules/@playwright/test ] || [ package-lock.json -nt node_module
   log "installing the end-to-end suite's npm packages"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null
 fi
+
+# schemathesis (PyPI) in its own virtualenv, for scripts/schemathesis.sh.
+SCHEMATHESIS_VERSION=4.32.5
+VENV="${HOOKLINE_TOOLS_DIR:-$HOME/.cache/hookline-tools}/st-venv"
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi

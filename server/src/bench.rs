@@ -215,8 +215,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "--allow-private-targets",
             "--max-body-bytes",
             "16777216",
+            // The 1,000-in-flight scenario measures what one node holds for one endpoint;
+            // by default an endpoint gets a quarter of the slots.
+            "--max-in-flight-per-endpoint",
+            "1000",
         ])
         .env("DATABASE_URL", &db_url)
+        // A throwaway database: a throwaway master key, unless one is given.
+        .env(
+            "HOOKLINE_MASTER_KEY",
+            std::env::var("HOOKLINE_MASTER_KEY").unwrap_or_else(|_| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+            }),
+        )
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())
         .spawn()

@@ -21,25 +21,19 @@ where
         .route("/templates/preview", post(preview_template))
 }
 
-/// What to evaluate against: an envelope (`payload`), or the example of `event_type`
-/// wrapped in a sample envelope.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Sample {
-    #[serde(default)]
-    /// An event envelope `{id, event_time, event_type, current_context, data}`.
-    payload: Option<Value>,
-    #[serde(default)]
-    /// Use this event type's example, wrapped in a sample envelope.
-    event_type: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A filter and what to evaluate it against: an envelope (`payload`), or the example of
+/// `event_type` wrapped in a sample envelope. (Fields spelled out rather than flattened:
+/// a flattened struct becomes an `allOf` of two closed objects, which no value satisfies.)
 pub struct FilterTest {
     filter: Value,
-    #[serde(flatten)]
-    sample: Sample,
+    /// An event envelope `{id, event_time, event_type, current_context, data}`.
+    #[serde(default)]
+    payload: Option<Value>,
+    /// Use this event type's example, wrapped in a sample envelope.
+    #[serde(default)]
+    event_type: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/filters/test", tag = "tools", request_body = FilterTest, responses((status = 200, body = filter::Verdict), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
@@ -48,14 +42,13 @@ async fn test_filter(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<FilterTest>,
 ) -> Result<Json<filter::Verdict>, AppError> {
-    let s = body.sample;
     Ok(Json(
         tools::test_filter(
             &app.event_types,
             &actor,
             &body.filter,
-            s.payload,
-            s.event_type.as_deref(),
+            body.payload,
+            body.event_type.as_deref(),
         )
         .await?,
     ))
@@ -63,10 +56,15 @@ async fn test_filter(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+/// A template and what to render it with (as for [`FilterTest`]).
 pub struct TemplatePreview {
     template: Value,
-    #[serde(flatten)]
-    sample: Sample,
+    /// An event envelope `{id, event_time, event_type, current_context, data}`.
+    #[serde(default)]
+    payload: Option<Value>,
+    /// Use this event type's example, wrapped in a sample envelope.
+    #[serde(default)]
+    event_type: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/templates/preview", tag = "tools", request_body = TemplatePreview, responses((status = 200, description = "`{\"body\": …}`: the rendered body", body = Object), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
@@ -75,13 +73,12 @@ async fn preview_template(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<TemplatePreview>,
 ) -> Result<Json<Value>, AppError> {
-    let s = body.sample;
     let rendered = tools::preview_template(
         &app.event_types,
         &actor,
         &body.template,
-        s.payload,
-        s.event_type.as_deref(),
+        body.payload,
+        body.event_type.as_deref(),
         app.limits.max_rendered_bytes,
     )
     .await?;
