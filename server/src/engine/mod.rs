@@ -247,12 +247,11 @@ impl Engine {
         let round = self.admission.plan(&targets, limit);
         let token = format!("lt_{}", app::backend::ids::random_hex(12));
         let lease_ms = self.cfg.lease.as_millis() as i64;
-        let mut claimed = self.store.claim_open(&round.open, &token, lease_ms).await?;
-        let mut holds: Vec<leases::Hold> = claimed
-            .iter()
-            .map(|d| self.leases.hold(&self.store, std::slice::from_ref(d)))
-            .collect();
-        if !round.limited.is_empty() && claimed.len() < limit {
+        // Limited endpoints first: their budgets bound what they take, and a deep backlog
+        // on open endpoints must not crowd them out of every round.
+        let mut claimed: Vec<Claimed> = Vec::new();
+        let mut holds: Vec<leases::Hold> = Vec::new();
+        if !round.limited.is_empty() {
             let ids: Vec<&str> = round.limited.iter().map(|(id, _)| id.as_str()).collect();
             match self.store.with_due_work(&ids).await {
                 Ok(with_work) => {
@@ -286,6 +285,23 @@ impl Engine {
                 }
             }
         }
+        let mut open = round.open;
+        open.limit = limit.saturating_sub(claimed.len());
+        open.default_cap = open.default_cap.min(open.limit);
+        let more = match self.store.claim_open(&open, &token, lease_ms).await {
+            Ok(more) => more,
+            // What the limited endpoints took is sent all the same.
+            Err(e) if !claimed.is_empty() => {
+                tracing::warn!(error = %e, "claiming for open endpoints failed");
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        holds.extend(
+            more.iter()
+                .map(|d| self.leases.hold(&self.store, std::slice::from_ref(d))),
+        );
+        claimed.extend(more);
         let n = claimed.len();
         if n == 0 {
             return Ok(0);

@@ -3,7 +3,7 @@
 
 use super::cluster::Cluster;
 use super::ledger::{Ledger, steady_publisher};
-use super::{Scale, ms, report};
+use super::{Scale, db_name, ms, report};
 use crate::helpers::*;
 use crate::receiver::Receiver;
 use crate::resilience::{free_port, serve, wait_ready};
@@ -15,13 +15,6 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 crate::on_both_backends!(chaos_kill_9_under_load, chaos_database_outage);
-
-fn db_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    }
-}
 
 /// An event type and one endpoint (retrying every second) to `receiver`.
 async fn catalog(base: &str, key: &str, receiver: &Receiver) {
@@ -41,6 +34,48 @@ async fn catalog(base: &str, key: &str, receiver: &Receiver) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// An in-process server on `db_url` with the catalog, a receiver, and a steady publisher.
+struct Loaded {
+    app: TestApp,
+    receiver: Receiver,
+    ledger: Arc<Ledger>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    publisher: tokio::task::JoinHandle<()>,
+}
+
+async fn loaded(db_url: String, dir: Arc<TempDir>, per_second: u32, lease: Duration) -> Loaded {
+    let app = spawn_app_with(db_url, dir, |a| a.delivery_lease = lease).await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    let receiver = Receiver::start().await;
+    catalog(&app.base, &key, &receiver).await;
+    let ledger = Arc::new(Ledger::default());
+    let (stop, publisher) = steady_publisher(
+        app.base.clone(),
+        key,
+        "order.created",
+        per_second,
+        ledger.clone(),
+    );
+    Loaded {
+        app,
+        receiver,
+        ledger,
+        stop,
+        publisher,
+    }
+}
+
+impl Loaded {
+    /// Stops publishing and waits until everything accepted arrived (or a minute passed).
+    async fn settle(&mut self) -> super::ledger::Tally {
+        self.stop.store(true, Ordering::Relaxed);
+        (&mut self.publisher).await.unwrap();
+        self.ledger
+            .settle(&self.receiver, Duration::from_secs(60))
+            .await
+    }
 }
 
 async fn chaos_kill_9_under_load(backend: Backend) {
@@ -101,29 +136,22 @@ async fn chaos_postgres_restart_under_load() {
     let scale = Scale::get();
     let cluster = Cluster::start();
     let lease = Duration::from_secs(2);
-    let dir = Arc::new(TempDir::new());
-    let app = spawn_app_with(cluster.url("hookline"), dir, |a| a.delivery_lease = lease).await;
-    let key = app.api_key(ApiKeyScope::Admin).await;
-    let receiver = Receiver::start().await;
-    catalog(&app.base, &key, &receiver).await;
-    let ledger = Arc::new(Ledger::default());
-    let (stop, publisher) = steady_publisher(
-        app.base.clone(),
-        key,
-        "order.created",
+    let mut l = loaded(
+        cluster.url("hookline"),
+        Arc::new(TempDir::new()),
         scale.pick(40, 100),
-        ledger.clone(),
-    );
+        lease,
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     cluster.down();
     tokio::time::sleep(scale.pick(Duration::from_secs(1), Duration::from_secs(5))).await;
     cluster.up();
     let back = Instant::now();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    stop.store(true, Ordering::Relaxed);
-    publisher.await.unwrap();
-    let t = ledger.settle(&receiver, Duration::from_secs(60)).await;
-    let resumed = receiver
+    let t = l.settle().await;
+    let resumed = l
+        .receiver
         .hits()
         .iter()
         .filter(|h| h.at >= back)
@@ -140,7 +168,7 @@ async fn chaos_postgres_restart_under_load() {
         resumed <= lease + Duration::from_secs(1),
         "resumed after {resumed:?}"
     );
-    app.stop().await;
+    l.app.stop().await;
 }
 
 /// Holds SQLite's write lock from another connection, or stops Postgres, for a while.
@@ -153,18 +181,13 @@ async fn chaos_database_outage(backend: Backend) {
         Some(c) => c.url("hookline"),
         None => fresh_db_url(Backend::Sqlite, &dir),
     };
-    let app = spawn_app_with(db_url.clone(), dir, |_| {}).await;
-    let key = app.api_key(ApiKeyScope::Admin).await;
-    let receiver = Receiver::start().await;
-    catalog(&app.base, &key, &receiver).await;
-    let ledger = Arc::new(Ledger::default());
-    let (stop, publisher) = steady_publisher(
-        app.base.clone(),
-        key,
-        "order.created",
+    let mut l = loaded(
+        db_url.clone(),
+        dir,
         scale.pick(20, 50),
-        ledger.clone(),
-    );
+        Duration::from_secs(30),
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     match &cluster {
         Some(c) => {
@@ -187,9 +210,8 @@ async fn chaos_database_outage(backend: Backend) {
         }
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
-    publisher.await.unwrap();
-    let t = ledger.settle(&receiver, Duration::from_secs(60)).await;
+    let t = l.settle().await;
+    let (app, ledger) = (&l.app, &l.ledger);
     let half_written: i64 = app::with_db!(&app.state.db, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)"
     )
@@ -216,5 +238,5 @@ async fn chaos_database_outage(backend: Backend) {
         "{:?}",
         ledger.unexpected
     );
-    app.stop().await;
+    l.app.stop().await;
 }

@@ -60,6 +60,13 @@ pub fn report(scenario: &str, db: &str, t: &Tally, extra: &str) {
     );
 }
 
+pub fn db_name(backend: crate::helpers::Backend) -> &'static str {
+    match backend {
+        crate::helpers::Backend::Sqlite => "sqlite",
+        crate::helpers::Backend::Postgres => "postgres",
+    }
+}
+
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }

@@ -2,8 +2,9 @@
 //! healthy one, and outcome writes that fail.
 
 use super::ledger::{Ledger, steady_publisher};
-use super::{Scale, ms, report};
+use super::{Scale, db_name, ms, report};
 use crate::endpoints::event_type;
+use crate::events::endpoint;
 use crate::helpers::*;
 use crate::receiver::Receiver;
 use app::types::ApiKeyScope;
@@ -18,24 +19,6 @@ crate::on_both_backends!(
     chaos_throttled_backlog_beside_a_healthy_endpoint,
     chaos_outcome_writes_failing,
 );
-
-fn db_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    }
-}
-
-async fn endpoint(app: &TestApp, key: &str, body: Value) {
-    let (status, ep) = api(
-        Method::POST,
-        app.url("/api/v1/endpoints"),
-        Some(key),
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{ep}");
-}
 
 /// Publishes `n` events of `event_type` in batches of 500, recording them as accepted.
 async fn backlog(app: &TestApp, key: &str, event_type: &str, n: usize, ledger: &Ledger) {
