@@ -7,9 +7,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REPORT="$(mktemp /tmp/hookline-chaos.XXXXXX)"
 trap 'rm -f "$REPORT"' EXIT
 cd "$ROOT"
+status=0
 HOOKLINE_CHAOS=full HOOKLINE_CHAOS_REPORT="$REPORT" scripts/with-postgres.sh \
-  cargo test -p server --test it -- chaos --test-threads=1 "$@"
+  cargo test -p server --test it -- chaos --test-threads=1 "$@" || status=$?
 echo
 echo "| scenario | database | accepted | delivered | lost | duplicated | worst delay | notes |"
 echo "|---|---|---|---|---|---|---|---|"
 sort "$REPORT"
+exit $status

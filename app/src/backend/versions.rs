@@ -25,8 +25,13 @@ pub struct Versions {
     /// The latest read: the number it had when it began, and what it found. A failed read
     /// is kept too, so requests that waited for it share its answer (a 503 while the
     /// database is locked) instead of each trying again in turn behind the lock.
-    last: tokio::sync::Mutex<Option<(u64, AppResult<Stamp>)>>,
+    last: tokio::sync::Mutex<Option<(u64, AppResult<Stamp>, std::time::Instant)>>,
 }
+
+/// A failed read is shared with requests that were already waiting when it began, for this
+/// long after it ended: they would otherwise each wait out the database in turn (one read
+/// waiting for a free connection takes up to its timeout), doubling their time to a 503.
+const SHARE_FAILURE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Run in the same transaction as an API key revocation.
 pub const BUMP_KEYS: &str =
@@ -55,8 +60,8 @@ impl Versions {
     /// The counters as read at some moment after `ticket` was taken.
     pub async fn since(&self, arrived: u64) -> AppResult<Stamp> {
         let mut last = self.last.lock().await;
-        if let Some((began, result)) = &*last
-            && *began > arrived
+        if let Some((began, result, ended)) = &*last
+            && (*began > arrived || (result.is_err() && ended.elapsed() < SHARE_FAILURE))
         {
             return result.clone();
         }
@@ -68,7 +73,7 @@ impl Versions {
         .await
         .map_err(crate::error::AppError::from));
         let result = read.map(|(catalog, keys)| Stamp { catalog, keys });
-        *last = Some((began, result.clone()));
+        *last = Some((began, result.clone(), std::time::Instant::now()));
         result
     }
 }
