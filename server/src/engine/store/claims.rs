@@ -102,7 +102,14 @@ impl EngineStore {
                 .push(
                     " WHERE id IN (SELECT r.id FROM (SELECT c.id, c.endpoint_id, c.next_attempt_at, \
                      ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rn FROM ( \
-                     SELECT d.id, d.endpoint_id, d.next_attempt_at FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id \
+                     SELECT d.id, d.endpoint_id, d.next_attempt_at FROM deliveries d",
+                )
+                // SQLite otherwise reads (status, next_attempt_at) and sorts every due row;
+                // the partial index hands them over in time order, and carries the endpoint
+                // so skipped rows are tested without reading them.
+                .push(if lock.is_empty() { " INDEXED BY deliveries_open_due" } else { "" })
+                .push(
+                    " JOIN endpoints e ON e.id = d.endpoint_id \
                      WHERE e.enabled = TRUE AND e.deleted_at IS NULL AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= ",
                 )
                 .push_bind(now)

@@ -106,6 +106,8 @@ async fn chaos_throttled_backlog_beside_a_healthy_endpoint(backend: Backend) {
     let waiting = Ledger::default();
     let n = scale.pick(2_000, 10_000);
     backlog(&app, &key, "a.event", n, &waiting).await;
+    // Measured once the backlog waits, not while it is being written.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let loaded = Arc::new(Ledger::default());
     measure(loaded.clone()).await;
     let t = loaded.settle(&healthy, Duration::from_secs(10)).await;
