@@ -159,9 +159,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         state.clone(),
         crate::engine::EngineConfig {
             max_in_flight: args.max_in_flight as usize,
-            max_in_flight_per_endpoint: args
-                .max_in_flight_per_endpoint
-                .map_or((args.max_in_flight as usize / 4).max(1), |n| n as usize),
+            max_in_flight_per_endpoint: args.max_in_flight_per_endpoint.map_or(
+                crate::engine::EngineConfig::default_share(args.max_in_flight as usize),
+                |n| n as usize,
+            ),
             max_batch_bytes: args.max_body_bytes as usize,
             lease: args.delivery_lease,
             drain: args.shutdown_drain,

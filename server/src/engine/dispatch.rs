@@ -134,12 +134,7 @@ impl Engine {
             ..Default::default()
         };
         let attempts = ds.iter().map(|d| d.attempts).max().unwrap_or(0) as usize + 1;
-        let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
-        let next =
-            match outcome::next_delay(&outcome::DEFAULT_SCHEDULE, attempts, false, None, jitter) {
-                Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
-                None => NextState::Dead(record.error.clone().unwrap_or_default()),
-            };
+        let next = retry_or_give_up(&outcome::DEFAULT_SCHEDULE, attempts, false, None, &record);
         self.finish(ds, &record, &next).await;
     }
 
@@ -338,22 +333,13 @@ impl Engine {
                 "test-fire (not retried): {}",
                 record.error.clone().unwrap_or_default()
             )),
-            Verdict::Retry { harder } => {
-                let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
-                match outcome::next_delay(
-                    &target.schedule,
-                    attempts_made,
-                    harder,
-                    retry_after,
-                    jitter,
-                ) {
-                    Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
-                    None => NextState::Dead(format!(
-                        "gave up after {attempts_made} attempts; last: {}",
-                        record.error.clone().unwrap_or_default()
-                    )),
-                }
-            }
+            Verdict::Retry { harder } => retry_or_give_up(
+                &target.schedule,
+                attempts_made,
+                harder,
+                retry_after,
+                &record,
+            ),
         };
         (record, next)
     }
@@ -454,6 +440,25 @@ impl Engine {
         let (body, _cut) = read_capped(response, MAX_LOGGED_BODY, target.timeout).await;
         record.response_body = Some(String::from_utf8_lossy(&body).into_owned());
         Ok((status, retry_after))
+    }
+}
+
+/// After `attempts_made` attempts: the next one on `schedule` (with jitter), or dead once
+/// the schedule is used up.
+fn retry_or_give_up(
+    schedule: &[Duration],
+    attempts_made: usize,
+    harder: bool,
+    retry_after: Option<Duration>,
+    record: &AttemptRecord,
+) -> NextState {
+    let jitter = rand::thread_rng().gen_range(-1.0..=1.0);
+    match outcome::next_delay(schedule, attempts_made, harder, retry_after, jitter) {
+        Some(delay) => NextState::RetryAt(now_ms() + delay.as_millis() as i64),
+        None => NextState::Dead(format!(
+            "gave up after {attempts_made} attempts; last: {}",
+            record.error.clone().unwrap_or_default()
+        )),
     }
 }
 

@@ -29,6 +29,14 @@ impl Registry {
         }
     }
 
+    /// One hold per claim, so each delivery's lease lives exactly as long as its own work.
+    pub fn hold_each(self: &Arc<Self>, store: &EngineStore, claimed: &[Claimed]) -> Vec<Hold> {
+        claimed
+            .iter()
+            .map(|d| self.hold(store, std::slice::from_ref(d)))
+            .collect()
+    }
+
     /// The claims to renew: (delivery id, token).
     pub fn snapshot(&self) -> Vec<(String, String)> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner());

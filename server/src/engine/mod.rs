@@ -59,11 +59,19 @@ pub struct EngineConfig {
     pub breaker: store::Breaker,
 }
 
+impl EngineConfig {
+    /// An endpoint's share of the node's slots unless configured: a quarter, so a slow
+    /// endpoint leaves three quarters to the others.
+    pub fn default_share(max_in_flight: usize) -> usize {
+        (max_in_flight / 4).max(1)
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             max_in_flight: 1000,
-            max_in_flight_per_endpoint: 250,
+            max_in_flight_per_endpoint: EngineConfig::default_share(1000),
             max_batch_bytes: 1024 * 1024,
             lease: Duration::from_secs(30),
             idle_poll: Duration::from_secs(1),
@@ -226,8 +234,8 @@ impl Engine {
         tracing::info!("delivery engine stopped");
     }
 
-    /// One claim round: the open endpoints in one statement, then each limited endpoint
-    /// that has due work and budget. Every claimed delivery is started (or gathered into
+    /// One claim round: each limited endpoint that has due work and budget, then the open
+    /// endpoints in one statement. Every claimed delivery is started (or gathered into
     /// its batch) at once; nothing claimed waits for its endpoint.
     async fn claim_round(
         self: &Arc<Self>,
@@ -249,42 +257,10 @@ impl Engine {
         let lease_ms = self.cfg.lease.as_millis() as i64;
         // Limited endpoints first: their budgets bound what they take, and a deep backlog
         // on open endpoints must not crowd them out of every round.
-        let mut claimed: Vec<Claimed> = Vec::new();
-        let mut holds: Vec<leases::Hold> = Vec::new();
-        if !round.limited.is_empty() {
-            let ids: Vec<&str> = round.limited.iter().map(|(id, _)| id.as_str()).collect();
-            match self.store.with_due_work(&ids).await {
-                Ok(with_work) => {
-                    for (id, room) in &round.limited {
-                        let left = limit.saturating_sub(claimed.len());
-                        if left == 0 {
-                            break;
-                        }
-                        let Some(Ok(target)) = targets.get(id) else {
-                            continue;
-                        };
-                        if !with_work.contains(id) {
-                            continue;
-                        }
-                        match self.claim_limited(target, (*room).min(left), &token).await {
-                            Ok(more) => {
-                                holds.extend(more.iter().map(|d| {
-                                    self.leases.hold(&self.store, std::slice::from_ref(d))
-                                }));
-                                claimed.extend(more);
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, endpoint = %id, "claiming for a limited endpoint failed");
-                                break;
-                            }
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "finding limited endpoints with due work failed")
-                }
-            }
-        }
+        let mut claimed = self
+            .claim_limited_endpoints(&targets, &round.limited, limit, &token)
+            .await;
+        let mut holds = self.leases.hold_each(&self.store, &claimed);
         let mut open = round.open;
         open.limit = limit.saturating_sub(claimed.len());
         open.default_cap = open.default_cap.min(open.limit);
@@ -297,10 +273,7 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        holds.extend(
-            more.iter()
-                .map(|d| self.leases.hold(&self.store, std::slice::from_ref(d))),
-        );
+        holds.extend(self.leases.hold_each(&self.store, &more));
         claimed.extend(more);
         let n = claimed.len();
         if n == 0 {
@@ -319,6 +292,50 @@ impl Engine {
                 .await?;
         }
         Ok(n)
+    }
+
+    /// The limited endpoints' part of a round: those with due work, each claimed against
+    /// its budget, at most `limit` in all. A failure ends this part (the open endpoints are
+    /// still claimed).
+    async fn claim_limited_endpoints(
+        &self,
+        targets: &target::TargetMap,
+        limited: &[(String, usize)],
+        limit: usize,
+        token: &str,
+    ) -> Vec<Claimed> {
+        let mut claimed = Vec::new();
+        if limited.is_empty() {
+            return claimed;
+        }
+        let ids: Vec<&str> = limited.iter().map(|(id, _)| id.as_str()).collect();
+        let with_work = match self.store.with_due_work(&ids).await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "finding limited endpoints with due work failed");
+                return claimed;
+            }
+        };
+        for (id, room) in limited {
+            let left = limit.saturating_sub(claimed.len());
+            if left == 0 {
+                break;
+            }
+            let Some(Ok(target)) = targets.get(id) else {
+                continue;
+            };
+            if !with_work.contains(id) {
+                continue;
+            }
+            match self.claim_limited(target, (*room).min(left), token).await {
+                Ok(more) => claimed.extend(more),
+                Err(e) => {
+                    tracing::warn!(error = %e, endpoint = %id, "claiming for a limited endpoint failed");
+                    break;
+                }
+            }
+        }
+        claimed
     }
 
     /// Claims for one limited endpoint and notes when to ask it again.

@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub use super::http::USER_AGENT;
-use super::http::{Failure, GuardedClient, read_capped};
+use super::http::{Failure, GuardedClient, USER_AGENT, read_capped};
 use super::outcome::ErrorClass;
 
 /// A token endpoint's answer is read up to this size.

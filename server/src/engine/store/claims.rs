@@ -9,7 +9,7 @@
 //!   nothing is claimed that may not be sent at once.
 
 use super::{Claimed, EngineStore, skip_locked};
-use app::backend::now_ms;
+use app::backend::{Db, now_ms};
 use app::with_db;
 use std::time::Duration;
 
@@ -87,7 +87,14 @@ impl EngineStore {
             return Ok(Vec::new());
         }
         let now = now_ms();
-        let lock = skip_locked(&self.db);
+        // SQLite otherwise reads (status, next_attempt_at) and sorts every due row; the
+        // partial index hands them over in time order, and carries the endpoint so skipped
+        // rows are tested without reading them. Postgres locks the candidates it takes, so
+        // concurrent nodes take different rows.
+        let (index_hint, lock) = match self.db {
+            Db::Sqlite(_) => (" INDEXED BY deliveries_open_due", ""),
+            Db::Postgres(_) => ("", " FOR UPDATE OF d SKIP LOCKED"),
+        };
         with_db!(&self.db, |pool| {
             let mut q = sqlx::QueryBuilder::new(
                 "UPDATE deliveries SET status = 'in_flight', lease_owner = ",
@@ -104,10 +111,7 @@ impl EngineStore {
                      ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rn FROM ( \
                      SELECT d.id, d.endpoint_id, d.next_attempt_at FROM deliveries d",
                 )
-                // SQLite otherwise reads (status, next_attempt_at) and sorts every due row;
-                // the partial index hands them over in time order, and carries the endpoint
-                // so skipped rows are tested without reading them.
-                .push(if lock.is_empty() { " INDEXED BY deliveries_open_due" } else { "" })
+                .push(index_hint)
                 .push(
                     " JOIN endpoints e ON e.id = d.endpoint_id \
                      WHERE e.enabled = TRUE AND e.deleted_at IS NULL AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= ",
@@ -124,11 +128,7 @@ impl EngineStore {
             }
             q.push(" ORDER BY d.next_attempt_at LIMIT ")
                 .push_bind(plan.scan.max(plan.limit) as i64)
-                .push(if lock.is_empty() {
-                    ""
-                } else {
-                    " FOR UPDATE OF d SKIP LOCKED"
-                })
+                .push(lock)
                 .push(") c) r WHERE r.rn <= ");
             if plan.caps.is_empty() {
                 q.push_bind(plan.default_cap as i64);
