@@ -216,6 +216,11 @@ pub struct EventTypeView {
     pub schema: Option<serde_json::Value>,
     /// A sample `data`, valid against the schema (used by test-fire).
     pub example: Option<serde_json::Value>,
+    /// Paths such as `data.card.number` whose values only admins see (`***` for everyone
+    /// else, in events and attempt logs); endpoints choose to receive them, masked or not
+    /// at all (`sensitive_data`).
+    #[serde(default)]
+    pub sensitive_fields: Vec<String>,
     pub archived: bool,
     pub created_at: crate::time_fmt::Timestamp,
     pub updated_at: crate::time_fmt::Timestamp,
@@ -234,6 +239,9 @@ pub struct EventTypeInput {
     pub schema: Option<serde_json::Value>,
     #[serde(default)]
     pub example: Option<serde_json::Value>,
+    /// At most 32 paths rooted at `data` or `current_context`; `[*]` for every element.
+    #[serde(default)]
+    pub sensitive_fields: Option<Vec<String>>,
     #[serde(default)]
     pub archived: Option<bool>,
 }

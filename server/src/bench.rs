@@ -52,25 +52,28 @@ struct Sink {
 
 async fn start_sink(sink: Sink) -> anyhow::Result<String> {
     let s = sink.clone();
-    let app = axum::Router::new().fallback(move |body: Bytes| {
-        let s = s.clone();
-        async move {
-            let at = now_us();
-            let delay = s.delay_ms.load(Ordering::Relaxed);
-            if delay > 0 {
-                tokio::time::sleep(Duration::from_millis(delay)).await;
+    let app = axum::Router::new()
+        .fallback(move |body: Bytes| {
+            let s = s.clone();
+            async move {
+                let at = now_us();
+                let delay = s.delay_ms.load(Ordering::Relaxed);
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                if let Some(sent) = find_sent(&body) {
+                    s.latencies_us
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(at.saturating_sub(sent));
+                }
+                s.received.fetch_add(1, Ordering::Relaxed);
+                s.last_us.store(now_us(), Ordering::Relaxed);
+                "ok"
             }
-            if let Some(sent) = find_sent(&body) {
-                s.latencies_us
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(at.saturating_sub(sent));
-            }
-            s.received.fetch_add(1, Ordering::Relaxed);
-            s.last_us.store(now_us(), Ordering::Relaxed);
-            "ok"
-        }
-    });
+        })
+        // The 10 MB scenario's body.
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/sink", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -463,6 +466,48 @@ async fn measure(args: &BenchArgs, port: u16, pid: u32, key: String) -> anyhow::
         "{:<52} {:>14}",
         "  server RSS while in flight (peak sampled)",
         format!("{:.1} MB", peak as f64 / 1024.0)
+    );
+    large_event(&b, pid).await
+}
+
+/// One 10 MB event (the largest payload the seeds ask for), published and delivered: how
+/// long it takes, and the server's peak memory above its resting size, as a multiple of
+/// the payload. The kernel's peak counter is reset first (`clear_refs` 5).
+async fn large_event(b: &Bench, pid: u32) -> anyhow::Result<()> {
+    const SIZE: usize = 10 * 1024 * 1024;
+    b.sink.delay_ms.store(0, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    b.reset();
+    let reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
+    let resting = rss_kib(pid, "VmRSS:").unwrap_or(0);
+    let body = serde_json::json!({"event_type": "bench.event",
+        "data": {"blob": "x".repeat(SIZE), "sent_us": now_us()}});
+    let start = Instant::now();
+    b.post("/api/v1/events", &body).await?;
+    let received = b.wait_received(1, Duration::from_secs(120)).await;
+    let took = start.elapsed();
+    let peak = rss_kib(pid, "VmHWM:").unwrap_or(0);
+    println!(
+        "{:<52} {:>14}",
+        "one 10 MB event: published and received in",
+        if received {
+            format!("{:.2} s", took.as_secs_f64())
+        } else {
+            "not received".to_string()
+        }
+    );
+    let above = peak.saturating_sub(resting) as f64 / 1024.0;
+    println!(
+        "{:<52} {:>14}",
+        if reset {
+            "  server peak RSS above resting, x payload"
+        } else {
+            "  server peak RSS above resting (since start!)"
+        },
+        format!(
+            "{above:.0} MB, {:.1}x",
+            above * 1024.0 * 1024.0 / SIZE as f64
+        )
     );
     Ok(())
 }

@@ -26,7 +26,7 @@ pub async fn get_event_type(name: String) -> Result<EventTypeView, AppError> {
 
 /// Creates (`original` empty) or replaces (`original` = the name) an event type from the
 /// editor's text fields. Schema and example are JSON text; a syntax error is reported on
-/// its field like any other validation error.
+/// its field like any other validation error. Sensitive fields are one path per line.
 #[server(prefix = "/api/fn", endpoint = "save_event_type")]
 pub async fn save_event_type(
     original: String,
@@ -34,6 +34,7 @@ pub async fn save_event_type(
     description: String,
     schema: String,
     example: String,
+    sensitive_fields: Option<String>,
     archived: Option<String>,
 ) -> Result<EventTypeView, AppError> {
     super::guard::finish(
@@ -52,6 +53,15 @@ pub async fn save_event_type(
                 description: Some(description),
                 schema: parse("schema", &schema),
                 example: parse("example", &example),
+                sensitive_fields: Some(
+                    sensitive_fields
+                        .unwrap_or_default()
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                ),
                 archived: Some(archived.is_some_and(|v| v == "on" || v == "true")),
             };
             if !errors.is_empty() {

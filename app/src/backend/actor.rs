@@ -105,6 +105,12 @@ impl Actor {
         }
     }
 
+    /// May this actor see the values of sensitive payload fields? Admins only (admin API
+    /// keys, the CLI and Hookline itself included); everyone else sees `***`.
+    pub fn sees_sensitive(&self) -> bool {
+        self.role.allows(Role::Admin) && !self.publish_only
+    }
+
     /// Publishing events: editors and admins, and API keys of either scope.
     pub fn require_publish(&self) -> Result<(), AppError> {
         if self.publish_only {

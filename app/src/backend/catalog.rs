@@ -8,6 +8,7 @@ use super::endpoints::StoredEndpoint;
 use super::filter;
 use super::filter::Filter;
 use super::schema::{self, Validator};
+use super::sensitive::SensitivePaths;
 use crate::error::{AppError, AppResult};
 use crate::types::EventTypeView;
 use std::collections::HashMap;
@@ -19,6 +20,9 @@ pub const BUMP_CATALOG: &str = "UPDATE catalog_version SET version = version + 1
 pub struct CatalogType {
     pub view: EventTypeView,
     pub validator: Option<Validator>,
+    /// Its sensitive fields, parsed: the engine masks or removes them for endpoints that
+    /// ask, and keeps a masked copy of each request body for the attempt log.
+    pub sensitive: Arc<SensitivePaths>,
 }
 
 pub struct Route {
@@ -145,7 +149,15 @@ fn build(
             })?),
             None => None,
         };
-        event_types.insert(view.name.clone(), CatalogType { view, validator });
+        let sensitive = Arc::new(SensitivePaths::from_stored(&view.sensitive_fields));
+        event_types.insert(
+            view.name.clone(),
+            CatalogType {
+                view,
+                validator,
+                sensitive,
+            },
+        );
     }
     let mut routes = Vec::new();
     let stored: HashMap<String, StoredEndpoint> = endpoints

@@ -4,7 +4,7 @@ use super::audit::AuditEntry;
 use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
-use crate::types::events::{AttemptView, DeliveryDetail, DeliveryView, ReplayView};
+use crate::types::events::{AttemptView, DeliveryDetail, DeliveryView, Redaction, ReplayView};
 use crate::types::{Page, Role};
 use crate::{audit_insert, with_db};
 use std::sync::Arc;
@@ -64,11 +64,41 @@ struct AttemptRow {
     url: String,
     request_headers: String,
     request_body: String,
+    request_body_masked: Option<String>,
+    masked_for: Option<String>,
     response_status: Option<i64>,
     response_headers: Option<String>,
     response_body: Option<String>,
     error_class: Option<String>,
     error: Option<String>,
+}
+
+/// An attempt's request body as shown to someone who may not see sensitive values
+/// (`sensitive`: its event type's paths now; `None` for an admin). The masked copy is
+/// used while the paths it was masked for cover today's; otherwise the body is withheld.
+fn shown_body(
+    a: &AttemptRow,
+    event_type: &str,
+    sensitive: Option<&super::sensitive::SensitivePaths>,
+) -> (String, Redaction) {
+    let Some(now) = sensitive.filter(|_| !a.request_body.is_empty()) else {
+        return (a.request_body.clone(), Redaction::None);
+    };
+    let masked_for: Vec<String> = a
+        .masked_for
+        .as_deref()
+        .and_then(|m| {
+            serde_json::from_str::<std::collections::BTreeMap<String, Vec<String>>>(m).ok()
+        })
+        .and_then(|mut by_type| by_type.remove(event_type))
+        .unwrap_or_default();
+    if !now.covered_by(&masked_for) {
+        return (String::new(), Redaction::Withheld);
+    }
+    match &a.request_body_masked {
+        Some(masked) => (masked.clone(), Redaction::Masked),
+        None => (a.request_body.clone(), Redaction::None),
+    }
 }
 
 #[derive(Default)]
@@ -186,13 +216,18 @@ impl Deliveries {
         let found = found.ok_or_else(|| AppError::NotFound(format!("delivery {id}")))?;
         let attempts: Vec<AttemptRow> = with_db!(&self.db, |pool| {
             sqlx::query_as(
-            "SELECT id, attempt, node, started_at, duration_ms, url, request_headers, request_body, response_status, \
-             response_headers, response_body, error_class, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, started_at"
+            "SELECT id, attempt, node, started_at, duration_ms, url, request_headers, request_body, request_body_masked, \
+             masked_for, response_status, response_headers, response_body, error_class, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, started_at"
         )
         .bind(id)
         .fetch_all(pool)
         .await
         })?;
+        let sensitive = if actor.sees_sensitive() {
+            None
+        } else {
+            Some(super::event_types::sensitive_paths(&self.db, &found.event_type).await?)
+        };
         // Masked again on the way out: logs written before header masking covered every
         // secret-looking name must not show those values either.
         let pairs = |s: &str| {
@@ -205,24 +240,30 @@ impl Deliveries {
                 })
                 .collect::<Vec<_>>()
         };
+        let event_type = found.event_type.clone();
         Ok(DeliveryDetail {
             delivery: found.into(),
             attempt_log: attempts
                 .into_iter()
-                .map(|a| AttemptView {
-                    id: a.id,
-                    attempt: a.attempt,
-                    node: a.node,
-                    started_at: Timestamp(a.started_at),
-                    duration_ms: a.duration_ms,
-                    url: a.url,
-                    request_headers: pairs(&a.request_headers),
-                    request_body: a.request_body,
-                    response_status: a.response_status,
-                    response_headers: a.response_headers.as_deref().map(pairs),
-                    response_body: a.response_body,
-                    error_class: a.error_class,
-                    error: a.error,
+                .map(|a| {
+                    let (request_body, request_body_redaction) =
+                        shown_body(&a, &event_type, sensitive.as_ref());
+                    AttemptView {
+                        id: a.id,
+                        attempt: a.attempt,
+                        node: a.node,
+                        started_at: Timestamp(a.started_at),
+                        duration_ms: a.duration_ms,
+                        url: a.url,
+                        request_headers: pairs(&a.request_headers),
+                        request_body,
+                        request_body_redaction,
+                        response_status: a.response_status,
+                        response_headers: a.response_headers.as_deref().map(pairs),
+                        response_body: a.response_body,
+                        error_class: a.error_class,
+                        error: a.error,
+                    }
                 })
                 .collect(),
         })

@@ -4,6 +4,7 @@
 use super::audit::{AuditEntry, diff};
 use super::domain::EventTypeName;
 use super::schema;
+use super::sensitive::SensitivePaths;
 use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
@@ -17,6 +18,7 @@ struct EventTypeRow {
     description: String,
     schema: Option<String>,
     example: Option<String>,
+    sensitive_fields: String,
     archived: bool,
     created_at: i64,
     updated_at: i64,
@@ -30,6 +32,7 @@ impl EventTypeRow {
             description: self.description,
             schema: parse(self.schema),
             example: parse(self.example),
+            sensitive_fields: serde_json::from_str(&self.sensitive_fields).unwrap_or_default(),
             archived: self.archived,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
@@ -37,13 +40,15 @@ impl EventTypeRow {
     }
 }
 
-const COLUMNS: &str = "name, description, schema, example, archived, created_at, updated_at";
+const COLUMNS: &str =
+    "name, description, schema, example, sensitive_fields, archived, created_at, updated_at";
 
 /// A checked definition, ready to store.
 struct Definition {
     description: String,
     schema: Option<Value>,
     example: Option<Value>,
+    sensitive_fields: Vec<String>,
     archived: bool,
 }
 
@@ -77,16 +82,45 @@ fn check(input: &EventTypeInput) -> Result<Definition, Vec<FieldError>> {
     if let (Some(v), Some(example)) = (&validator, &example) {
         errors.extend(schema::errors(v, example, "example"));
     }
+    let sensitive_fields: Vec<String> = input
+        .sensitive_fields
+        .iter()
+        .flatten()
+        .map(|p| p.trim().to_owned())
+        .collect();
+    if let Err(e) = SensitivePaths::parse(&sensitive_fields, "sensitive_fields") {
+        errors.extend(e);
+    }
     if errors.is_empty() {
         Ok(Definition {
             description,
             schema,
             example,
+            sensitive_fields,
             archived: input.archived.unwrap_or(false),
         })
     } else {
         Err(errors)
     }
+}
+
+fn stored_paths(paths: &[String]) -> String {
+    serde_json::to_string(paths).unwrap_or_else(|_| "[]".into())
+}
+
+/// The sensitive paths of event type `name` as they stand now (none for an unknown type):
+/// what the events and deliveries services mask for everyone but admins.
+pub async fn sensitive_paths(db: &Db, name: &str) -> AppResult<SensitivePaths> {
+    let stored: Option<(String,)> = with_db!(db, |pool| sqlx::query_as(
+        "SELECT sensitive_fields FROM event_types WHERE name = $1"
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await)?;
+    let raw: Vec<String> = stored
+        .and_then(|(s,)| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    Ok(SensitivePaths::from_stored(&raw))
 }
 
 /// Hookline's own event types are part of the platform: they cannot be changed or removed.
@@ -132,6 +166,7 @@ impl EventTypes {
             description: def.description,
             schema: def.schema,
             example: def.example,
+            sensitive_fields: def.sensitive_fields,
             archived: def.archived,
             created_at: Timestamp(now),
             updated_at: Timestamp(now),
@@ -147,8 +182,8 @@ impl EventTypes {
             async {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO event_types (name, description, schema, example, archived, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                "INSERT INTO event_types (name, description, schema, example, archived, created_at, updated_at, sensitive_fields) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
             )
             .bind(&view.name)
             .bind(&view.description)
@@ -156,6 +191,7 @@ impl EventTypes {
             .bind(view.example.as_ref().map(Value::to_string))
             .bind(view.archived)
             .bind(now)
+            .bind(stored_paths(&view.sensitive_fields))
             .execute(&mut *tx)
             .await?;
             sqlx::query(super::catalog::BUMP_CATALOG).execute(&mut *tx).await?;
@@ -243,6 +279,7 @@ impl EventTypes {
             description: def.description,
             schema: def.schema,
             example: def.example,
+            sensitive_fields: def.sensitive_fields,
             archived: def.archived,
             updated_at: Timestamp(now),
             ..old.clone()
@@ -258,8 +295,8 @@ impl EventTypes {
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(
-                "UPDATE event_types SET description = $1, schema = $2, example = $3, archived = $4, updated_at = $5 \
-                 WHERE name = $6",
+                "UPDATE event_types SET description = $1, schema = $2, example = $3, archived = $4, updated_at = $5, \
+                 sensitive_fields = $7 WHERE name = $6",
             )
             .bind(&new.description)
             .bind(new.schema.as_ref().map(Value::to_string))
@@ -267,6 +304,7 @@ impl EventTypes {
             .bind(new.archived)
             .bind(now)
             .bind(name)
+            .bind(stored_paths(&new.sensitive_fields))
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod metrics;
 pub mod password;
 pub mod schema;
+pub mod sensitive;
 pub mod session_store;
 pub mod state;
 pub mod stats;

@@ -6,7 +6,7 @@ use super::endpoint_test_fire::pretty;
 use super::forms::FormMessage;
 use crate::api::deliveries::{RetryDelivery, get_delivery};
 use crate::time_fmt;
-use crate::types::events::AttemptView;
+use crate::types::events::{AttemptView, Redaction};
 use crate::types::{Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -108,6 +108,11 @@ fn attempt(a: AttemptView) -> impl IntoView {
                 <div>
                     <h4>"Request"</h4>
                     {headers(a.request_headers.clone())}
+                    {match a.request_body_redaction {
+                        Redaction::None => None,
+                        Redaction::Masked => Some(view! { <p class="muted" data-testid="body-redaction">"Sensitive fields are shown as ***; only admins see their values."</p> }),
+                        Redaction::Withheld => Some(view! { <p class="muted" data-testid="body-redaction">"Withheld: recorded before some of this event type's fields were marked sensitive. Admins can see it."</p> }),
+                    }}
                     <pre class="json small" aria-label="Request body">{pretty(&a.request_body)}</pre>
                 </div>
                 <div>

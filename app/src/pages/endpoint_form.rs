@@ -7,7 +7,7 @@ use super::forms::{ConfirmButton, FormMessage, PathErrors, errors_under};
 use crate::api::endpoints::{DeleteEndpoint, SaveEndpoint};
 use crate::error::AppError;
 use crate::types::endpoints::{
-    BatchSettings, BodyFormat, EndpointAuth, EndpointInput, EndpointView,
+    BatchSettings, BodyFormat, EndpointAuth, EndpointInput, EndpointView, SensitiveData,
 };
 use crate::types::{FieldError, Me, Role};
 use leptos::prelude::*;
@@ -43,6 +43,7 @@ struct Draft {
     concurrency: RwSignal<String>,
     ordered: RwSignal<bool>,
     format: RwSignal<String>,
+    sensitive: RwSignal<SensitiveData>,
     tenant: RwSignal<String>,
     filter: RwSignal<String>,
     template: RwSignal<String>,
@@ -78,6 +79,7 @@ impl Draft {
             batch: None,
             format: BodyFormat::Json,
             template: None,
+            sensitive_data: SensitiveData::Send,
             tenant: None,
         });
         let chosen: Vec<String> = d
@@ -162,6 +164,7 @@ impl Draft {
                 }
                 .to_string(),
             ),
+            sensitive: RwSignal::new(d.sensitive_data),
             tenant: RwSignal::new(d.tenant.clone().unwrap_or_default()),
             filter: RwSignal::new(pretty(&d.filter)),
             template: RwSignal::new(pretty(&d.template)),
@@ -275,6 +278,7 @@ impl Draft {
                 BodyFormat::Json
             },
             template,
+            sensitive_data: self.sensitive.get(),
             tenant: Some(self.tenant.get().trim().to_string()).filter(|t| !t.is_empty()),
         })
     }
@@ -502,6 +506,18 @@ fn RequestFields(
                 </select>
             </div>
             <TextField id="ep-timeout" label="Timeout" value=d.timeout path="timeout" error hint="e.g. 30s" disabled=ro/>
+            <div class="field">
+                <label for="ep-sensitive">"Sensitive fields"</label>
+                <select id="ep-sensitive" on:change=move |ev| d.sensitive.set(SensitiveData::parse(&event_target_value(&ev)).unwrap_or_default())>
+                    {SensitiveData::ALL.into_iter().map(|v| view! {
+                        <option value=v.as_str() selected=move || d.sensitive.get() == v>{match v {
+                            SensitiveData::Send => "Send as they are",
+                            SensitiveData::Mask => "Mask (***)",
+                            SensitiveData::Remove => "Remove",
+                        }}</option>
+                    }).collect_view()}
+                </select>
+            </div>
         </div>
         <div class="field">
             <span class="label">"Headers"</span>

@@ -179,11 +179,16 @@ fn EventTypeForm(current: Option<EventTypeView>) -> impl IntoView {
                     {pretty(&current.as_ref().and_then(|c| c.example.clone()))}
                 </textarea>
                 <PathErrors error field="example"/>
+                <label for="et-sensitive">"Sensitive fields " <span class="muted">"(one path per line, e.g. data.card.number; only admins see their values)"</span></label>
+                <textarea id="et-sensitive" name="sensitive_fields" class="code" rows="3" spellcheck="false" placeholder="data.customer.email" disabled=!can_edit>
+                    {current.as_ref().map(|c| c.sensitive_fields.join("\n")).unwrap_or_default()}
+                </textarea>
+                <PathErrors error field="sensitive_fields"/>
                 <label class="checkbox">
                     <input type="checkbox" name="archived" checked=current.as_ref().is_some_and(|c| c.archived) disabled=!can_edit/>
                     "Archived (kept for history; hidden from lists)"
                 </label>
-                <FormMessage error fields=&["name", "description", "schema", "example"]/>
+                <FormMessage error fields=&["name", "description", "schema", "example", "sensitive_fields"]/>
                 {saved_notice}
                 {can_edit.then(|| view! {
                     <button type="submit" class="primary" disabled=move || save.pending().get()>

@@ -110,6 +110,9 @@ pub fn EventPage() -> impl IntoView {
                                     {e.summary.idempotency_key.clone().map(|k| view! { <dt>"Idempotency key"</dt><dd><code>{k}</code></dd> })}
                                 </dl>
                                 <h2>"Payload (the envelope)"</h2>
+                                {payload.contains("\"***\"").then(|| view! {
+                                    <p class="muted">"Values shown as *** are sensitive fields of this event type; only admins see them."</p>
+                                })}
                                 <pre class="json" data-testid="event-payload">{payload}</pre>
                             </section>
                             <section class="card">

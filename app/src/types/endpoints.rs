@@ -85,6 +85,36 @@ pub enum BodyFormat {
     Xml,
 }
 
+/// What an endpoint receives of the fields its event types mark sensitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SensitiveData {
+    /// The real values (the default: most receivers need them).
+    #[default]
+    Send,
+    /// Each value replaced by `***`.
+    Mask,
+    /// Each key left out (an array element becomes `null`).
+    Remove,
+}
+
+impl SensitiveData {
+    pub const ALL: [SensitiveData; 3] = [Self::Send, Self::Mask, Self::Remove];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Send => "send",
+            Self::Mask => "mask",
+            Self::Remove => "remove",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 /// Batch mode: up to `max_events` events, or whatever arrived within `max_wait`, in one
 /// request whose body is a JSON array.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +175,10 @@ pub struct EndpointInput {
     /// A body template with `{{ path }}` placeholders; `null` sends the envelope.
     #[serde(default)]
     pub template: Option<Value>,
+    /// The event types' sensitive fields: `send` them, `mask` them or `remove` them,
+    /// before the template is applied.
+    #[serde(default)]
+    pub sensitive_data: SensitiveData,
     /// Only this tenant's events; `null` receives every tenant's events.
     #[serde(default)]
     pub tenant: Option<String>,

@@ -103,7 +103,11 @@ pub struct AttemptView {
     pub duration_ms: i64,
     pub url: String,
     pub request_headers: Vec<(String, String)>,
+    /// Cut at 64 KiB. For everyone but admins, its event type's sensitive fields are masked.
     pub request_body: String,
+    /// How `request_body` is shown to this caller.
+    #[serde(default)]
+    pub request_body_redaction: Redaction,
     pub response_status: Option<i64>,
     pub response_headers: Option<Vec<(String, String)>>,
     /// Cut at 64 KiB.
@@ -111,6 +115,22 @@ pub struct AttemptView {
     /// `dns`, `connect`, `tls`, `timeout`, `http_status`, `redirect`, `ssrf_blocked`, `request`.
     pub error_class: Option<String>,
     pub error: Option<String>,
+}
+
+/// How an attempt's request body is shown to someone who may not see sensitive fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Redaction {
+    /// As sent: it carried no sensitive value, the endpoint had them removed or masked, or
+    /// the caller is an admin.
+    #[default]
+    None,
+    /// As sent, with the sensitive values replaced by `***`.
+    Masked,
+    /// Not shown (empty): recorded before some of its event type's fields were marked
+    /// sensitive, so no masked copy covers them. Admins see it.
+    Withheld,
 }
 
 /// `GET /api/v1/deliveries/{id}`: the delivery with every attempt.

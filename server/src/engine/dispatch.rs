@@ -7,13 +7,13 @@ use super::admission::InFlight;
 use super::http::{Failure, read_capped};
 use super::leases::Hold;
 use super::outcome::{self, ErrorClass, Verdict};
+use super::outgoing::{Outgoing, Prepared, batches, parse_envelope, shape, single};
 use super::store::{AttemptRecord, Claimed, EngineStore, Finished, NextState, Tripped};
 use super::target::Target;
 use super::{Engine, MAX_LOGGED_BODY, request, signing};
 use app::backend::faults::Faults;
 use app::backend::now_ms;
 use rand::Rng;
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -76,18 +76,6 @@ async fn finisher(
     }
 }
 
-/// One request, ready to sign and send: a single event or a batch.
-pub struct Outgoing {
-    /// `webhook-id`: the event id, or for a batch an id derived from its deliveries (the
-    /// same when the same batch is retried).
-    pub msg_id: String,
-    pub body: Vec<u8>,
-    pub content_type: &'static str,
-    pub batch_size: Option<usize>,
-}
-
-pub type Prepared = Result<Outgoing, Failure>;
-
 impl Engine {
     pub(super) async fn deliver(
         &self,
@@ -113,7 +101,7 @@ impl Engine {
         let outgoing = parse_envelope(item.envelope.as_deref()).and_then(|envelope| {
             single(
                 &d.event_id,
-                &envelope,
+                envelope,
                 &target,
                 self.state.limits.max_rendered_bytes,
             )
@@ -165,10 +153,8 @@ impl Engine {
         let mut ds = Vec::with_capacity(items.len());
         let mut shaped = Vec::with_capacity(items.len());
         for item in &items {
-            let one = parse_envelope(item.envelope.as_deref()).and_then(|e| {
-                request::shape(&target.endpoint, &e, self.state.limits.max_rendered_bytes)
-                    .map_err(|e| (ErrorClass::Request, format!("template: {e}")))
-            });
+            let one = parse_envelope(item.envelope.as_deref())
+                .and_then(|e| shape(&target, e, self.state.limits.max_rendered_bytes));
             match one {
                 Ok(v) => {
                     ds.push(item.claimed.clone());
@@ -184,14 +170,7 @@ impl Engine {
             }
         }
         // A batch leaves as several requests when its events together pass the byte cap.
-        for (ds, shaped) in split_by_bytes(ds, shaped, self.cfg.max_batch_bytes) {
-            let (body, content_type) = request::batch_body(&target.endpoint, &shaped);
-            let outgoing = Outgoing {
-                msg_id: batch_id(&ds),
-                body,
-                content_type,
-                batch_size: Some(ds.len()),
-            };
+        for (ds, outgoing) in batches(ds, shaped, &target, self.cfg.max_batch_bytes) {
             let (record, next) = self
                 .attempt_and_judge(&ds, Ok(outgoing), &target, true)
                 .await;
@@ -390,8 +369,12 @@ impl Engine {
     ) -> Result<(u16, Option<Duration>), Failure> {
         let endpoint = &target.endpoint;
         let body = o.body;
-        record.request_body =
-            String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]).into_owned();
+        let logged =
+            |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(MAX_LOGGED_BODY)]).into_owned();
+        record.request_body = logged(&body);
+        record.request_body_masked = o.masked_body.as_deref().map(logged);
+        record.masked_for = (!o.masked_for.is_empty())
+            .then(|| serde_json::to_string(&o.masked_for).unwrap_or_default());
         let secrets = endpoint.signing_secrets(now_ms());
         let timestamp = now_ms() / 1000;
         let signature = signing::signature_header(&secrets, &o.msg_id, timestamp, &body)
@@ -459,108 +442,5 @@ fn retry_or_give_up(
             "gave up after {attempts_made} attempts; last: {}",
             record.error.clone().unwrap_or_default()
         )),
-    }
-}
-
-pub(super) fn parse_envelope(envelope: Option<&str>) -> Result<Value, Failure> {
-    envelope.and_then(|e| serde_json::from_str(e).ok()).ok_or((
-        ErrorClass::Request,
-        "the event's envelope is missing".to_string(),
-    ))
-}
-
-/// The request for one event: its webhook-id is the event id, the same on every retry.
-pub(super) fn single(
-    event_id: &str,
-    envelope: &Value,
-    target: &Target,
-    max_bytes: usize,
-) -> Prepared {
-    let (body, content_type) = request::body(&target.endpoint, envelope, max_bytes)
-        .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
-    Ok(Outgoing {
-        msg_id: event_id.to_owned(),
-        body,
-        content_type,
-        batch_size: None,
-    })
-}
-
-/// Splits a batch, in order, into runs whose bodies together stay within `cap` bytes (an
-/// event larger than the cap goes alone).
-fn split_by_bytes(
-    ds: Vec<Claimed>,
-    shaped: Vec<Value>,
-    cap: usize,
-) -> Vec<(Vec<Claimed>, Vec<Value>)> {
-    let mut out: Vec<(Vec<Claimed>, Vec<Value>)> = Vec::new();
-    let mut size = 0;
-    for (d, v) in ds.into_iter().zip(shaped) {
-        let len = serde_json::to_vec(&v).map_or(0, |b| b.len()) + 1;
-        match out.last_mut() {
-            Some((group, values)) if size + len <= cap => {
-                group.push(d);
-                values.push(v);
-                size += len;
-            }
-            _ => {
-                out.push((vec![d], vec![v]));
-                size = len;
-            }
-        }
-    }
-    out
-}
-
-/// A batch's webhook-id: derived from its deliveries, so a retry of the same batch carries
-/// the same id and receivers can deduplicate it.
-fn batch_id(ds: &[Claimed]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut ids: Vec<&str> = ds.iter().map(|d| d.id.as_str()).collect();
-    ids.sort_unstable();
-    let digest = Sha256::digest(ids.join(",").as_bytes());
-    let hex: String = digest[..13].iter().map(|b| format!("{b:02x}")).collect();
-    format!("bat_{hex}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn claimed(n: usize) -> Claimed {
-        Claimed {
-            id: format!("dlv_{n}"),
-            event_id: format!("evt_{n}"),
-            endpoint_id: "ep".into(),
-            attempts: 0,
-            lease_token: "lt".into(),
-        }
-    }
-
-    #[test]
-    fn batches_split_by_bytes_in_order() {
-        let ds: Vec<Claimed> = (0..5).map(claimed).collect();
-        let big = serde_json::json!({"x": "y".repeat(100)});
-        let shaped = vec![
-            serde_json::json!(1),
-            serde_json::json!(2),
-            big.clone(),
-            serde_json::json!(3),
-            serde_json::json!(4),
-        ];
-        let groups = split_by_bytes(ds, shaped, 50);
-        let ids: Vec<Vec<String>> = groups
-            .iter()
-            .map(|(g, _)| g.iter().map(|d| d.id.clone()).collect())
-            .collect();
-        assert_eq!(
-            ids,
-            [
-                vec!["dlv_0", "dlv_1"],
-                vec!["dlv_2"],
-                vec!["dlv_3", "dlv_4"]
-            ]
-        );
-        assert_eq!(groups[1].1, [big], "an event over the cap goes alone");
     }
 }

@@ -16,6 +16,7 @@ pub mod dispatch;
 pub mod http;
 pub mod leases;
 pub mod outcome;
+pub mod outgoing;
 pub mod request;
 pub mod signing;
 pub mod ssrf;

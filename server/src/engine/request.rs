@@ -53,14 +53,22 @@ pub fn body(
     envelope: &Value,
     max_bytes: usize,
 ) -> Result<(Vec<u8>, &'static str), String> {
-    let value = shape(endpoint, envelope, max_bytes)?;
+    encode(endpoint, &shape(endpoint, envelope, max_bytes)?, max_bytes)
+}
+
+/// A shaped event in the endpoint's format, at most `max_bytes` of it.
+pub fn encode(
+    endpoint: &StoredEndpoint,
+    value: &Value,
+    max_bytes: usize,
+) -> Result<(Vec<u8>, &'static str), String> {
     Ok(match endpoint.settings.format {
         BodyFormat::Json => (
-            serde_json::to_vec(&value).unwrap_or_default(),
+            serde_json::to_vec(value).unwrap_or_default(),
             "application/json",
         ),
         BodyFormat::Xml => {
-            let xml = to_xml_within(&value, "event", max_bytes).ok_or_else(|| {
+            let xml = to_xml_within(value, "event", max_bytes).ok_or_else(|| {
                 format!(
                     "the XML body is larger than the limit of {max_bytes} bytes (--max-rendered-bytes)"
                 )

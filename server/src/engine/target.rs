@@ -7,6 +7,7 @@
 use super::outcome::DEFAULT_SCHEDULE;
 use app::backend::catalog::Catalog;
 use app::backend::endpoints::StoredEndpoint;
+use app::backend::sensitive::SensitivePaths;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,7 +19,12 @@ pub struct Target {
     pub rate_per_minute: Option<u32>,
     pub concurrency: Option<u32>,
     pub batch: Option<BatchPlan>,
+    /// Every event type's sensitive paths (those that have any), shared by all targets of
+    /// one catalog version.
+    pub sensitive: Arc<SensitiveByType>,
 }
+
+pub type SensitiveByType = HashMap<String, Arc<SensitivePaths>>;
 
 #[derive(Debug, Clone, Copy)]
 pub struct BatchPlan {
@@ -59,7 +65,12 @@ impl Target {
             rate_per_minute: positive("rate_limit_per_minute", s.rate_limit_per_minute)?,
             concurrency: positive("max_concurrency", s.max_concurrency)?,
             batch,
+            sensitive: Arc::default(),
         })
+    }
+
+    pub fn with_sensitive(self, sensitive: Arc<SensitiveByType>) -> Target {
+        Target { sensitive, ..self }
     }
 
     /// Claimed one at a time against its budget (see [`super::store::claims`]).
@@ -94,11 +105,20 @@ impl Targets {
         {
             return map.clone();
         }
+        let sensitive: Arc<SensitiveByType> = Arc::new(
+            catalog
+                .event_types
+                .iter()
+                .filter(|(_, t)| !t.sensitive.is_empty())
+                .map(|(name, t)| (name.clone(), t.sensitive.clone()))
+                .collect(),
+        );
         let map: TargetMap = catalog
             .endpoints
             .iter()
             .map(|(id, e)| {
-                let target = Target::build(e).map(Arc::new);
+                let target = Target::build(e)
+                    .map(|t| Arc::new(t.with_sensitive(sensitive.clone())));
                 if let Err(why) = &target {
                     tracing::error!(endpoint = %id, %why, "an endpoint's stored settings do not parse; its deliveries fail until it is saved again");
                 }

@@ -3,7 +3,7 @@
 //! concurrency limits; it is logged like any other delivery.
 
 use super::Engine;
-use super::dispatch::single;
+use super::outgoing::single;
 use super::store::{Claimed, NextState};
 use super::target::Target;
 use app::error::AppError;
@@ -76,7 +76,7 @@ impl Engine {
         let _hold = self.leases.hold(&self.store, &claimed);
         let outgoing = single(
             &event_id,
-            &envelope,
+            envelope,
             &target,
             self.state.limits.max_rendered_bytes,
         );

@@ -22,6 +22,7 @@ mod receiver;
 mod resilience;
 mod retention;
 mod secrets;
+mod sensitive;
 mod sessions;
 mod ssrf;
 mod storage;

@@ -502,9 +502,15 @@ impl Events {
             return Err(AppError::NotFound(format!("event {id}")));
         };
         let deliveries = super::deliveries::of_event(&self.db, &event.id).await?;
+        let mut envelope = serde_json::from_str(&envelope).unwrap_or(Value::Null);
+        if !actor.sees_sensitive() {
+            super::event_types::sensitive_paths(&self.db, &event.event_type)
+                .await?
+                .redact(&mut envelope, super::sensitive::Redact::Mask);
+        }
         Ok(EventDetail {
             summary: event.summary(),
-            envelope: serde_json::from_str(&envelope).unwrap_or(Value::Null),
+            envelope,
             deliveries,
         })
     }

@@ -51,6 +51,9 @@ pub struct AttemptRecord {
     pub url: String,
     pub request_headers: String,
     pub request_body: String,
+    /// `request_body` with sensitive values masked (see [`super::super::outgoing`]).
+    pub request_body_masked: Option<String>,
+    pub masked_for: Option<String>,
     pub response_status: Option<i64>,
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
@@ -191,8 +194,8 @@ impl EngineStore {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::new(
                         "INSERT INTO attempts (id, delivery_id, attempt, node, started_at, duration_ms, url, \
-                         request_headers, request_body, response_status, response_headers, response_body, \
-                         error_class, error) ",
+                         request_headers, request_body, request_body_masked, masked_for, response_status, \
+                         response_headers, response_body, error_class, error) ",
                     );
                     q.push_values(chunk, |mut b, r| {
                         let a = r.attempt;
@@ -205,6 +208,8 @@ impl EngineStore {
                             .push_bind(&a.url)
                             .push_bind(&a.request_headers)
                             .push_bind(&a.request_body)
+                            .push_bind(&a.request_body_masked)
+                            .push_bind(&a.masked_for)
                             .push_bind(a.response_status)
                             .push_bind(&a.response_headers)
                             .push_bind(&a.response_body)
