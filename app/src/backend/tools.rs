@@ -28,8 +28,8 @@ pub async fn sample_envelope(
                 "evt_sample",
                 super::now_ms(),
                 name,
-                &json!({}),
-                &data,
+                json!({}),
+                data,
             ))
         }
         (None, None) => Err(AppError::invalid(
@@ -91,8 +91,7 @@ pub async fn template_over_limit(
         let Ok(data) = serde_json::from_str::<Value>(&example) else {
             continue;
         };
-        let sample =
-            super::events::envelope("evt_sample", super::now_ms(), &name, &json!({}), &data);
+        let sample = super::events::envelope("evt_sample", super::now_ms(), &name, json!({}), data);
         if let Some(mut error) = template::over_limit(template, &sample, "template", max_bytes) {
             error.message = format!("{} (with the example of {name})", error.message);
             return Ok(Some(error));

@@ -82,6 +82,7 @@ impl Admission {
         for (id, target) in targets {
             let Ok(target) = target else {
                 // Its attempts fail with the reason; taking them at the open pace is fine.
+                round.open.each.push((id.clone(), round.open.default_cap));
                 continue;
             };
             let share = self.share * target.per_request();
@@ -96,8 +97,14 @@ impl Admission {
                 }
             } else if room == 0 {
                 round.open.exclude.push(id.clone());
-            } else if room < round.open.default_cap {
-                round.open.caps.push((id.clone(), room));
+            } else {
+                if room < round.open.default_cap {
+                    round.open.caps.push((id.clone(), room));
+                }
+                round
+                    .open
+                    .each
+                    .push((id.clone(), room.min(round.open.default_cap)));
             }
         }
         round
@@ -192,6 +199,11 @@ mod tests {
         );
         assert!(!round.open.exclude.contains(&"fresh".to_string()));
         assert_eq!(round.open.default_cap, 4);
+        assert_eq!(
+            round.open.each,
+            vec![("fresh".to_string(), 4)],
+            "asked one by one: only the open endpoints with room"
+        );
         assert_eq!(round.limited, vec![("throttled".to_string(), 4)]);
 
         a.block_until("throttled", Instant::now() + Duration::from_secs(60));

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 /// renewed and count it against its endpoint's share until it is done with.
 pub struct Gathered {
     pub claimed: Claimed,
-    pub envelope: Option<String>,
+    pub envelope: Option<Arc<str>>,
     pub _hold: Hold,
     pub _in_flight: InFlight,
 }
@@ -79,7 +79,7 @@ async fn finisher(
 impl Engine {
     pub(super) async fn deliver(
         &self,
-        item: Gathered,
+        mut item: Gathered,
         target: Option<Result<Arc<Target>, String>>,
     ) {
         if Faults::take(&self.state.events.faults.panic_deliveries) {
@@ -98,7 +98,8 @@ impl Engine {
                 return;
             }
         };
-        let outgoing = parse_envelope(item.envelope.as_deref()).and_then(|envelope| {
+        // The stored text is let go once parsed: a large payload is held once while it is sent.
+        let outgoing = parse_envelope(item.envelope.take().as_deref()).and_then(|envelope| {
             single(
                 &d.event_id,
                 envelope,
@@ -131,7 +132,7 @@ impl Engine {
     /// the others.
     pub(super) async fn send_batch(
         &self,
-        items: Vec<Gathered>,
+        mut items: Vec<Gathered>,
         target: Option<Result<Arc<Target>, String>>,
     ) {
         let target = match target {
@@ -152,8 +153,8 @@ impl Engine {
         };
         let mut ds = Vec::with_capacity(items.len());
         let mut shaped = Vec::with_capacity(items.len());
-        for item in &items {
-            let one = parse_envelope(item.envelope.as_deref())
+        for item in &mut items {
+            let one = parse_envelope(item.envelope.take().as_deref())
                 .and_then(|e| shape(&target, e, self.state.limits.max_rendered_bytes));
             match one {
                 Ok(v) => {

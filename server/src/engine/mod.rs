@@ -284,8 +284,14 @@ impl Engine {
         ids.sort();
         ids.dedup();
         // If this fails the holds drop with the error: the leases lapse and are retried.
-        let envelopes: HashMap<String, String> =
-            self.store.envelopes(&ids).await?.into_iter().collect();
+        // Shared, not copied, by the deliveries of one event.
+        let envelopes: HashMap<String, Arc<str>> = self
+            .store
+            .envelopes(&ids)
+            .await?
+            .into_iter()
+            .map(|(id, e)| (id, Arc::from(e)))
+            .collect();
         for (d, hold) in claimed.into_iter().zip(holds) {
             let envelope = envelopes.get(&d.event_id).cloned();
             let target = targets.get(&d.endpoint_id).cloned();
@@ -379,7 +385,7 @@ impl Engine {
         self: &Arc<Self>,
         d: Claimed,
         hold: leases::Hold,
-        envelope: Option<String>,
+        envelope: Option<Arc<str>>,
         target: Option<Result<Arc<Target>, String>>,
         slots: &Arc<Semaphore>,
         tasks: &mut JoinSet<()>,

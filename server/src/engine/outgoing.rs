@@ -48,7 +48,7 @@ pub fn parse_envelope(envelope: Option<&str>) -> Result<Value, Failure> {
 /// Applies the endpoint's choice for sensitive fields, then its template (a template can
 /// only place what is left). Routing saw the real values already.
 pub fn shape(target: &Target, envelope: Value, max_bytes: usize) -> Result<Shaped, Failure> {
-    let template = |v: &Value| {
+    let template = |v: Value| {
         request::shape(&target.endpoint, v, max_bytes)
             .map_err(|e| (ErrorClass::Request, format!("template: {e}")))
     };
@@ -58,7 +58,7 @@ pub fn shape(target: &Target, envelope: Value, max_bytes: usize) -> Result<Shape
         .and_then(|t| target.sensitive.get(t).map(|p| (t.to_owned(), p.clone())));
     let Some((event_type, paths)) = sensitive else {
         return Ok(Shaped {
-            sent: template(&envelope)?,
+            sent: template(envelope)?,
             masked: None,
             masked_for: None,
         });
@@ -70,10 +70,10 @@ pub fn shape(target: &Target, envelope: Value, max_bytes: usize) -> Result<Shape
             let mut masked = envelope.clone();
             let masked = paths
                 .redact(&mut masked, Redact::Mask)
-                .then(|| template(&masked))
+                .then(|| template(masked))
                 .transpose()?;
             return Ok(Shaped {
-                sent: template(&envelope)?,
+                sent: template(envelope)?,
                 masked,
                 masked_for,
             });
@@ -83,7 +83,7 @@ pub fn shape(target: &Target, envelope: Value, max_bytes: usize) -> Result<Shape
     };
     paths.redact(&mut envelope, how);
     Ok(Shaped {
-        sent: template(&envelope)?,
+        sent: template(envelope)?,
         masked: None,
         masked_for,
     })

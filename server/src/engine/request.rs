@@ -29,12 +29,12 @@ const TOKEN_LIFETIME_DEFAULT: u64 = 300;
 /// rendering stops and the attempt fails with the reason.
 pub fn shape(
     endpoint: &StoredEndpoint,
-    envelope: &Value,
+    envelope: Value,
     max_bytes: usize,
 ) -> Result<Value, String> {
     match &endpoint.settings.template {
         Some(t) if !t.is_null() => {
-            template::render(t, envelope, "template", max_bytes).map_err(|errors| {
+            template::render(t, &envelope, "template", max_bytes).map_err(|errors| {
                 errors
                     .iter()
                     .map(|e| format!("{}: {}", e.path, e.message))
@@ -42,21 +42,12 @@ pub fn shape(
                     .join("; ")
             })
         }
-        _ => Ok(envelope.clone()),
+        _ => Ok(envelope),
     }
 }
 
-/// The body an endpoint receives for one event, at most `max_bytes` of it in either format
-/// (XML spells out every name, so it can outgrow the JSON it comes from).
-pub fn body(
-    endpoint: &StoredEndpoint,
-    envelope: &Value,
-    max_bytes: usize,
-) -> Result<(Vec<u8>, &'static str), String> {
-    encode(endpoint, &shape(endpoint, envelope, max_bytes)?, max_bytes)
-}
-
-/// A shaped event in the endpoint's format, at most `max_bytes` of it.
+/// A shaped event in the endpoint's format, at most `max_bytes` of it (XML spells out every
+/// name, so it can outgrow the JSON it comes from).
 pub fn encode(
     endpoint: &StoredEndpoint,
     value: &Value,

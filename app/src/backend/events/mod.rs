@@ -12,7 +12,7 @@ use crate::time_fmt::Timestamp;
 use crate::types::events::{EventDetail, EventSummary, PublishEvent, Published, PublishedBatch};
 use crate::types::{Page, Role};
 use crate::with_db;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
 mod idempotency;
@@ -24,15 +24,16 @@ use prepare::{Prepared, prepare};
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 pub const MAX_BATCH: usize = 1000;
 
-/// The envelope every receiver gets (unless its endpoint has a template).
-pub fn envelope(id: &str, at: i64, event_type: &str, context: &Value, data: &Value) -> Value {
-    json!({
-        "id": id,
-        "event_time": Timestamp(at).rfc3339(),
-        "event_type": event_type,
-        "current_context": context,
-        "data": data,
-    })
+/// The envelope every receiver gets (unless its endpoint has a template). Takes `data` by
+/// value: a payload of several megabytes is moved into it, not copied.
+pub fn envelope(id: &str, at: i64, event_type: &str, context: Value, data: Value) -> Value {
+    let mut m = serde_json::Map::with_capacity(5);
+    m.insert("id".into(), Value::String(id.to_owned()));
+    m.insert("event_time".into(), Value::String(Timestamp(at).rfc3339()));
+    m.insert("event_type".into(), Value::String(event_type.to_owned()));
+    m.insert("current_context".into(), context);
+    m.insert("data".into(), data);
+    Value::Object(m)
 }
 
 #[derive(sqlx::FromRow)]

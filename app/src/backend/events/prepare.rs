@@ -107,7 +107,7 @@ pub(super) fn prepare(
         path,
     });
     let id = crate::backend::ids::new_id("evt");
-    let env = envelope(&id, now, &input.event_type, &context, &input.data);
+    let env = envelope(&id, now, &input.event_type, context, input.data);
     let endpoints = catalog
         .route(&input.event_type, input.tenant.as_deref(), &env)
         .into_iter()

@@ -2,7 +2,10 @@
 //! up the others:
 //! - **open** endpoints (no rate or concurrency limit) share one statement per round, which
 //!   skips endpoints the engine says are saturated and takes at most a given number per
-//!   endpoint, in round-robin order over the oldest due work;
+//!   endpoint, in round-robin order over the oldest due work. SQLite reads the due rows in
+//!   time order from an index that carries the endpoint, so skipped rows cost an index
+//!   entry each; Postgres, when anything is skipped, asks each open endpoint for its own
+//!   oldest work instead, so a skipped endpoint's backlog costs nothing however deep;
 //! - **limited** endpoints are claimed one at a time, inside a transaction that holds the
 //!   endpoint's budget row: the token bucket is refilled and spent there and the in-flight
 //!   count is read there, so every node sharing the database obeys the same limit, and
@@ -34,7 +37,15 @@ pub struct OpenClaim {
     pub caps: Vec<(String, usize)>,
     /// ...and this many for any other.
     pub default_cap: usize,
+    /// Every open endpoint with room, and how many it may take: on Postgres, when some
+    /// endpoints are skipped, the round asks each of these for its oldest due work instead
+    /// of reading past the skipped ones' backlog (see [`EACH_AT_MOST`]).
+    pub each: Vec<(String, usize)>,
 }
+
+/// Up to this many open endpoints are asked one by one (one index probe each); with more,
+/// the round reads the due rows in time order and steps over the skipped ones.
+pub const EACH_AT_MOST: usize = 512;
 
 /// One limited endpoint's claim.
 #[derive(Debug)]
@@ -85,6 +96,12 @@ impl EngineStore {
     ) -> Result<Vec<Claimed>, sqlx::Error> {
         if plan.limit == 0 {
             return Ok(Vec::new());
+        }
+        if matches!(self.db, Db::Postgres(_))
+            && !plan.exclude.is_empty()
+            && plan.each.len() <= EACH_AT_MOST
+        {
+            return self.claim_open_each(plan, token, lease_ms).await;
         }
         let now = now_ms();
         // SQLite otherwise reads (status, next_attempt_at) and sorts every due row; the
@@ -148,6 +165,57 @@ impl EngineStore {
                 .push_bind(plan.limit as i64)
                 .push(")")
                 .push(RETURNING);
+            q.build_query_as().persistent(false).fetch_all(pool).await
+        })
+    }
+
+    /// [`Self::claim_open`] on Postgres beside skipped endpoints: each open endpoint's oldest
+    /// due work, found through its own index range, so a skipped endpoint's backlog of any
+    /// size costs nothing (the time-ordered read would step over every row of it).
+    async fn claim_open_each(
+        &self,
+        plan: &OpenClaim,
+        token: &str,
+        lease_ms: i64,
+    ) -> Result<Vec<Claimed>, sqlx::Error> {
+        if plan.each.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        with_db!(&self.db, |pool| {
+            let mut q = sqlx::QueryBuilder::new(
+                "UPDATE deliveries SET status = 'in_flight', lease_owner = ",
+            );
+            q.push_bind(&self.node)
+                .push(", lease_token = ")
+                .push_bind(token)
+                .push(", lease_expires_at = ")
+                .push_bind(now + lease_ms)
+                .push(", updated_at = ")
+                .push_bind(now)
+                .push(
+                    " WHERE id IN (SELECT r.id FROM (SELECT x.id, x.next_attempt_at,                      ROW_NUMBER() OVER (PARTITION BY w.endpoint_id ORDER BY x.next_attempt_at, x.id) AS rn                      FROM (VALUES ",
+                );
+            let mut values = q.separated(", ");
+            for (id, cap) in &plan.each {
+                values
+                    .push("(")
+                    .push_bind_unseparated(id)
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(*cap as i64)
+                    .push_unseparated(")");
+            }
+            q.push(
+                ") AS w (endpoint_id, cap)                  JOIN endpoints e ON e.id = w.endpoint_id AND e.enabled = TRUE AND e.deleted_at IS NULL                  CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at FROM deliveries d                  WHERE d.endpoint_id = w.endpoint_id AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= ",
+            )
+            .push_bind(now)
+            .push(FIFO_READY)
+            .push(
+                " ORDER BY d.next_attempt_at LIMIT w.cap FOR UPDATE OF d SKIP LOCKED) x) r                  ORDER BY r.rn, r.next_attempt_at LIMIT ",
+            )
+            .push_bind(plan.limit as i64)
+            .push(")")
+            .push(RETURNING);
             q.build_query_as().persistent(false).fetch_all(pool).await
         })
     }
