@@ -84,6 +84,30 @@ pub fn until_next_token(tokens: f64, per_minute: u32) -> Duration {
     Duration::from_millis(((1.0 - tokens).max(0.0) / per_ms).ceil() as u64)
 }
 
+/// `UPDATE deliveries SET <claimed by this node, token and lease>`: the start of both open
+/// claims, followed by the `WHERE` that picks the rows.
+fn claim_head<'a, DB: sqlx::Database>(
+    node: &'a str,
+    token: &'a str,
+    now: i64,
+    lease_ms: i64,
+) -> sqlx::QueryBuilder<'a, DB>
+where
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q =
+        sqlx::QueryBuilder::new("UPDATE deliveries SET status = 'in_flight', lease_owner = ");
+    q.push_bind(node)
+        .push(", lease_token = ")
+        .push_bind(token)
+        .push(", lease_expires_at = ")
+        .push_bind(now + lease_ms)
+        .push(", updated_at = ")
+        .push_bind(now);
+    q
+}
+
 impl EngineStore {
     /// Claims due deliveries of open endpoints: the oldest `scan` due rows outside
     /// `exclude`, at most each endpoint's cap of them, taken round-robin (every endpoint's
@@ -113,17 +137,8 @@ impl EngineStore {
             Db::Postgres(_) => ("", " FOR UPDATE OF d SKIP LOCKED"),
         };
         with_db!(&self.db, |pool| {
-            let mut q = sqlx::QueryBuilder::new(
-                "UPDATE deliveries SET status = 'in_flight', lease_owner = ",
-            );
-            q.push_bind(&self.node)
-                .push(", lease_token = ")
-                .push_bind(token)
-                .push(", lease_expires_at = ")
-                .push_bind(now + lease_ms)
-                .push(", updated_at = ")
-                .push_bind(now)
-                .push(
+            let mut q = claim_head(&self.node, token, now, lease_ms);
+            q.push(
                     " WHERE id IN (SELECT r.id FROM (SELECT c.id, c.endpoint_id, c.next_attempt_at, \
                      ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rn FROM ( \
                      SELECT d.id, d.endpoint_id, d.next_attempt_at FROM deliveries d",
@@ -183,17 +198,8 @@ impl EngineStore {
         }
         let now = now_ms();
         with_db!(&self.db, |pool| {
-            let mut q = sqlx::QueryBuilder::new(
-                "UPDATE deliveries SET status = 'in_flight', lease_owner = ",
-            );
-            q.push_bind(&self.node)
-                .push(", lease_token = ")
-                .push_bind(token)
-                .push(", lease_expires_at = ")
-                .push_bind(now + lease_ms)
-                .push(", updated_at = ")
-                .push_bind(now)
-                .push(
+            let mut q = claim_head(&self.node, token, now, lease_ms);
+            q.push(
                     " WHERE id IN (SELECT r.id FROM (SELECT x.id, x.next_attempt_at,                      ROW_NUMBER() OVER (PARTITION BY w.endpoint_id ORDER BY x.next_attempt_at, x.id) AS rn                      FROM (VALUES ",
                 );
             let mut values = q.separated(", ");
