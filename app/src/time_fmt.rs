@@ -1,32 +1,22 @@
 //! Timestamps are Unix milliseconds everywhere and rendered in UTC with one fixed format,
 //! so the server's HTML and the browser's hydration produce identical text.
 
-/// `2026-11-23 01:02:03 UTC`
-pub fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+/// The instant `ms` milliseconds after 1970 (`None` past what `time` represents, years
+/// -9999..=9999: no timestamp Hookline writes comes near).
+fn instant(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).ok()
 }
 
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+/// `2026-11-23 01:02:03 UTC`
+pub fn utc(ms: i64) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    instant(ms)
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| format!("{ms} ms after 1970"))
 }
 
 #[cfg(test)]
@@ -49,82 +39,28 @@ pub struct Timestamp(pub i64);
 
 impl Timestamp {
     pub fn rfc3339(self) -> String {
-        let ms = self.0;
-        let day = utc(ms);
-        format!(
-            "{}T{}.{:03}Z",
-            &day[..10],
-            &day[11..19],
-            ms.rem_euclid(1000)
-        )
+        let format = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        instant(self.0)
+            .and_then(|t| t.format(&format).ok())
+            .unwrap_or_else(|| format!("{} ms after 1970", self.0))
     }
 
-    /// Parses RFC 3339 (`Z` or a `±hh:mm` offset, optional fraction).
+    /// Parses RFC 3339 (`Z` or a `±hh:mm` offset, optional fraction, `T` or a space
+    /// between date and time), checking the calendar: `2026-02-31` is refused, not read
+    /// as 3 March. Digits past milliseconds are dropped.
     pub fn parse(s: &str) -> Result<Timestamp, String> {
         let err = || format!("'{s}' is not an RFC 3339 time such as 2026-11-23T01:02:03Z");
-        let b = s.trim().as_bytes();
-        if b.len() < 20
-            || b[4] != b'-'
-            || b[7] != b'-'
-            || !matches!(b[10], b'T' | b't' | b' ')
-            || b[13] != b':'
-            || b[16] != b':'
-        {
-            return Err(err());
+        let mut text = s.trim().to_owned();
+        if text.as_bytes().get(10) == Some(&b' ') {
+            text.replace_range(10..11, "T");
         }
-        let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
-            std::str::from_utf8(&b[r])
-                .ok()
-                .and_then(|t| t.parse().ok())
-                .ok_or_else(err)
-        };
-        let (y, mo, d, h, mi, sec) = (
-            num(0..4)?,
-            num(5..7)?,
-            num(8..10)?,
-            num(11..13)?,
-            num(14..16)?,
-            num(17..19)?,
-        );
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-            return Err(err());
-        }
-        let mut i = 19;
-        let mut millis = 0i64;
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let start = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i == start {
-                return Err(err());
-            }
-            let frac = std::str::from_utf8(&b[start..i.min(start + 3)]).map_err(|_| err())?;
-            millis = format!("{frac:0<3}").parse().map_err(|_| err())?;
-        }
-        let offset_min = match b.get(i) {
-            Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-            Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
-                let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
-                if *sign == b'+' { m } else { -m }
-            }
-            _ => return Err(err()),
-        };
-        let days = days_from_civil(y, mo as u32, d as u32);
-        let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
-        Ok(Timestamp(secs * 1000 + millis))
+        let t = OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| err())?;
+        Ok(Timestamp(
+            t.unix_timestamp_nanos().div_euclid(1_000_000) as i64
+        ))
     }
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 impl serde::Serialize for Timestamp {
@@ -158,12 +94,27 @@ mod timestamp_tests {
             Timestamp::parse("2000-02-29T00:00:00.1Z"),
             Ok(Timestamp(951_782_400_100))
         );
+        assert_eq!(Timestamp::parse("2026-11-23 01:02:03.456Z"), Ok(t));
+        assert_eq!(
+            Timestamp::parse("2026-11-23T01:02:03.456789Z"),
+            Ok(t),
+            "past milliseconds is dropped"
+        );
+        assert_eq!(
+            Timestamp::parse("1969-12-31T23:59:59.5Z"),
+            Ok(Timestamp(-500))
+        );
         for bad in [
             "",
             "yesterday",
             "2026-13-01T00:00:00Z",
             "2026-11-23 01:02:03",
             "2026-11-23T01:02:03+0100",
+            // The calendar counts: no 31 February, no 29 February outside leap years.
+            "2026-02-31T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-11-23T24:00:00Z",
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad:?}");
         }

@@ -172,9 +172,7 @@ impl Engine {
         }
         // A batch leaves as several requests when its events together pass the byte cap.
         for (ds, outgoing) in batches(ds, shaped, &target, self.cfg.max_batch_bytes) {
-            let (record, next) = self
-                .attempt_and_judge(&ds, Ok(outgoing), &target, true)
-                .await;
+            let (record, next) = self.attempt_and_judge(&ds, outgoing, &target, true).await;
             self.finish(&ds, &record, &next).await;
         }
         drop(items);

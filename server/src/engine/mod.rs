@@ -23,6 +23,7 @@ pub mod ssrf;
 pub mod store;
 pub mod target;
 mod test_fire;
+pub mod xml;
 
 use app::backend::{AppState, now_ms};
 use dispatch::{FinishJob, Gathered};

@@ -9,7 +9,7 @@ use super::request;
 use super::store::Claimed;
 use super::target::Target;
 use app::backend::sensitive::Redact;
-use app::types::endpoints::SensitiveData;
+use app::types::endpoints::{BodyFormat, SensitiveData};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -48,9 +48,16 @@ pub fn parse_envelope(envelope: Option<&str>) -> Result<Value, Failure> {
 /// Applies the endpoint's choice for sensitive fields, then its template (a template can
 /// only place what is left). Routing saw the real values already.
 pub fn shape(target: &Target, envelope: Value, max_bytes: usize) -> Result<Shaped, Failure> {
+    // For XML the shaped event is checked here, so that one event XML cannot carry fails
+    // alone and never its batch.
     let template = |v: Value| {
-        request::shape(&target.endpoint, v, max_bytes)
-            .map_err(|e| (ErrorClass::Request, format!("template: {e}")))
+        let shaped = request::shape(&target.endpoint, v, max_bytes)
+            .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
+        if target.endpoint.settings.format == BodyFormat::Xml {
+            super::xml::check(&shaped, "event")
+                .map_err(|e| (ErrorClass::Request, e.to_string()))?;
+        }
+        Ok(shaped)
     };
     let sensitive = envelope
         .get("event_type")
@@ -118,28 +125,34 @@ pub fn batches(
     shaped: Vec<Shaped>,
     target: &Target,
     cap: usize,
-) -> Vec<(Vec<Claimed>, Outgoing)> {
+) -> Vec<(Vec<Claimed>, Prepared)> {
     split_by_bytes(ds, shaped, cap)
         .into_iter()
         .map(|(ds, shaped)| {
-            let sent: Vec<Value> = shaped.iter().map(|s| s.sent.clone()).collect();
-            let (body, content_type) = request::batch_body(&target.endpoint, &sent);
-            let masked_body = shaped.iter().any(|s| s.masked.is_some()).then(|| {
-                let masked: Vec<Value> = shaped
-                    .iter()
-                    .map(|s| s.masked.clone().unwrap_or_else(|| s.sent.clone()))
-                    .collect();
-                request::batch_body(&target.endpoint, &masked).0
-            });
-            let outgoing = Outgoing {
-                msg_id: batch_id(&ds),
-                body,
-                content_type,
-                batch_size: Some(ds.len()),
-                masked_body,
-                masked_for: shaped.into_iter().filter_map(|s| s.masked_for).collect(),
+            let body = |values: Vec<Value>| {
+                request::batch_body(&target.endpoint, &values).map_err(|e| (ErrorClass::Request, e))
             };
-            (ds, outgoing)
+            let prepared = (|| {
+                let (body_sent, content_type) =
+                    body(shaped.iter().map(|s| s.sent.clone()).collect())?;
+                let masked_body = if shaped.iter().any(|s| s.masked.is_some()) {
+                    let masked = shaped
+                        .iter()
+                        .map(|s| s.masked.clone().unwrap_or_else(|| s.sent.clone()));
+                    Some(body(masked.collect())?.0)
+                } else {
+                    None
+                };
+                Ok(Outgoing {
+                    msg_id: batch_id(&ds),
+                    body: body_sent,
+                    content_type,
+                    batch_size: Some(ds.len()),
+                    masked_body,
+                    masked_for: shaped.into_iter().filter_map(|s| s.masked_for).collect(),
+                })
+            })();
+            (ds, prepared)
         })
         .collect()
 }
@@ -288,6 +301,23 @@ mod tests {
     }
 
     #[test]
+    fn an_event_xml_cannot_carry_fails_alone_and_says_where() {
+        let t = target(json!({"format": "xml"}));
+        let bell =
+            json!({"id": "evt_1", "event_type": "order.other", "data": {"note": "ding\u{7}"}});
+        let failed = single("evt_1", bell.clone(), &t, 1 << 20).err().unwrap();
+        assert!(
+            failed.1.contains("event.data.note holds U+0007"),
+            "{}",
+            failed.1
+        );
+        assert!(
+            shape(&t, bell, 1 << 20).is_err(),
+            "refused while shaping a batch too"
+        );
+    }
+
+    #[test]
     fn a_batch_logs_masked_only_where_events_carry_sensitive_values() {
         let t = target(json!({"batch": {"max_events": 10, "max_wait": "1s"}}));
         let other =
@@ -298,7 +328,7 @@ mod tests {
         ];
         let out = batches(vec![claimed(1), claimed(2)], shaped, &t, 1 << 20);
         assert_eq!(out.len(), 1);
-        let o = &out[0].1;
+        let o = out[0].1.as_ref().ok().unwrap();
         let sent: Value = serde_json::from_slice(&o.body).unwrap();
         assert_eq!(sent[0]["data"]["card"], "4242");
         let logged: Value = serde_json::from_slice(o.masked_body.as_ref().unwrap()).unwrap();

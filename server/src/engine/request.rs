@@ -58,120 +58,35 @@ pub fn encode(
             serde_json::to_vec(value).unwrap_or_default(),
             "application/json",
         ),
-        BodyFormat::Xml => {
-            let xml = to_xml_within(value, "event", max_bytes).ok_or_else(|| {
-                format!(
+        BodyFormat::Xml => (
+            super::xml::document(value, "event", max_bytes).map_err(|e| match e {
+                super::xml::XmlError::TooLarge => format!(
                     "the XML body is larger than the limit of {max_bytes} bytes (--max-rendered-bytes)"
-                )
-            })?;
-            (xml.into_bytes(), "application/xml")
-        }
+                ),
+                other => other.to_string(),
+            })?,
+            "application/xml",
+        ),
     })
 }
 
 /// The body of a batch: a JSON array of the shaped events, or for XML an `<events>`
-/// element holding one `<event>` each.
-pub fn batch_body(endpoint: &StoredEndpoint, shaped: &[Value]) -> (Vec<u8>, &'static str) {
-    match endpoint.settings.format {
+/// element holding one `<event>` each. Each event was shaped (and for XML checked) under
+/// the limit already.
+pub fn batch_body(
+    endpoint: &StoredEndpoint,
+    shaped: &[Value],
+) -> Result<(Vec<u8>, &'static str), String> {
+    Ok(match endpoint.settings.format {
         BodyFormat::Json => (
             serde_json::to_vec(shaped).unwrap_or_default(),
             "application/json",
         ),
-        BodyFormat::Xml => {
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><events>");
-            for v in shaped {
-                // Unbounded: every event in it was shaped under the limit.
-                let _ = element(&mut out, "event", v, usize::MAX);
-            }
-            out.push_str("</events>");
-            (out.into_bytes(), "application/xml")
-        }
-    }
-}
-
-/// JSON as XML: objects become elements named by their keys, arrays repeat `<item>`,
-/// null is an empty element with `nil="true"`. Keys that are not XML names are prefixed.
-pub fn to_xml(value: &Value, root: &str) -> String {
-    to_xml_within(value, root, usize::MAX).unwrap_or_default()
-}
-
-/// [`to_xml`], or `None` as soon as the text passes `max_bytes` (it is never built whole).
-pub fn to_xml_within(value: &Value, root: &str, max_bytes: usize) -> Option<String> {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-    element(&mut out, root, value, max_bytes).ok()?;
-    Some(out)
-}
-
-/// The XML passed its limit.
-struct TooLarge;
-
-fn xml_name(key: &str) -> String {
-    let mut name: String = key
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if name.is_empty()
-        || !name.starts_with(|c: char| c.is_alphabetic() || c == '_')
-        || name.to_ascii_lowercase().starts_with("xml")
-    {
-        name.insert(0, '_');
-    }
-    name
-}
-
-fn escape(s: &str, out: &mut String, max: usize) -> Result<(), TooLarge> {
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-        if out.len() > max {
-            return Err(TooLarge);
-        }
-    }
-    Ok(())
-}
-
-fn element(out: &mut String, name: &str, value: &Value, max: usize) -> Result<(), TooLarge> {
-    let name = xml_name(name);
-    match value {
-        Value::Null => out.push_str(&format!("<{name} nil=\"true\"/>")),
-        Value::Object(map) => {
-            out.push_str(&format!("<{name}>"));
-            for (k, v) in map {
-                element(out, k, v, max)?;
-            }
-            out.push_str(&format!("</{name}>"));
-        }
-        Value::Array(items) => {
-            out.push_str(&format!("<{name}>"));
-            for v in items {
-                element(out, "item", v, max)?;
-            }
-            out.push_str(&format!("</{name}>"));
-        }
-        Value::String(s) => {
-            out.push_str(&format!("<{name}>"));
-            escape(s, out, max)?;
-            out.push_str(&format!("</{name}>"));
-        }
-        other => out.push_str(&format!("<{name}>{other}</{name}>")),
-    }
-    if out.len() > max {
-        return Err(TooLarge);
-    }
-    Ok(())
+        BodyFormat::Xml => (
+            super::xml::events(shaped, usize::MAX).map_err(|e| e.to_string())?,
+            "application/xml",
+        ),
+    })
 }
 
 /// OAuth2 client-credentials tokens by endpoint, kept until shortly before they expire.
@@ -408,29 +323,6 @@ mod tests {
     }
 
     #[test]
-    fn xml_is_well_formed_and_escaped() {
-        let x = to_xml(
-            &json!({"id": "evt_1", "data": {"total": 12.5, "note": "a<b & \"c\"", "items": [{"sku": "A"}, 2], "gone": null, "1st": true}}),
-            "event",
-        );
-        assert!(
-            x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><event>")
-                && x.ends_with("</event>"),
-            "{x}"
-        );
-        for piece in [
-            "<id>evt_1</id>",
-            "<total>12.5</total>",
-            "<note>a&lt;b &amp; &quot;c&quot;</note>",
-            "<items><item><sku>A</sku></item><item>2</item></items>",
-            "<gone nil=\"true\"/>",
-            "<_1st>true</_1st>",
-        ] {
-            assert!(x.contains(piece), "{piece} in {x}");
-        }
-    }
-
-    #[test]
     fn batch_bodies_are_a_json_array_or_events_in_xml() {
         let mut settings: app::types::endpoints::EndpointInput =
             serde_json::from_value(json!({"name": "n", "url": "https://x.example/"})).unwrap();
@@ -440,7 +332,7 @@ mod tests {
             settings: settings.clone(),
             secrets: Vec::new(),
         };
-        let (body, ct) = batch_body(&endpoint, &shaped);
+        let (body, ct) = batch_body(&endpoint, &shaped).unwrap();
         assert_eq!(ct, "application/json");
         assert_eq!(
             serde_json::from_slice::<Value>(&body).unwrap(),
@@ -452,24 +344,11 @@ mod tests {
             settings,
             secrets: Vec::new(),
         };
-        let (body, ct) = batch_body(&endpoint, &shaped);
+        let (body, ct) = batch_body(&endpoint, &shaped).unwrap();
         assert_eq!(ct, "application/xml");
         assert_eq!(
             String::from_utf8(body).unwrap(),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><events><event><id>evt_1</id></event><event><id>evt_2</id></event></events>"
-        );
-    }
-
-    #[test]
-    fn xml_bodies_stop_at_the_limit() {
-        let v = json!({"items": vec![1; 1000], "text": "<&>".repeat(100)});
-        let whole = to_xml(&v, "event");
-        assert_eq!(to_xml_within(&v, "event", whole.len()), Some(whole.clone()));
-        assert_eq!(to_xml_within(&v, "event", whole.len() - 1), None);
-        let json_size = serde_json::to_string(&v).unwrap().len();
-        assert!(
-            whole.len() > 3 * json_size,
-            "XML outgrows its JSON, so it needs its own check"
         );
     }
 }

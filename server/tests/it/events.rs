@@ -325,6 +325,19 @@ async fn idempotency_returns_the_same_event(backend: Backend) {
     )
     .await;
     assert_eq!(detail["deliveries"].as_array().unwrap().len(), 1);
+    // Two events were accepted (replays are not counted again), and /metrics says so.
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hookline_events_accepted_total 2"),
+        "{metrics}"
+    );
     app.stop().await;
 }
 

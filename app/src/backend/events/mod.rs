@@ -390,6 +390,10 @@ impl Events {
             // A stored permit: the engine wakes even if it was busy at this instant.
             self.outbox.notify_one();
         }
+        let accepted = outcomes.iter().flatten().filter(|o| !o.replayed).count();
+        self.metrics
+            .events_accepted
+            .fetch_add(accepted as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(outcomes)
     }
 

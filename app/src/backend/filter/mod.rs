@@ -11,8 +11,8 @@
 //!
 //! Paths: dot-separated keys, `[n]` for an array index, `[*]` for every element. With
 //! `[*]` a condition holds when any element satisfies it; `ne` and `not_in` hold when no
-//! element is equal / in the list. Operators: eq, ne, gt, gte, lt, lte (numbers, or
-//! strings such as RFC 3339 times), in, not_in (value is a list), contains (substring, or
+//! element is equal / in the list. Operators: eq, ne, gt, gte, lt, lte (numbers; two
+//! RFC 3339 times compare as instants, other strings by code point), in, not_in (value is a list), contains (substring, or
 //! array element), starts_with, ends_with, exists (value true or false, default true),
 //! regex (Rust regex syntax, at most 512 characters).
 
@@ -420,9 +420,24 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
-        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        (Value::String(x), Value::String(y)) => match (instant(x), instant(y)) {
+            (Some(x), Some(y)) => Some(x.cmp(&y)),
+            _ => Some(x.cmp(y)),
+        },
         _ => None,
     }
+}
+
+/// An RFC 3339 time as an instant (nanoseconds since 1970), so that times compare by when
+/// they are, whatever their precision or offset: `…00.5Z` after `…00Z`.
+fn instant(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
 }
 
 fn check(op: Op, value: &Value, regex: Option<&Regex>, actual: &[&Value]) -> bool {
@@ -519,6 +534,13 @@ mod tests {
         yes(json!({"field": "data.coupon", "op": "exists", "value": false}));
         no(json!({"field": "data.coupon", "op": "eq", "value": null}));
         yes(json!({"field": "event_time", "op": "gte", "value": "2026-01-01T00:00:00Z"}));
+        // Times compare as instants, not as text (each of these is wrong as text).
+        yes(json!({"field": "event_time", "op": "gte", "value": "2026-11-23T01:00:00Z"}));
+        no(json!({"field": "event_time", "op": "lt", "value": "2026-11-23T01:00:00Z"}));
+        yes(json!({"field": "event_time", "op": "gt", "value": "2026-11-23T01:30:00+01:00"}));
+        yes(
+            json!({"field": "event_time", "op": "lt", "value": "2026-11-23T00:00:00.000001-01:00"}),
+        );
         yes(json!({"field": "current_context.region", "op": "eq", "value": "eu"}));
         no(json!({"field": "data.total", "op": "gt", "value": "100"}));
     }
