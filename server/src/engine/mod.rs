@@ -284,11 +284,9 @@ impl Engine {
         let mut ids: Vec<String> = claimed.iter().map(|d| d.event_id.clone()).collect();
         ids.sort();
         ids.dedup();
-        // If this fails the holds drop with the error: the leases lapse and are retried.
         // Shared, not copied, by the deliveries of one event.
         let envelopes: HashMap<String, Arc<str>> = self
-            .store
-            .envelopes(&ids)
+            .envelopes_while_held(&ids, stop)
             .await?
             .into_iter()
             .map(|(id, e)| (id, Arc::from(e)))
@@ -300,6 +298,33 @@ impl Engine {
                 .await?;
         }
         Ok(n)
+    }
+
+    /// The claimed events' envelopes. A database that went away just after the claim is
+    /// asked again (backing off to 1 s) for up to one lease while the holds keep the
+    /// claims, which the heartbeat renews once it is back: the deliveries go out as soon as
+    /// it answers, not a lease later. Past that, or at shutdown, the error drops the holds
+    /// and the leases lapse (another claim delivers them).
+    async fn envelopes_while_held(
+        &self,
+        ids: &[String],
+        stop: &watch::Receiver<bool>,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match self.store.envelopes(ids).await {
+                Ok(found) => return Ok(found),
+                Err(e) if started.elapsed() + wait >= self.cfg.lease || *stop.borrow() => {
+                    return Err(e);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading claimed events failed; asking again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
     }
 
     /// The limited endpoints' part of a round: those with due work, each claimed against
