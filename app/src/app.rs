@@ -1,17 +1,21 @@
+//! The Leptos application: the HTML shell the server renders, the routes (the public sign-in
+//! and setup pages, and every dashboard page inside the signed-in layout), and the session
+//! context pages read.
+
 use crate::api::auth::get_session;
 use crate::error::AppError;
 use crate::pages::{
     api_keys::ApiKeysPage,
     audit::AuditPage,
-    dashboard::Dashboard,
     deliveries::DeliveriesPage,
     delivery::DeliveryPage,
     endpoints::{EndpointPage, EndpointsPage},
     event_types::{EventTypeEditPage, EventTypesPage},
     events::{EventPage, EventsPage},
-    home::HomePage,
+    layout::Layout,
     login::LoginPage,
     not_found::NotFound,
+    overview::Overview,
     setup::SetupPage,
     users::UsersPage,
 };
@@ -78,8 +82,8 @@ pub fn App() -> impl IntoView {
                     // and every page arrives fully rendered.
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
-                    <ParentRoute path=path!("") view=Dashboard ssr=SsrMode::Async>
-                        <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
+                        <Route path=path!("") view=Overview ssr=SsrMode::Async/>
                         <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("event-types") view=EventTypesPage ssr=SsrMode::Async/>
                         <Route path=path!("event-types/:name") view=EventTypeEditPage ssr=SsrMode::Async/>

@@ -1,8 +1,11 @@
-//! Wire types shared by the server and the browser. Nothing secret lives here: password
-//! hashes and session data are separate server-only types that never derive `Serialize`.
+//! Wire types shared by the server and the browser. A few carry secrets on purpose: an
+//! endpoint's credentials on their way in (`EndpointInput`; answers mask them), its signing
+//! secret (`EndpointSecret`, for admins) and a new API key (`CreatedApiKey`, shown once).
+//! Password hashes and session data are server-only types that never derive `Serialize`.
 
 pub mod endpoints;
 pub mod events;
+pub mod filter;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -108,7 +111,8 @@ pub struct SystemInfo {
     pub users: i64,
 }
 
-/// One page of a list, newest first; pass `next_cursor` back as `cursor` for the next.
+/// One page of a list, in the order that list documents (events and deliveries newest
+/// first); pass `next_cursor` back as `cursor` for the next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {

@@ -1,3 +1,5 @@
+//! The `hookline` binary: the allocator setting, the async runtime, then the CLI.
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -1,3 +1,5 @@
+//! Logging: structured lines on stdout, filtered by `RUST_LOG`.
+
 use tracing_subscriber::EnvFilter;
 
 /// Logs to stdout; `RUST_LOG` overrides the default level (info).

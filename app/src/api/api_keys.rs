@@ -1,3 +1,5 @@
+//! Server functions for API keys: list, create (the key is answered once), revoke.
+
 use crate::error::AppError;
 use crate::types::{ApiKeyView, CreatedApiKey};
 use leptos::prelude::*;

@@ -1,3 +1,5 @@
+//! Server function for reading the audit log.
+
 use crate::error::AppError;
 use crate::types::{AuditEntryView, Page};
 use leptos::prelude::*;

@@ -1,3 +1,5 @@
+//! Server functions for signing in and out, the current session, and first-run setup.
+
 use crate::error::AppError;
 use crate::types::{Me, SessionInfo};
 use leptos::prelude::*;

@@ -1,3 +1,5 @@
+//! Server functions for endpoints: list, read, save, delete, and their signing secrets.
+
 use crate::error::AppError;
 use crate::types::Page;
 use crate::types::endpoints::{EndpointInput, EndpointSecret, EndpointView};

@@ -1,3 +1,6 @@
+//! Server functions for the event catalogue: list, read, and save from the editor's text
+//! fields (JSON typed there is checked like a REST body).
+
 use crate::error::AppError;
 use crate::types::EventTypeView;
 use leptos::prelude::*;

@@ -1,3 +1,5 @@
+//! Server function for the overview's facts about this installation.
+
 use crate::error::AppError;
 use crate::types::SystemInfo;
 use leptos::prelude::*;

@@ -1,3 +1,5 @@
+//! Server functions for managing users (admins only; the service checks).
+
 use crate::error::AppError;
 use crate::types::UserView;
 use leptos::prelude::*;

@@ -4,7 +4,9 @@ use super::audit::AuditEntry;
 use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
-use crate::types::events::{AttemptView, DeliveryDetail, DeliveryView, Redaction, ReplayView};
+use crate::types::events::{
+    AttemptView, DeliveryDetail, DeliveryStatus, DeliveryView, Redaction, ReplayView,
+};
 use crate::types::{Page, Role};
 use crate::{audit_insert, with_db};
 use std::sync::Arc;
@@ -34,15 +36,24 @@ struct Row {
     updated_at: i64,
 }
 
-impl From<Row> for DeliveryView {
-    fn from(r: Row) -> Self {
-        DeliveryView {
+impl TryFrom<Row> for DeliveryView {
+    type Error = AppError;
+
+    /// The column's CHECK constraint allows only the known statuses.
+    fn try_from(r: Row) -> AppResult<Self> {
+        let status = DeliveryStatus::parse(&r.status).ok_or_else(|| {
+            AppError::internal(
+                "a delivery has an unknown status",
+                format!("{}: {}", r.id, r.status),
+            )
+        })?;
+        Ok(DeliveryView {
             id: r.id,
             event_id: r.event_id,
             event_type: r.event_type,
             endpoint_id: r.endpoint_id,
             endpoint_name: r.endpoint_name,
-            status: r.status,
+            status,
             attempts: r.attempts,
             next_attempt_at: r.next_attempt_at.map(Timestamp),
             last_status_code: r.last_status_code,
@@ -50,7 +61,7 @@ impl From<Row> for DeliveryView {
             last_duration_ms: r.last_duration_ms,
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
-        }
+        })
     }
 }
 
@@ -122,17 +133,8 @@ pub(crate) async fn of_event(db: &Db, event_id: &str) -> AppResult<Vec<DeliveryV
         .bind(event_id)
         .fetch_all(pool)
         .await)?;
-    Ok(rows.into_iter().map(DeliveryView::from).collect())
+    rows.into_iter().map(DeliveryView::try_from).collect()
 }
-
-pub const STATUSES: [&str; 6] = [
-    "pending",
-    "in_flight",
-    "succeeded",
-    "failed",
-    "dead",
-    "cancelled",
-];
 
 #[derive(Clone)]
 pub struct Deliveries {
@@ -145,15 +147,32 @@ impl Deliveries {
         Self { db, wake }
     }
 
+    /// For `GET /metrics` (unauthenticated, like every scrape target): how many deliveries
+    /// are due now (pending or retrying), and how many wait for a later retry.
+    pub async fn queue_counts(&self) -> AppResult<(i64, i64)> {
+        let now = now_ms();
+        Ok(with_db!(&self.db, |pool| {
+            sqlx::query_as(
+            "SELECT \
+               (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1), \
+               (SELECT COUNT(*) FROM deliveries WHERE status = 'failed' AND next_attempt_at > $1)"
+        )
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        })?)
+    }
+
     /// Newest first.
     pub async fn list(&self, actor: &Actor, q: DeliveryQuery<'_>) -> AppResult<Page<DeliveryView>> {
         actor.require(Role::Viewer)?;
         if let Some(s) = q.status
-            && !STATUSES.contains(&s)
+            && DeliveryStatus::parse(s).is_none()
         {
+            let all: Vec<&str> = DeliveryStatus::ALL.iter().map(|s| s.as_str()).collect();
             return Err(AppError::invalid(
                 "status",
-                format!("must be one of {}", STATUSES.join(", ")),
+                format!("must be one of {}", all.join(", ")),
             ));
         }
         let limit = q.limit.clamp(1, 500) as i64;
@@ -174,7 +193,10 @@ impl Deliveries {
             .bind(q.since_ms)
             .fetch_all(pool)
             .await)?;
-        let items = rows.into_iter().map(DeliveryView::from).collect();
+        let items = rows
+            .into_iter()
+            .map(DeliveryView::try_from)
+            .collect::<AppResult<Vec<_>>>()?;
         Ok(Page::cut(items, limit as usize, |d: &DeliveryView| {
             d.id.clone()
         }))
@@ -203,7 +225,7 @@ impl Deliveries {
             .bind(limit.clamp(1, 1000) as i64)
             .fetch_all(pool)
             .await)?;
-        Ok(rows.into_iter().map(DeliveryView::from).collect())
+        rows.into_iter().map(DeliveryView::try_from).collect()
     }
 
     pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<DeliveryDetail> {
@@ -242,7 +264,7 @@ impl Deliveries {
         };
         let event_type = found.event_type.clone();
         Ok(DeliveryDetail {
-            delivery: found.into(),
+            delivery: found.try_into()?,
             attempt_log: attempts
                 .into_iter()
                 .map(|a| {

@@ -148,7 +148,8 @@ impl EventTypeName {
         Ok(EventTypeName(name.to_string()))
     }
 
-    /// Names the platform publishes itself (`hookline.endpoint.disabled`).
+    /// A name a user may create: any valid name outside `hookline.*`, the namespace of the
+    /// events Hookline publishes itself (`hookline.endpoint.disabled`).
     pub fn parse_user_defined(raw: &str) -> Result<EventTypeName, AppError> {
         let name = Self::parse(raw)?;
         if name.0 == "hookline" || name.0.starts_with("hookline.") {

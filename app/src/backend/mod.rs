@@ -19,6 +19,7 @@ pub mod ids;
 pub mod limits;
 pub mod metrics;
 pub mod password;
+pub mod retention;
 pub mod schema;
 pub mod sensitive;
 pub mod session_store;

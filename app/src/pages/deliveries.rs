@@ -6,20 +6,11 @@ use super::forms::WINDOWS;
 use super::replay::ReplayPanel;
 use crate::api::deliveries::LogFilter;
 use crate::api::endpoints::list_endpoints;
+use crate::types::events::DeliveryStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
-
-const STATUSES: [(&str, &str); 7] = [
-    ("", "any status"),
-    ("pending", "pending"),
-    ("in_flight", "in flight"),
-    ("succeeded", "succeeded"),
-    ("failed", "retrying"),
-    ("dead", "dead letters"),
-    ("cancelled", "cancelled"),
-];
 
 #[component]
 pub fn DeliveriesPage() -> impl IntoView {
@@ -43,41 +34,53 @@ pub fn DeliveriesPage() -> impl IntoView {
             <A href="/deliveries?status=dead" attr:class="button">"Dead letters"</A>
         </div>
         <Form method="GET" action="/deliveries" attr:class="toolbar filters" attr:aria-label="Filter deliveries">
-            <label for="f-endpoint">"Endpoint"</label>
-            <select id="f-endpoint" name="endpoint">
-                <option value="">"any endpoint"</option>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let selected = filter.get_untracked().endpoint;
-                        endpoints.await.map(|page| page.items).unwrap_or_default().into_iter().map(|e| {
-                            let chosen = e.id == selected;
-                            view! { <option value=e.id.clone() selected=chosen>{e.settings.name.clone()}</option> }
+            <span class="field-pair">
+                <label for="f-endpoint">"Endpoint"</label>
+                <select id="f-endpoint" name="endpoint">
+                    <option value="">"any endpoint"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let selected = filter.get_untracked().endpoint;
+                            endpoints.await.map(|page| page.items).unwrap_or_default().into_iter().map(|e| {
+                                let chosen = e.id == selected;
+                                view! { <option value=e.id.clone() selected=chosen>{e.settings.name.clone()}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </span>
+            <span class="field-pair">
+                <label for="f-status">"Status"</label>
+                <select id="f-status" name="status">
+                    {move || {
+                        let selected = filter.get().status;
+                        let any = view! { <option value="" selected=selected.is_empty()>"any status"</option> };
+                        let each = DeliveryStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=s.as_str() == selected>{s.label()}</option>
+                        }).collect_view();
+                        (any, each)
+                    }}
+                </select>
+            </span>
+            <span class="field-pair">
+                <label for="f-window">"Time"</label>
+                <select id="f-window" name="window">
+                    {move || {
+                        let selected = filter.get().window;
+                        WINDOWS.iter().map(|(value, label)| view! {
+                            <option value=*value selected=*value == selected>{*label}</option>
                         }).collect_view()
-                    })}
-                </Transition>
-            </select>
-            <label for="f-status">"Status"</label>
-            <select id="f-status" name="status">
-                {move || {
-                    let selected = filter.get().status;
-                    STATUSES.iter().map(|(value, label)| view! {
-                        <option value=*value selected=*value == selected>{*label}</option>
-                    }).collect_view()
-                }}
-            </select>
-            <label for="f-window">"Time"</label>
-            <select id="f-window" name="window">
-                {move || {
-                    let selected = filter.get().window;
-                    WINDOWS.iter().map(|(value, label)| view! {
-                        <option value=*value selected=*value == selected>{*label}</option>
-                    }).collect_view()
-                }}
-            </select>
-            <label for="f-type">"Event type"</label>
-            <input id="f-type" name="event_type" placeholder="order.created" prop:value=move || filter.get().event_type/>
-            <label for="f-event">"Event id"</label>
-            <input id="f-event" name="event_id" placeholder="evt_…" prop:value=move || filter.get().event_id/>
+                    }}
+                </select>
+            </span>
+            <span class="field-pair">
+                <label for="f-type">"Event type"</label>
+                <input id="f-type" name="event_type" placeholder="order.created" prop:value=move || filter.get().event_type/>
+            </span>
+            <span class="field-pair">
+                <label for="f-event">"Event id"</label>
+                <input id="f-event" name="event_id" placeholder="evt_…" prop:value=move || filter.get().event_id/>
+            </span>
             <button type="submit" class="secondary">"Apply"</button>
         </Form>
         <ReplayPanel endpoint=Signal::derive(move || filter.get().endpoint) status=Signal::derive(move || filter.get().status)/>

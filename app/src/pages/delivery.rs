@@ -6,7 +6,7 @@ use super::endpoint_test_fire::pretty;
 use super::forms::FormMessage;
 use crate::api::deliveries::{RetryDelivery, get_delivery};
 use crate::time_fmt;
-use crate::types::events::{AttemptView, Redaction};
+use crate::types::events::{AttemptView, DeliveryStatus, Redaction};
 use crate::types::{Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,7 +34,7 @@ pub fn DeliveryPage() -> impl IntoView {
                 match detail.await {
                     Ok(d) => {
                         let v = d.delivery.clone();
-                        let moving = matches!(v.status.as_str(), "pending" | "in_flight" | "failed");
+                        let moving = v.status.is_open();
                         if moving {
                             set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(1000));
                         }
@@ -44,17 +44,17 @@ pub fn DeliveryPage() -> impl IntoView {
                             <h1>"Delivery " <code>{v.id.clone()}</code></h1>
                             <section class="card">
                                 <dl class="facts">
-                                    <dt>"Status"</dt><dd data-testid="detail-status">{status_badge(&v.status)}</dd>
+                                    <dt>"Status"</dt><dd data-testid="detail-status">{status_badge(v.status)}</dd>
                                     <dt>"Event"</dt><dd><code>{v.event_id.clone()}</code> " (" <code>{v.event_type.clone()}</code> ")"</dd>
                                     <dt>"Endpoint"</dt><dd><A href=format!("/endpoints/{}", v.endpoint_id)>{v.endpoint_name.clone()}</A></dd>
                                     <dt>"Attempts"</dt><dd>{v.attempts}</dd>
                                     <dt>"Created"</dt><dd>{time_fmt::utc(v.created_at.0)}</dd>
-                                    {v.next_attempt_at.filter(|_| v.status == "failed").map(|at| view! { <dt>"Next attempt"</dt><dd>{time_fmt::utc(at.0)}</dd> })}
+                                    {v.next_attempt_at.filter(|_| v.status == DeliveryStatus::Failed).map(|at| view! { <dt>"Next attempt"</dt><dd>{time_fmt::utc(at.0)}</dd> })}
                                     {v.last_error.clone().map(|e| view! { <dt>"Last error"</dt><dd>{e}</dd> })}
                                 </dl>
                                 {can_retry.then(|| view! {
                                     <FormMessage error/>
-                                    <button class="primary" data-testid="retry" disabled=move || retry.pending().get() || v.status == "in_flight"
+                                    <button class="primary" data-testid="retry" disabled=move || retry.pending().get() || v.status == DeliveryStatus::InFlight
                                         on:click=move |_| { retry.dispatch(RetryDelivery { id: id.clone() }); }>
                                         "Retry now"
                                     </button>

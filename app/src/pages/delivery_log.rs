@@ -5,7 +5,7 @@
 use crate::api::deliveries::{LogFilter, list_deliveries};
 use crate::time_fmt;
 use crate::types::Page;
-use crate::types::events::DeliveryView;
+use crate::types::events::{DeliveryStatus, DeliveryView};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -95,6 +95,7 @@ fn table(rows: RwSignal<Vec<DeliveryView>>, live: RwSignal<bool>, compact: bool)
                 <thead>
                     <tr>
                         <th scope="col">"Time (UTC)"</th>
+                        <th scope="col">"Event"</th>
                         <th scope="col">"Event type"</th>
                         {(!compact).then(|| view! { <th scope="col">"Endpoint"</th> })}
                         <th scope="col">"Status"</th>
@@ -113,15 +114,9 @@ fn table(rows: RwSignal<Vec<DeliveryView>>, live: RwSignal<bool>, compact: bool)
     }
 }
 
-pub fn status_badge(status: &str) -> impl IntoView + use<> {
-    let class = format!("badge st-{status}");
-    let text = match status {
-        "in_flight" => "in flight".to_string(),
-        "failed" => "retrying".to_string(),
-        "dead" => "dead letter".to_string(),
-        other => other.to_string(),
-    };
-    view! { <span class=class data-testid="delivery-status">{text}</span> }
+pub fn status_badge(status: DeliveryStatus) -> impl IntoView + use<> {
+    let class = format!("badge st-{}", status.as_str());
+    view! { <span class=class data-testid="delivery-status">{status.label()}</span> }
 }
 
 fn row(d: DeliveryView, compact: bool) -> impl IntoView {
@@ -130,12 +125,15 @@ fn row(d: DeliveryView, compact: bool) -> impl IntoView {
         (None, Some(e)) => e.chars().take(60).collect(),
         (None, None) => "—".into(),
     };
+    let event_href = format!("/events/{}", d.event_id);
+    let event_id = d.event_id.clone();
     view! {
-        <tr data-testid="delivery-row" data-event=d.event_id.clone() data-status=d.status.clone()>
+        <tr data-testid="delivery-row" data-event=d.event_id.clone() data-status=d.status.as_str()>
             <td class="nowrap"><A href=format!("/deliveries/{}", d.id)>{time_fmt::utc(d.created_at.0)}</A></td>
+            <td class="nowrap"><A href=event_href><code data-testid="delivery-event-id">{event_id}</code></A></td>
             <td><code>{d.event_type.clone()}</code></td>
             {(!compact).then(|| view! { <td><A href=format!("/endpoints/{}", d.endpoint_id)>{d.endpoint_name.clone()}</A></td> })}
-            <td>{status_badge(&d.status)}</td>
+            <td>{status_badge(d.status)}</td>
             <td>{d.attempts}</td>
             <td class="nowrap">{d.last_duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
             <td class="muted">{answer}</td>
@@ -148,7 +146,7 @@ fn row(d: DeliveryView, compact: bool) -> impl IntoView {
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn merge(rows: &mut Vec<DeliveryView>, changed: Vec<DeliveryView>, filter: &LogFilter) {
     for d in changed {
-        let wanted = (filter.status.is_empty() || d.status == filter.status)
+        let wanted = (filter.status.is_empty() || d.status.as_str() == filter.status)
             && (filter.event_id.trim().is_empty() || d.event_id == filter.event_id.trim());
         match rows.iter().position(|r| r.id == d.id) {
             Some(i) if wanted => rows[i] = d,
@@ -251,7 +249,7 @@ mod tests {
             event_type: "order.created".into(),
             endpoint_id: "ep".into(),
             endpoint_name: "crm".into(),
-            status: status.into(),
+            status: DeliveryStatus::parse(status).unwrap(),
             attempts: 0,
             next_attempt_at: None,
             last_status_code: None,

@@ -94,7 +94,7 @@ pub fn TestFirePanel(
             </div>
             <div class="tf-result">
             {move || fire.value().get().and_then(Result::ok).map(|r| {
-                let ok = r.status == "succeeded";
+                let ok = r.status == crate::types::events::DeliveryStatus::Succeeded;
                 let answer = match (r.response_status, &r.error) {
                     (Some(s), _) => format!("HTTP {s}"),
                     (None, Some(e)) => e.clone(),

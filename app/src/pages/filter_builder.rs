@@ -5,24 +5,9 @@
 
 use crate::api::tools::{PreviewFilter, PreviewTemplate};
 use crate::types::EventTypeView;
+use crate::types::filter::FilterOp;
 use leptos::prelude::*;
 use serde_json::{Value, json};
-
-pub const OPS: [(&str, &str); 13] = [
-    ("eq", "equals"),
-    ("ne", "does not equal"),
-    ("gt", ">"),
-    ("gte", "≥"),
-    ("lt", "<"),
-    ("lte", "≤"),
-    ("in", "is one of"),
-    ("not_in", "is none of"),
-    ("contains", "contains"),
-    ("starts_with", "starts with"),
-    ("ends_with", "ends with"),
-    ("exists", "exists"),
-    ("regex", "matches regex"),
-];
 
 /// The builder's tree. Values are kept as typed text (see [`text_to_value`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +19,7 @@ pub enum Node {
     },
     Cond {
         field: String,
-        op: String,
+        op: FilterOp,
         value: String,
     },
 }
@@ -51,7 +36,7 @@ impl Node {
     fn new_cond() -> Node {
         Node::Cond {
             field: "data.".into(),
-            op: "eq".into(),
+            op: FilterOp::Eq,
             value: String::new(),
         }
     }
@@ -109,7 +94,7 @@ impl Node {
         }
         Some(Node::Cond {
             field: o.get("field")?.as_str()?.to_string(),
-            op: o.get("op")?.as_str()?.to_string(),
+            op: FilterOp::parse(o.get("op")?.as_str()?)?,
             value: o.get("value").map(value_to_text).unwrap_or_default(),
         })
     }
@@ -126,7 +111,7 @@ impl Node {
                 if *not { json!({ "not": g }) } else { g }
             }
             Node::Cond { field, op, value } => {
-                json!({ "field": field, "op": op, "value": text_to_value(op, value) })
+                json!({ "field": field, "op": op, "value": text_to_value(*op, value) })
             }
         }
     }
@@ -147,13 +132,13 @@ pub fn value_to_text(v: &Value) -> String {
 
 /// What was typed: JSON when it parses (`100`, `true`, `"100"`), text otherwise; for
 /// `in`/`not_in` a comma-separated list; for `exists` true unless `false`.
-pub fn text_to_value(op: &str, text: &str) -> Value {
+pub fn text_to_value(op: FilterOp, text: &str) -> Value {
     let one = |t: &str| {
         serde_json::from_str(t.trim()).unwrap_or_else(|_| Value::String(t.trim().to_string()))
     };
     match op {
-        "exists" => Value::Bool(text.trim() != "false"),
-        "in" | "not_in" => match serde_json::from_str::<Value>(text.trim()) {
+        FilterOp::Exists => Value::Bool(text.trim() != "false"),
+        FilterOp::In | FilterOp::NotIn => match serde_json::from_str::<Value>(text.trim()) {
             Ok(v @ Value::Array(_)) => v,
             _ => Value::Array(
                 text.split(',')
@@ -162,7 +147,9 @@ pub fn text_to_value(op: &str, text: &str) -> Value {
                     .collect(),
             ),
         },
-        "regex" | "starts_with" | "ends_with" => Value::String(text.to_string()),
+        FilterOp::Regex | FilterOp::StartsWith | FilterOp::EndsWith => {
+            Value::String(text.to_string())
+        }
         _ => one(text),
     }
 }
@@ -365,7 +352,7 @@ fn remove(path: Vec<usize>, edit: impl Fn(Vec<usize>, Box<dyn FnOnce(&mut Node)>
 
 fn cond_view(
     field: String,
-    op: String,
+    op: FilterOp,
     value: String,
     path: Vec<usize>,
     edit: impl Fn(Vec<usize>, Box<dyn FnOnce(&mut Node)>) + Copy + Send + Sync + 'static,
@@ -386,16 +373,16 @@ fn cond_view(
                 if let Node::Cond { field, op, value } = n {
                     match which {
                         0 => *field = text,
-                        1 => *op = text,
+                        1 => *op = FilterOp::parse(&text).unwrap_or(*op),
                         _ => *value = text,
                     }
                 }
             }),
         );
     };
-    let hint = match op.as_str() {
-        "in" | "not_in" => "comma-separated",
-        "exists" => "true or false",
+    let hint = match op {
+        FilterOp::In | FilterOp::NotIn => "comma-separated",
+        FilterOp::Exists => "true or false",
         _ => "number, text, true/false",
     };
     view! {
@@ -403,7 +390,7 @@ fn cond_view(
             <input list="filter-paths" aria-label=format!("{name} field") value=field disabled=ro
                 on:change=move |ev| set(p1.clone(), 0, event_target_value(&ev))/>
             <select aria-label=format!("{name} operator") disabled=ro on:change=move |ev| set(p2.clone(), 1, event_target_value(&ev))>
-                {OPS.iter().map(|(v, l)| view! { <option value=*v selected=*v == op>{*l}</option> }).collect_view()}
+                {FilterOp::ALL.into_iter().map(|o| view! { <option value=o.as_str() selected=o == op>{o.label()}</option> }).collect_view()}
             </select>
             <input aria-label=format!("{name} value") value=value placeholder=hint disabled=ro
                 on:change=move |ev| set(p3.clone(), 2, event_target_value(&ev))/>
@@ -448,19 +435,28 @@ fn FilterPreview(filter: RwSignal<String>, names: Vec<String>) -> impl IntoView 
     let event_type = RwSignal::new(String::new());
     let payload = RwSignal::new(String::new());
     let run = ServerAction::<PreviewFilter>::new();
+    // No filter lets everything through: nothing to ask the server.
+    let unfiltered = move || filter.with(|f| f.trim().is_empty() || f.trim() == "null");
     // In the browser: evaluate again whenever the filter or the sample changes.
     Effect::new(move |_| {
-        run.dispatch(PreviewFilter {
-            filter: filter.get(),
-            event_type: event_type.get(),
-            payload: payload.get(),
-        });
+        let (filter, event_type, payload) = (filter.get(), event_type.get(), payload.get());
+        if !unfiltered() {
+            run.dispatch(PreviewFilter {
+                filter,
+                event_type,
+                payload,
+            });
+        }
     });
     view! {
         <div class="preview" data-testid="filter-preview" aria-live="polite">
             <h4>"Live preview"</h4>
             <SampleChooser names event_type payload id="fp"/>
-            {move || match run.value().get() {
+            {move || if unfiltered() {
+                view! {
+                    <p data-testid="filter-verdict" class="verdict ok">"✓ No filter: every event of the subscribed types is delivered."</p>
+                }.into_any()
+            } else { match run.value().get() {
                 None => view! { <p class="muted">"Evaluating…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 Some(Ok(v)) => view! {
@@ -478,7 +474,7 @@ fn FilterPreview(filter: RwSignal<String>, names: Vec<String>) -> impl IntoView 
                         }).collect_view()}
                     </ul>
                 }.into_any(),
-            }}
+            }}}
         </div>
     }
 }
@@ -546,14 +542,14 @@ mod tests {
 
     #[test]
     fn typed_values_become_json() {
-        assert_eq!(text_to_value("gte", "100"), json!(100));
-        assert_eq!(text_to_value("eq", "BK-1"), json!("BK-1"));
-        assert_eq!(text_to_value("eq", "\"100\""), json!("100"));
+        assert_eq!(text_to_value(FilterOp::Gte, "100"), json!(100));
+        assert_eq!(text_to_value(FilterOp::Eq, "BK-1"), json!("BK-1"));
+        assert_eq!(text_to_value(FilterOp::Eq, "\"100\""), json!("100"));
         assert_eq!(
-            text_to_value("in", "pos, kiosk, 3"),
+            text_to_value(FilterOp::In, "pos, kiosk, 3"),
             json!(["pos", "kiosk", 3])
         );
-        assert_eq!(text_to_value("exists", "false"), json!(false));
+        assert_eq!(text_to_value(FilterOp::Exists, "false"), json!(false));
         assert_eq!(value_to_text(&json!(["pos", "kiosk"])), "pos, kiosk");
     }
 }

@@ -1,3 +1,5 @@
+//! The sign-in page.
+
 use super::forms::FormMessage;
 use crate::AuthContext;
 use crate::api::auth::Login;

@@ -1,6 +1,8 @@
+//! The dashboard's pages, one module per page or shared piece, and two helpers every page
+//! uses: the HTTP status of a server-rendered page, and the forbidden notice.
+
 pub mod api_keys;
 pub mod audit;
-pub mod dashboard;
 pub mod deliveries;
 pub mod delivery;
 pub mod delivery_log;
@@ -12,10 +14,11 @@ pub mod event_types;
 pub mod events;
 pub mod filter_builder;
 pub mod forms;
-pub mod home;
+pub mod layout;
 pub mod login;
 pub mod metrics;
 pub mod not_found;
+pub mod overview;
 pub mod replay;
 pub mod setup;
 pub mod users;

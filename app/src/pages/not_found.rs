@@ -1,3 +1,5 @@
+//! The page for an unknown address (answered with 404).
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -1,3 +1,5 @@
+//! First-run setup: the first admin account, guarded by the setup token the server prints.
+
 use super::forms::{FieldMessage, FormMessage};
 use crate::AuthContext;
 use crate::api::auth::CreateFirstAdmin;

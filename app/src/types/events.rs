@@ -58,6 +58,74 @@ pub struct EventSummary {
     pub idempotency_key: Option<String>,
 }
 
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum DeliveryStatus {
+    /// Waiting for its first attempt (or sent again by a retry or replay).
+    Pending,
+    /// A node is sending it now.
+    InFlight,
+    Succeeded,
+    /// The last attempt failed; it will be tried again at `next_attempt_at`.
+    Failed,
+    /// Dead-lettered: every attempt failed, or it could not be sent.
+    Dead,
+    /// Its endpoint was deleted before it was delivered.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 6] = [
+        Self::Pending,
+        Self::InFlight,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Dead,
+        Self::Cancelled,
+    ];
+
+    /// As stored and sent: `in_flight`, `dead`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InFlight => "in_flight",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryStatus> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// How the dashboard names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InFlight => "in flight",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "retrying",
+            Self::Dead => "dead letter",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Not finished: it will still be sent.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Pending | Self::InFlight | Self::Failed)
+    }
+}
+
+impl std::fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A delivery: one event to one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -67,9 +135,7 @@ pub struct DeliveryView {
     pub event_type: String,
     pub endpoint_id: String,
     pub endpoint_name: String,
-    /// `pending`, `in_flight`, `succeeded`, `failed` (will retry), `dead` (dead-lettered),
-    /// `cancelled` (its endpoint was deleted).
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<Timestamp>,
     pub last_status_code: Option<i64>,
@@ -191,7 +257,7 @@ pub struct TestFireResult {
     pub event_id: String,
     pub delivery_id: String,
     /// `succeeded` or `dead`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub response_status: Option<i64>,
     pub duration_ms: i64,
     pub response_body: Option<String>,

@@ -47,16 +47,7 @@ async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<serde_jso
 async fn metrics(
     State(state): State<ServerState>,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], String), StatusCode> {
-    let now = app::backend::now_ms();
-    let counts: (i64, i64) = app::with_db!(&state.app.db, |pool| sqlx::query_as(
-        "SELECT \
-           (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1), \
-           (SELECT COUNT(*) FROM deliveries WHERE status = 'failed' AND next_attempt_at > $1)"
-    )
-    .bind(now)
-    .fetch_one(pool)
-    .await)
-    .map_err(|e| {
+    let counts = state.app.deliveries.queue_counts().await.map_err(|e| {
         tracing::warn!(error = %e, "metrics: reading queue depth failed");
         StatusCode::SERVICE_UNAVAILABLE
     })?;

@@ -368,8 +368,6 @@ impl Engine {
     ) -> Result<(u16, Option<Duration>), Failure> {
         let endpoint = &target.endpoint;
         let body = o.body;
-        let logged =
-            |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(MAX_LOGGED_BODY)]).into_owned();
         record.request_body = logged(&body);
         record.request_body_masked = o.masked_body.as_deref().map(logged);
         record.masked_for = (!o.masked_for.is_empty())
@@ -442,4 +440,9 @@ fn retry_or_give_up(
             record.error.clone().unwrap_or_default()
         )),
     }
+}
+
+/// A request body as the attempt log keeps it: at most [`MAX_LOGGED_BODY`], as text.
+fn logged(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]).into_owned()
 }

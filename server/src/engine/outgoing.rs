@@ -129,32 +129,34 @@ pub fn batches(
     split_by_bytes(ds, shaped, cap)
         .into_iter()
         .map(|(ds, shaped)| {
-            let body = |values: Vec<Value>| {
-                request::batch_body(&target.endpoint, &values).map_err(|e| (ErrorClass::Request, e))
-            };
-            let prepared = (|| {
-                let (body_sent, content_type) =
-                    body(shaped.iter().map(|s| s.sent.clone()).collect())?;
-                let masked_body = if shaped.iter().any(|s| s.masked.is_some()) {
-                    let masked = shaped
-                        .iter()
-                        .map(|s| s.masked.clone().unwrap_or_else(|| s.sent.clone()));
-                    Some(body(masked.collect())?.0)
-                } else {
-                    None
-                };
-                Ok(Outgoing {
-                    msg_id: batch_id(&ds),
-                    body: body_sent,
-                    content_type,
-                    batch_size: Some(ds.len()),
-                    masked_body,
-                    masked_for: shaped.into_iter().filter_map(|s| s.masked_for).collect(),
-                })
-            })();
+            let prepared = batch(&ds, shaped, target);
             (ds, prepared)
         })
         .collect()
+}
+
+/// One batch request from its shaped events.
+fn batch(ds: &[Claimed], shaped: Vec<Shaped>, target: &Target) -> Prepared {
+    let body = |values: Vec<Value>| {
+        request::batch_body(&target.endpoint, &values).map_err(|e| (ErrorClass::Request, e))
+    };
+    let (body_sent, content_type) = body(shaped.iter().map(|s| s.sent.clone()).collect())?;
+    let masked_body = if shaped.iter().any(|s| s.masked.is_some()) {
+        let masked = shaped
+            .iter()
+            .map(|s| s.masked.clone().unwrap_or_else(|| s.sent.clone()));
+        Some(body(masked.collect())?.0)
+    } else {
+        None
+    };
+    Ok(Outgoing {
+        msg_id: batch_id(ds),
+        body: body_sent,
+        content_type,
+        batch_size: Some(ds.len()),
+        masked_body,
+        masked_for: shaped.into_iter().filter_map(|s| s.masked_for).collect(),
+    })
 }
 
 fn split_by_bytes(

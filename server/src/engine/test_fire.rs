@@ -7,7 +7,7 @@ use super::outgoing::single;
 use super::store::{Claimed, NextState};
 use super::target::Target;
 use app::error::AppError;
-use app::types::events::{TestFire, TestFireResult};
+use app::types::events::{DeliveryStatus, TestFire, TestFireResult};
 
 impl Engine {
     /// Sends a test event to one endpoint now and returns what happened (sent once; the
@@ -88,8 +88,8 @@ impl Engine {
             event_id,
             delivery_id,
             status: match next {
-                NextState::Succeeded => "succeeded".into(),
-                _ => "dead".into(),
+                NextState::Succeeded => DeliveryStatus::Succeeded,
+                _ => DeliveryStatus::Dead,
             },
             response_status: record.response_status,
             duration_ms: record.duration_ms,

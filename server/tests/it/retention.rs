@@ -36,12 +36,12 @@ async fn retention_purges_only_finished_work(backend: Backend) {
     failing.wait_for(1, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Everything is "old" for this purge; the event with a delivery still retrying stays.
-    let purged = hookline::retention::purge_before(&app.state.db, app::backend::now_ms() + 1)
+    let purged = app::backend::retention::purge_before(&app.state.db, app::backend::now_ms() + 1)
         .await
         .unwrap();
     assert_eq!(
         purged,
-        hookline::retention::Purged::default(),
+        app::backend::retention::Purged::default(),
         "one delivery still retries: nothing of that event goes"
     );
 
@@ -65,7 +65,7 @@ async fn retention_purges_only_finished_work(backend: Backend) {
             .unwrap();
         }
     }
-    let purged = hookline::retention::purge_before(&app.state.db, app::backend::now_ms() + 1)
+    let purged = app::backend::retention::purge_before(&app.state.db, app::backend::now_ms() + 1)
         .await
         .unwrap();
     assert_eq!(
@@ -89,9 +89,10 @@ async fn retention_purges_only_finished_work(backend: Backend) {
         Some(json!({"event_type": "order.created", "data": {}})),
     )
     .await;
-    let purged = hookline::retention::purge_before(&app.state.db, app::backend::now_ms() - 60_000)
-        .await
-        .unwrap();
+    let purged =
+        app::backend::retention::purge_before(&app.state.db, app::backend::now_ms() - 60_000)
+            .await
+            .unwrap();
     assert_eq!(purged.events, 0);
     let (status, _) = api(
         Method::GET,

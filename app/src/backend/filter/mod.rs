@@ -29,44 +29,8 @@ const MAX_REGEX_LEN: usize = 512;
 /// The compiled program and the lazy DFA's cache of one regex.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
-    Eq,
-    Ne,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    In,
-    NotIn,
-    Contains,
-    StartsWith,
-    EndsWith,
-    Exists,
-    Regex,
-}
-
-impl Op {
-    fn parse(s: &str) -> Option<Op> {
-        Some(match s {
-            "eq" => Op::Eq,
-            "ne" => Op::Ne,
-            "gt" => Op::Gt,
-            "gte" => Op::Gte,
-            "lt" => Op::Lt,
-            "lte" => Op::Lte,
-            "in" => Op::In,
-            "not_in" => Op::NotIn,
-            "contains" => Op::Contains,
-            "starts_with" => Op::StartsWith,
-            "ends_with" => Op::EndsWith,
-            "exists" => Op::Exists,
-            "regex" => Op::Regex,
-            _ => return None,
-        })
-    }
-}
+/// The operators, shared with the dashboard's builder.
+pub use crate::types::filter::FilterOp as Op;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {

@@ -1,3 +1,6 @@
+//! The overview: the first page after sign-in, with this installation's facts, delivery
+//! metrics, and the next steps for a fresh setup.
+
 use super::metrics::{MetricsPanel, stats_resource};
 use crate::api::system::get_system_info;
 use crate::types::{Me, Role};
@@ -6,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub fn Overview() -> impl IntoView {
     let me = expect_context::<Me>();
     let info = Resource::new(|| (), |_| get_system_info());
     let window = RwSignal::new("1h".to_string());

@@ -9,7 +9,7 @@ use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_navigate;
 
 #[component]
-pub fn Dashboard() -> impl IntoView {
+pub fn Layout() -> impl IntoView {
     let auth = expect_context::<AuthContext>();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
