@@ -1,9 +1,9 @@
 //! The filter builder: conditions (field path, operator, value) in nested AND/OR groups,
 //! kept in step with the endpoint's filter JSON, and a live preview that evaluates the
 //! filter on an event type's example (or a pasted payload) and says why it matches or not.
-//! The template preview below the body template works the same way.
+//! The template preview (`template_preview`) shares its sample chooser.
 
-use crate::api::tools::{PreviewFilter, PreviewTemplate};
+use crate::api::tools::PreviewFilter;
 use crate::types::EventTypeView;
 use crate::types::filter::FilterOp;
 use leptos::prelude::*;
@@ -403,7 +403,7 @@ fn cond_view(
 
 /// The sample chooser shared by both previews: an event type's example, or a pasted envelope.
 #[component]
-fn SampleChooser(
+pub(crate) fn SampleChooser(
     names: Vec<String>,
     event_type: RwSignal<String>,
     payload: RwSignal<String>,
@@ -475,46 +475,6 @@ fn FilterPreview(filter: RwSignal<String>, names: Vec<String>) -> impl IntoView 
                     </ul>
                 }.into_any(),
             }}}
-        </div>
-    }
-}
-
-#[component]
-pub fn TemplatePreviewPanel(
-    template: RwSignal<String>,
-    types: Vec<EventTypeView>,
-) -> impl IntoView {
-    let names: Vec<String> = types
-        .iter()
-        .filter(|t| t.example.is_some())
-        .map(|t| t.name.clone())
-        .collect();
-    let event_type = RwSignal::new(String::new());
-    let payload = RwSignal::new(String::new());
-    let run = ServerAction::<PreviewTemplate>::new();
-    Effect::new(move |_| {
-        let t = template.get();
-        if !t.trim().is_empty() {
-            run.dispatch(PreviewTemplate {
-                template: t,
-                event_type: event_type.get(),
-                payload: payload.get(),
-            });
-        }
-    });
-    view! {
-        <div class="preview" data-testid="template-preview" aria-live="polite">
-            <h4>"Preview of the body"</h4>
-            <SampleChooser names event_type payload id="tp"/>
-            {move || if template.get().trim().is_empty() {
-                view! { <p class="muted">"No template: receivers get the envelope."</p> }.into_any()
-            } else {
-                match run.value().get() {
-                    None => view! { <p class="muted">"Rendering…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
-                    Some(Ok(body)) => view! { <pre class="json small" data-testid="template-rendered">{body}</pre> }.into_any(),
-                }
-            }}
         </div>
     }
 }

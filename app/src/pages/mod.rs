@@ -21,6 +21,7 @@ pub mod not_found;
 pub mod overview;
 pub mod replay;
 pub mod setup;
+pub mod template_preview;
 pub mod users;
 
 /// On the server, sets the HTTP status of the page being rendered.

@@ -1,7 +1,7 @@
 //! What a filter costs, counted on its raw JSON before anything is compiled: conditions and
 //! regex conditions. Every regex runs on every published event of the endpoint's types.
 
-use super::{MAX_DEPTH, MAX_NODES};
+use super::parse::{MAX_DEPTH, MAX_NODES};
 use crate::types::FieldError;
 use serde_json::Value;
 

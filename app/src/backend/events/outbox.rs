@@ -1,0 +1,248 @@
+//! The outbox: an event, its deliveries (one per matching endpoint) and its idempotency key
+//! written in one transaction, for a group of single publishes, a batch, or a test-fire.
+
+use super::prepare::{Prepared, prepare};
+use super::{Events, IDEMPOTENCY_WINDOW_MS, Outcome};
+use crate::backend::faults::Faults;
+use crate::backend::{Actor, Db, now_ms};
+use crate::error::{AppError, AppResult};
+use crate::types::Role;
+use crate::types::events::{PublishEvent, Published};
+use crate::with_db;
+use serde_json::Value;
+
+/// Rows per multi-row INSERT (9 parameters each at most: far below both databases' limits).
+const ROWS_PER_STATEMENT: usize = 250;
+
+/// What a reused idempotency key (same key, different request) does to the rest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reuse {
+    /// Single publishes sharing a commit: only that publish fails.
+    FailsAlone,
+    /// A batch: all of it is refused, like any other invalid item.
+    FailsAll,
+}
+
+impl Events {
+    /// Stores `events` in one transaction. The outer error fails them all (nothing is
+    /// stored); an inner one is a reused idempotency key, handled as `reuse` says.
+    pub(super) async fn store(
+        &self,
+        events: Vec<Prepared>,
+        reuse: Reuse,
+    ) -> AppResult<Vec<AppResult<Outcome>>> {
+        let faults = self.faults.clone();
+        let now = now_ms();
+        let is_postgres = matches!(self.db, Db::Postgres(_));
+        let outcomes = with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut outcomes = Vec::with_capacity(events.len());
+            let mut fresh: Vec<&Prepared> = Vec::with_capacity(events.len());
+            for e in &events {
+                if let Some(key) = &e.idempotency_key {
+                    sqlx::query(
+                        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= $3",
+                    )
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let claimed = sqlx::query(
+                        "INSERT INTO idempotency_keys (scope, key, fingerprint, event_id, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+                    )
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(&key.fingerprint)
+                    .bind(&e.id)
+                    .bind(now + IDEMPOTENCY_WINDOW_MS)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if claimed == 0 {
+                        let (earlier, earlier_fingerprint): (String, String) = sqlx::query_as(
+                            "SELECT event_id, fingerprint FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                        )
+                        .bind(&key.scope)
+                        .bind(&key.key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if earlier_fingerprint != key.fingerprint {
+                            let error = key.reused();
+                            if reuse == Reuse::FailsAll {
+                                // Dropping the transaction rolls back the keys claimed so far.
+                                return Err(error);
+                            }
+                            outcomes.push(Err(error));
+                            continue;
+                        }
+                        // The first with this key may be earlier in this very group.
+                        let deliveries: i64 = match fresh.iter().find(|f| f.id == earlier) {
+                            Some(f) => f.endpoints.len() as i64,
+                            None => {
+                                sqlx::query_scalar(
+                                    "SELECT COUNT(*) FROM deliveries WHERE event_id = $1",
+                                )
+                                .bind(&earlier)
+                                .fetch_one(&mut *tx)
+                                .await?
+                            }
+                        };
+                        outcomes.push(Ok(Outcome {
+                            published: Published {
+                                id: earlier,
+                                deliveries: deliveries as u64,
+                            },
+                            replayed: true,
+                        }));
+                        continue;
+                    }
+                }
+                fresh.push(e);
+                outcomes.push(Ok(Outcome {
+                    published: Published {
+                        id: e.id.clone(),
+                        deliveries: e.endpoints.len() as u64,
+                    },
+                    replayed: false,
+                }));
+            }
+            // Multi-row statements: a batch of 500 is a handful of round trips, not 1,000.
+            for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) ",
+                );
+                q.push_values(chunk, |mut row, e| {
+                    row.push_bind(&e.id)
+                        .push_bind(&e.event_type)
+                        .push_bind(&e.tenant)
+                        .push_bind(e.idempotency_key.as_ref().map(|k| &k.key))
+                        .push_bind(&e.envelope)
+                        .push_bind(e.created_at);
+                });
+                // Not kept prepared: each row count is a new statement.
+                q.build().persistent(false).execute(&mut *tx).await?;
+            }
+            if !fresh.is_empty() && Faults::triggered(&faults.fail_after_event_insert) {
+                return Err(AppError::internal(
+                    "publish",
+                    "injected fault: after the event rows, before their deliveries",
+                ));
+            }
+            let deliveries: Vec<(&String, &String, bool)> = fresh
+                .iter()
+                .flat_map(|e| {
+                    e.endpoints
+                        .iter()
+                        .map(move |(ep, ordered)| (&e.id, ep, *ordered))
+                })
+                .collect();
+            for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered) ",
+                );
+                q.push_values(chunk, |mut row, (event, endpoint, ordered)| {
+                    row.push_bind(crate::backend::ids::new_id("dlv"))
+                        .push_bind(*event)
+                        .push_bind(*endpoint)
+                        .push_bind("pending")
+                        .push_bind(0i64)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(*ordered);
+                });
+                // Not kept prepared: each row count is a new statement.
+                q.build().persistent(false).execute(&mut *tx).await?;
+            }
+            if is_postgres && fresh.iter().any(|e| !e.endpoints.is_empty()) {
+                // Delivered to every listening node when (and only if) this commits.
+                sqlx::query("SELECT pg_notify('hookline_outbox', '')")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, AppError>(outcomes)
+        })?;
+        if outcomes
+            .iter()
+            .flatten()
+            .any(|o| !o.replayed && o.published.deliveries > 0)
+        {
+            // A stored permit: the engine wakes even if it was busy at this instant.
+            self.outbox.notify_one();
+        }
+        let accepted = outcomes.iter().flatten().filter(|o| !o.replayed).count();
+        self.metrics
+            .events_accepted
+            .fetch_add(accepted as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(outcomes)
+    }
+
+    /// Test-fire: an event for one endpoint only, its delivery already leased to `node`
+    /// (which sends it at once). `data` defaults to the event type's example. Returns the
+    /// event id, the delivery id and the envelope.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_test(
+        &self,
+        actor: &Actor,
+        endpoint_id: &str,
+        event_type: &str,
+        data: Option<Value>,
+        node: &str,
+        lease_token: &str,
+        lease_ms: i64,
+    ) -> AppResult<(String, String, Value)> {
+        actor.require(Role::Editor)?;
+        let catalog = self.catalog_for(actor).await?;
+        let example = catalog
+            .event_types
+            .get(event_type)
+            .and_then(|t| t.view.example.clone());
+        let data = data.or(example).ok_or_else(|| {
+            AppError::invalid(
+                "data",
+                format!("{event_type} has no example; send data to test with"),
+            )
+        })?;
+        let input = PublishEvent {
+            event_type: event_type.to_owned(),
+            data,
+            tenant: None,
+            context: None,
+            idempotency_key: None,
+        };
+        let now = now_ms();
+        let prepared =
+            prepare(&catalog, actor, input, "", None, now).map_err(AppError::invalid_many)?;
+        let envelope: Value = serde_json::from_str(&prepared.envelope).unwrap_or(Value::Null);
+        let delivery_id = crate::backend::ids::new_id("dlv");
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) VALUES ($1, $2, NULL, NULL, $3, $4)")
+                .bind(&prepared.id)
+                .bind(&prepared.event_type)
+                .bind(&prepared.envelope)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_owner, lease_token, lease_expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'in_flight', 0, $4, $5, $7, $6, $4, $4)",
+            )
+            .bind(&delivery_id)
+            .bind(&prepared.id)
+            .bind(endpoint_id)
+            .bind(now)
+            .bind(node)
+            .bind(now + lease_ms)
+            .bind(lease_token)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        })?;
+        Ok((prepared.id, delivery_id, envelope))
+    }
+}

@@ -1,0 +1,279 @@
+//! The endpoint editor's state: one signal per input, filled from the current settings and
+//! built back into an `EndpointInput` (typing mistakes reported on their paths).
+
+use crate::types::FieldError;
+use crate::types::endpoints::{
+    BatchSettings, BodyFormat, EndpointAuth, EndpointInput, SensitiveData,
+};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+/// One header being edited: a stable key for the list, name and value.
+pub(super) type HeaderRow = (usize, RwSignal<String>, RwSignal<String>);
+
+/// The editor's state, one signal per input.
+#[derive(Clone, Copy)]
+pub(super) struct Draft {
+    pub(super) name: RwSignal<String>,
+    pub(super) url: RwSignal<String>,
+    pub(super) description: RwSignal<String>,
+    pub(super) enabled: RwSignal<bool>,
+    pub(super) all_types: RwSignal<bool>,
+    pub(super) chosen: RwSignal<Vec<String>>,
+    pub(super) wildcards: RwSignal<String>,
+    pub(super) headers: RwSignal<Vec<HeaderRow>>,
+    /// Carried over unchanged: which headers the endpoint marks secret (set over the API).
+    pub(super) secret_headers: RwSignal<Vec<String>>,
+    pub(super) auth_kind: RwSignal<String>,
+    pub(super) auth_header: RwSignal<String>,
+    pub(super) auth_secret: RwSignal<String>,
+    pub(super) auth_user: RwSignal<String>,
+    pub(super) token_url: RwSignal<String>,
+    pub(super) client_id: RwSignal<String>,
+    pub(super) scope: RwSignal<String>,
+    pub(super) timeout: RwSignal<String>,
+    pub(super) retry: RwSignal<String>,
+    pub(super) rate: RwSignal<String>,
+    pub(super) concurrency: RwSignal<String>,
+    pub(super) ordered: RwSignal<bool>,
+    pub(super) format: RwSignal<String>,
+    pub(super) sensitive: RwSignal<SensitiveData>,
+    pub(super) tenant: RwSignal<String>,
+    pub(super) filter: RwSignal<String>,
+    pub(super) template: RwSignal<String>,
+    pub(super) batch_on: RwSignal<bool>,
+    pub(super) batch_max: RwSignal<String>,
+    pub(super) batch_wait: RwSignal<String>,
+}
+
+fn pretty(v: &Option<serde_json::Value>) -> String {
+    v.as_ref()
+        .filter(|v| !v.is_null())
+        .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+impl Draft {
+    pub(super) fn new(current: Option<&EndpointInput>, known: &[String]) -> Draft {
+        let d = current.cloned().unwrap_or(EndpointInput {
+            name: String::new(),
+            url: String::new(),
+            description: String::new(),
+            enabled: true,
+            event_types: vec!["*".into()],
+            filter: None,
+            headers: BTreeMap::new(),
+            secret_headers: Vec::new(),
+            auth: EndpointAuth::None,
+            timeout: "30s".into(),
+            retry_schedule: None,
+            rate_limit_per_minute: None,
+            max_concurrency: None,
+            ordered: false,
+            batch: None,
+            format: BodyFormat::Json,
+            template: None,
+            sensitive_data: SensitiveData::Send,
+            tenant: None,
+        });
+        let chosen: Vec<String> = d
+            .event_types
+            .iter()
+            .filter(|t| known.contains(t))
+            .cloned()
+            .collect();
+        let wildcards: Vec<String> = d
+            .event_types
+            .iter()
+            .filter(|t| *t != "*" && !known.contains(t))
+            .cloned()
+            .collect();
+        let (kind, header, user, token_url, client_id, scope) = match &d.auth {
+            EndpointAuth::None => ("none", "", "", "", "", String::new()),
+            EndpointAuth::ApiKey { header, .. } => {
+                ("api_key", header.as_str(), "", "", "", String::new())
+            }
+            EndpointAuth::Bearer { .. } => ("bearer", "", "", "", "", String::new()),
+            EndpointAuth::Basic { username, .. } => {
+                ("basic", "", username.as_str(), "", "", String::new())
+            }
+            EndpointAuth::Oauth2 {
+                token_url,
+                client_id,
+                scope,
+                ..
+            } => (
+                "oauth2",
+                "",
+                "",
+                token_url.as_str(),
+                client_id.as_str(),
+                scope.clone().unwrap_or_default(),
+            ),
+        };
+        Draft {
+            name: RwSignal::new(d.name.clone()),
+            url: RwSignal::new(d.url.clone()),
+            description: RwSignal::new(d.description.clone()),
+            enabled: RwSignal::new(d.enabled),
+            all_types: RwSignal::new(d.event_types.iter().any(|t| t == "*")),
+            chosen: RwSignal::new(chosen),
+            wildcards: RwSignal::new(wildcards.join(", ")),
+            headers: RwSignal::new(
+                d.headers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, v))| (i, RwSignal::new(k.clone()), RwSignal::new(v.clone())))
+                    .collect(),
+            ),
+            secret_headers: RwSignal::new(d.secret_headers.clone()),
+            auth_kind: RwSignal::new(kind.to_string()),
+            auth_header: RwSignal::new(header.to_string()),
+            auth_secret: RwSignal::new(String::new()),
+            auth_user: RwSignal::new(user.to_string()),
+            token_url: RwSignal::new(token_url.to_string()),
+            client_id: RwSignal::new(client_id.to_string()),
+            scope: RwSignal::new(scope),
+            timeout: RwSignal::new(d.timeout.clone()),
+            retry: RwSignal::new(
+                d.retry_schedule
+                    .clone()
+                    .map(|r| r.join(", "))
+                    .unwrap_or_default(),
+            ),
+            rate: RwSignal::new(
+                d.rate_limit_per_minute
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+            ),
+            concurrency: RwSignal::new(
+                d.max_concurrency.map(|r| r.to_string()).unwrap_or_default(),
+            ),
+            ordered: RwSignal::new(d.ordered),
+            format: RwSignal::new(
+                if d.format == BodyFormat::Xml {
+                    "xml"
+                } else {
+                    "json"
+                }
+                .to_string(),
+            ),
+            sensitive: RwSignal::new(d.sensitive_data),
+            tenant: RwSignal::new(d.tenant.clone().unwrap_or_default()),
+            filter: RwSignal::new(pretty(&d.filter)),
+            template: RwSignal::new(pretty(&d.template)),
+            batch_on: RwSignal::new(d.batch.is_some()),
+            batch_max: RwSignal::new(
+                d.batch
+                    .as_ref()
+                    .map(|b| b.max_events.to_string())
+                    .unwrap_or_else(|| "100".into()),
+            ),
+            batch_wait: RwSignal::new(
+                d.batch
+                    .as_ref()
+                    .map(|b| b.max_wait.clone())
+                    .unwrap_or_else(|| "1s".into()),
+            ),
+        }
+    }
+
+    /// The settings to send, or the problems the browser can already see.
+    pub(super) fn build(&self) -> Result<EndpointInput, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let list = |s: String| {
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+        };
+        let mut number = |field: &str, s: String| -> Option<u32> {
+            let s = s.trim().to_string();
+            if s.is_empty() {
+                return None;
+            }
+            s.parse()
+                .map_err(|_| errors.push(FieldError::new(field, "must be a whole number")))
+                .ok()
+        };
+        let rate = number("rate_limit_per_minute", self.rate.get());
+        let concurrency = number("max_concurrency", self.concurrency.get());
+        let batch_max = number("batch.max_events", self.batch_max.get());
+        let mut json = |field: &str, s: String| -> Option<serde_json::Value> {
+            if s.trim().is_empty() {
+                return None;
+            }
+            serde_json::from_str(&s)
+                .map_err(|e| errors.push(FieldError::new(field, format!("is not valid JSON: {e}"))))
+                .ok()
+        };
+        let filter = json("filter", self.filter.get());
+        let template = json("template", self.template.get());
+        let mut event_types = if self.all_types.get() {
+            vec!["*".to_string()]
+        } else {
+            self.chosen.get()
+        };
+        if !self.all_types.get() {
+            event_types.extend(list(self.wildcards.get()));
+        }
+        let secret = self.auth_secret.get();
+        let auth = match self.auth_kind.get().as_str() {
+            "api_key" => EndpointAuth::ApiKey {
+                header: self.auth_header.get().trim().into(),
+                value: secret,
+            },
+            "bearer" => EndpointAuth::Bearer { token: secret },
+            "basic" => EndpointAuth::Basic {
+                username: self.auth_user.get().trim().into(),
+                password: secret,
+            },
+            "oauth2" => EndpointAuth::Oauth2 {
+                token_url: self.token_url.get().trim().into(),
+                client_id: self.client_id.get().trim().into(),
+                client_secret: secret,
+                scope: Some(self.scope.get().trim().to_string()).filter(|s| !s.is_empty()),
+            },
+            _ => EndpointAuth::None,
+        };
+        let headers = self
+            .headers
+            .get()
+            .into_iter()
+            .map(|(_, k, v)| (k.get().trim().to_string(), v.get()))
+            .filter(|(k, v)| !k.is_empty() || !v.is_empty())
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let retry = list(self.retry.get());
+        Ok(EndpointInput {
+            name: self.name.get(),
+            url: self.url.get(),
+            description: self.description.get(),
+            enabled: self.enabled.get(),
+            event_types,
+            filter,
+            headers,
+            secret_headers: self.secret_headers.get(),
+            auth,
+            timeout: self.timeout.get().trim().to_string(),
+            retry_schedule: (!retry.is_empty()).then_some(retry),
+            rate_limit_per_minute: rate,
+            max_concurrency: concurrency,
+            ordered: self.ordered.get(),
+            batch: self.batch_on.get().then(|| BatchSettings {
+                max_events: batch_max.unwrap_or(100),
+                max_wait: self.batch_wait.get().trim().to_string(),
+            }),
+            format: if self.format.get() == "xml" {
+                BodyFormat::Xml
+            } else {
+                BodyFormat::Json
+            },
+            template,
+            sensitive_data: self.sensitive.get(),
+            tenant: Some(self.tenant.get().trim().to_string()).filter(|t| !t.is_empty()),
+        })
+    }
+}
