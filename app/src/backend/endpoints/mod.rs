@@ -1,16 +1,19 @@
 //! Endpoints: where events go. The service that owns the `endpoints` and
 //! `endpoint_secrets` tables: validation (`validate`), credentials across edits
-//! (`credentials`), signing secrets (`secrets`) and sealing at rest (`at_rest`). PATCH is a
+//! (`credentials`), signing secrets (`secrets`), sealing at rest (`at_rest`) and disabling
+//! from the engine's transaction (`disable`). PATCH is a
 //! merge onto the stored settings; deletion is soft and cancels pending deliveries
 //! visibly instead of dropping them.
 
 mod at_rest;
 pub mod credentials;
+mod disable;
 pub mod secrets;
 pub mod validate;
 
 pub use at_rest::{AtRestError, Resealed};
 pub use credentials::keep_stored_credentials;
+pub use disable::disable_in;
 pub use secrets::{ROTATION_OVERLAP_MS, SECRET_PREFIX, SigningSecrets, new_secret};
 pub use validate::validate;
 

@@ -7,42 +7,6 @@ use super::{Claimed, EngineStore};
 use app::backend::now_ms;
 use app::with_db;
 
-/// Inside a transaction `$tx`: disables the endpoint (if still enabled) with `$reason`,
-/// keeps the settings document's `enabled` flag in step, and bumps the catalog version.
-/// Evaluates to whether it was disabled now. A macro because the body compiles once per
-/// backend inside `with_db!`.
-macro_rules! disable_in_tx {
-    ($tx:expr, $endpoint:expr, $reason:expr, $now:expr) => {{
-        let disabled = sqlx::query(
-            "UPDATE endpoints SET enabled = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4 AND enabled = $5",
-        )
-        .bind(false)
-        .bind($reason)
-        .bind($now)
-        .bind($endpoint)
-        .bind(true)
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if disabled {
-            let config: String = sqlx::query_scalar("SELECT config FROM endpoints WHERE id = $1")
-                .bind($endpoint)
-                .fetch_one(&mut *$tx)
-                .await?;
-            let mut settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
-            settings["enabled"] = serde_json::Value::Bool(false);
-            sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2")
-                .bind(settings.to_string())
-                .bind($endpoint)
-                .execute(&mut *$tx)
-                .await?;
-            sqlx::query(app::backend::catalog::BUMP_CATALOG).execute(&mut *$tx).await?;
-        }
-        disabled
-    }};
-}
-
 /// What happened to one attempt, as stored in the attempt log.
 #[derive(Debug, Clone, Default)]
 pub struct AttemptRecord {
@@ -289,7 +253,7 @@ impl EngineStore {
                             "circuit breaker: {failures} consecutive failures since {}",
                             app::time_fmt::Timestamp(since).rfc3339()
                         );
-                        if disable_in_tx!(tx, endpoint, &reason, now) {
+                        if app::backend::endpoints::disable_in(&mut tx, endpoint, &reason, now).await? {
                             tripped.push((endpoint.clone(), Tripped { failures, since, reason }));
                         }
                     }
@@ -332,7 +296,7 @@ impl EngineStore {
         let now = now_ms();
         with_db!(&self.db, |pool| async {
             let mut tx = pool.begin().await?;
-            disable_in_tx!(tx, endpoint_id, reason, now);
+            app::backend::endpoints::disable_in(&mut tx, endpoint_id, reason, now).await?;
             tx.commit().await
         }
         .await)
