@@ -6,7 +6,7 @@ use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::{ApiKeyScope, ApiKeyView, CreatedApiKey, Role};
-use crate::{audit_insert, with_db};
+use crate::with_db;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -131,7 +131,7 @@ impl ApiKeys {
             .bind(view.created_at.0)
             .execute(&mut *tx)
             .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })?;
@@ -174,7 +174,7 @@ impl ApiKeys {
             .await?
             .rows_affected();
             if changed == 1 {
-                audit_insert!(audit).execute(&mut *tx).await?;
+                audit.insert_in(&mut tx).await?;
                 sqlx::query(super::versions::BUMP_KEYS)
                     .execute(&mut *tx)
                     .await?;

@@ -13,22 +13,6 @@ pub const AUDIT_INSERT: &str = "INSERT INTO audit_log \
     (id, at, actor, actor_id, action, resource, resource_id, changes) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/// Builds the insert for `$entry` on whichever backend the surrounding `with_db!` runs.
-#[macro_export]
-macro_rules! audit_insert {
-    ($entry:expr) => {
-        sqlx::query($crate::backend::audit::AUDIT_INSERT)
-            .bind(&$entry.id)
-            .bind($entry.at)
-            .bind(&$entry.actor)
-            .bind(&$entry.actor_id)
-            .bind($entry.action)
-            .bind($entry.resource)
-            .bind(&$entry.resource_id)
-            .bind(&$entry.changes)
-    };
-}
-
 pub struct AuditEntry {
     pub id: String,
     pub at: i64,
@@ -58,6 +42,31 @@ impl AuditEntry {
             resource_id: resource_id.to_owned(),
             changes: mask_secrets(changes).to_string(),
         }
+    }
+
+    /// Writes this entry in `tx`, the transaction of the change it describes (so the entry
+    /// exists exactly when the change does). One function for both databases.
+    pub async fn insert_in<DB>(&self, tx: &mut sqlx::Transaction<'_, DB>) -> Result<(), sqlx::Error>
+    where
+        DB: sqlx::Database,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+        for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+        for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        sqlx::query(AUDIT_INSERT)
+            .bind(self.id.as_str())
+            .bind(self.at)
+            .bind(self.actor.as_str())
+            .bind(self.actor_id.as_deref())
+            .bind(self.action)
+            .bind(self.resource)
+            .bind(self.resource_id.as_str())
+            .bind(self.changes.as_str())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 }
 

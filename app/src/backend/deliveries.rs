@@ -8,7 +8,7 @@ use crate::types::events::{
     AttemptView, DeliveryDetail, DeliveryStatus, DeliveryView, Redaction, ReplayView,
 };
 use crate::types::{Page, Role};
-use crate::{audit_insert, with_db};
+use crate::with_db;
 use std::sync::Arc;
 
 const COLUMNS: &str = "d.id, d.event_id, e.event_type, d.endpoint_id, ep.name AS endpoint_name, d.status, \
@@ -379,7 +379,7 @@ impl Deliveries {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })?;

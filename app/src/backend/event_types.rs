@@ -9,7 +9,7 @@ use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::{EventTypeInput, EventTypeView, FieldError, Role};
-use crate::{audit_insert, with_db};
+use crate::with_db;
 use serde_json::Value;
 
 #[derive(sqlx::FromRow)]
@@ -195,7 +195,7 @@ impl EventTypes {
             .execute(&mut *tx)
             .await?;
             sqlx::query(super::catalog::BUMP_CATALOG).execute(&mut *tx).await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await
         }
         .await
@@ -314,7 +314,7 @@ impl EventTypes {
             sqlx::query(super::catalog::BUMP_CATALOG)
                 .execute(&mut *tx)
                 .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })?;
@@ -348,7 +348,7 @@ impl EventTypes {
             sqlx::query(super::catalog::BUMP_CATALOG)
                 .execute(&mut *tx)
                 .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })

@@ -6,7 +6,7 @@ use super::domain::{Email, NewPassword};
 use super::{Actor, Db, now_ms, password};
 use crate::error::{AppError, AppResult};
 use crate::types::{Me, Role, UserView};
-use crate::{audit_insert, with_db};
+use crate::with_db;
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -143,7 +143,7 @@ impl Users {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await
         }
         .await);
@@ -249,7 +249,7 @@ impl Users {
                     "the last admin cannot be {verb}: make another user admin first"
                 )));
             }
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })

@@ -25,7 +25,7 @@ use crate::time_fmt::Timestamp;
 pub use crate::types::endpoints::subscribes;
 use crate::types::endpoints::{EndpointInput, EndpointView};
 use crate::types::{Page, Role};
-use crate::{audit_insert, with_db};
+use crate::with_db;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -177,7 +177,7 @@ impl Endpoints {
             sqlx::query(super::catalog::BUMP_CATALOG)
                 .execute(&mut *tx)
                 .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })?;
@@ -337,7 +337,7 @@ impl Endpoints {
             sqlx::query(super::catalog::BUMP_CATALOG)
                 .execute(&mut *tx)
                 .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })?;
@@ -386,7 +386,7 @@ impl Endpoints {
             sqlx::query(super::catalog::BUMP_CATALOG)
                 .execute(&mut *tx)
                 .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })

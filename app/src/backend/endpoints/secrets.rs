@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::Role;
 use crate::types::endpoints::EndpointSecret;
-use crate::{audit_insert, with_db};
+use crate::with_db;
 use base64::Engine;
 use rand::RngCore;
 
@@ -120,7 +120,7 @@ impl Endpoints {
             sqlx::query(super::super::catalog::BUMP_CATALOG)
                 .execute(&mut *tx)
                 .await?;
-            audit_insert!(audit).execute(&mut *tx).await?;
+            audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })?;
