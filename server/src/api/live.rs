@@ -31,6 +31,11 @@ const POLL: Duration = Duration::from_millis(500);
 /// A change is looked for again this long after its timestamp: a row's `updated_at` is
 /// set before its transaction commits, so it can become visible a little "in the past".
 const LATE_COMMIT_MS: i64 = 5_000;
+/// A new stream first sends the changes of this long before it opened. The page read its
+/// list before it loaded its code and opened the stream, which on a busy machine takes
+/// seconds: a change in that gap would otherwise never reach it. Rows it already shows
+/// are updated in place (the page merges by id).
+const CATCH_UP_MS: i64 = 60_000;
 /// The session is read again from the store this often (a sign-out, an expiry or a
 /// removal ends the stream).
 const RECHECK: Duration = Duration::from_secs(2);
@@ -164,8 +169,8 @@ async fn deliveries(
         session,
         actor,
         filter,
-        // The page was rendered with the list as it stood; the stream starts from now.
-        watermark: now_ms(),
+        // The page was rendered with the list as it stood a moment ago (see CATCH_UP_MS).
+        watermark: now_ms() - CATCH_UP_MS + LATE_COMMIT_MS,
         sent: HashMap::new(),
         checked: tokio::time::Instant::now(),
     };
