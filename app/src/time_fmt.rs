@@ -11,6 +11,17 @@ fn instant(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).ok()
 }
 
+/// RFC 3339 as an instant, at full precision: `Z` or a `±hh:mm` offset, an optional
+/// fraction, `T` or a space between date and time, the calendar checked. The one parser of
+/// times on the wire and in filters.
+pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+    let mut text = s.trim().to_owned();
+    if text.as_bytes().get(10) == Some(&b' ') {
+        text.replace_range(10..11, "T");
+    }
+    OffsetDateTime::parse(&text, &Rfc3339).ok()
+}
+
 /// `2026-11-23 01:02:03 UTC`
 pub fn utc(ms: i64) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
@@ -51,12 +62,8 @@ impl Timestamp {
     /// between date and time), checking the calendar: `2026-02-31` is refused, not read
     /// as 3 March. Digits past milliseconds are dropped.
     pub fn parse(s: &str) -> Result<Timestamp, String> {
-        let err = || format!("'{s}' is not an RFC 3339 time such as 2026-11-23T01:02:03Z");
-        let mut text = s.trim().to_owned();
-        if text.as_bytes().get(10) == Some(&b' ') {
-            text.replace_range(10..11, "T");
-        }
-        let t = OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| err())?;
+        let t = parse_rfc3339(s)
+            .ok_or_else(|| format!("'{s}' is not an RFC 3339 time such as 2026-11-23T01:02:03Z"))?;
         Ok(Timestamp(
             t.unix_timestamp_nanos().div_euclid(1_000_000) as i64
         ))

@@ -194,9 +194,7 @@ impl EventTypes {
             .bind(stored_paths(&view.sensitive_fields))
             .execute(&mut *tx)
             .await?;
-            sqlx::query(super::catalog::BUMP_CATALOG).execute(&mut *tx).await?;
-            audit.insert_in(&mut tx).await?;
-            tx.commit().await
+            super::catalog::commit_change(tx, &audit).await
         }
         .await
         });
@@ -311,11 +309,7 @@ impl EventTypes {
             if changed == 0 {
                 return Err(AppError::NotFound(format!("event type {name}")));
             }
-            sqlx::query(super::catalog::BUMP_CATALOG)
-                .execute(&mut *tx)
-                .await?;
-            audit.insert_in(&mut tx).await?;
-            tx.commit().await?;
+            super::catalog::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         Ok(new)
@@ -345,11 +339,7 @@ impl EventTypes {
             if deleted == 0 {
                 return Err(AppError::NotFound(format!("event type {name}")));
             }
-            sqlx::query(super::catalog::BUMP_CATALOG)
-                .execute(&mut *tx)
-                .await?;
-            audit.insert_in(&mut tx).await?;
-            tx.commit().await?;
+            super::catalog::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })
     }

@@ -174,11 +174,7 @@ impl Endpoints {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(super::catalog::BUMP_CATALOG)
-                .execute(&mut *tx)
-                .await?;
-            audit.insert_in(&mut tx).await?;
-            tx.commit().await?;
+            super::catalog::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         Ok(EndpointView {
@@ -334,11 +330,7 @@ impl Endpoints {
             if changed == 0 {
                 return Err(AppError::NotFound(format!("endpoint {id}")));
             }
-            sqlx::query(super::catalog::BUMP_CATALOG)
-                .execute(&mut *tx)
-                .await?;
-            audit.insert_in(&mut tx).await?;
-            tx.commit().await?;
+            super::catalog::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         self.row(id).await?.into_view()
@@ -383,11 +375,7 @@ impl Endpoints {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(super::catalog::BUMP_CATALOG)
-                .execute(&mut *tx)
-                .await?;
-            audit.insert_in(&mut tx).await?;
-            tx.commit().await?;
+            super::catalog::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })
     }

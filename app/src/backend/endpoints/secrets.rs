@@ -117,11 +117,7 @@ impl Endpoints {
                 .execute(&mut *tx)
                 .await?;
             // The engine signs with the secrets kept in the catalog.
-            sqlx::query(super::super::catalog::BUMP_CATALOG)
-                .execute(&mut *tx)
-                .await?;
-            audit.insert_in(&mut tx).await?;
-            tx.commit().await?;
+            super::super::catalog::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         self.secret(actor, id).await

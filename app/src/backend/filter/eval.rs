@@ -73,9 +73,7 @@ fn instant(s: &str) -> Option<i128> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp_nanos())
+    crate::time_fmt::parse_rfc3339(s).map(|t| t.unix_timestamp_nanos())
 }
 
 fn check(op: Op, value: &Value, regex: Option<&Regex>, actual: &[&Value]) -> bool {
