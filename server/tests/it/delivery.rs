@@ -77,13 +77,12 @@ async fn attempts(
     s: &Setup,
     delivery_id: &str,
 ) -> Vec<(i64, Option<i64>, Option<String>, String, String)> {
-    app::with_db!(&s.app.state.db, |pool| sqlx::query_as(
-        "SELECT attempt, response_status, error_class, request_headers, COALESCE(error, '') FROM attempts WHERE delivery_id = $1 ORDER BY attempt"
+    crate::sql::rows(
+        &s.app.state.db,
+        "SELECT attempt, response_status, error_class, request_headers, COALESCE(error, '') FROM attempts WHERE delivery_id = $1 ORDER BY attempt",
+        &[delivery_id],
     )
-    .bind(delivery_id)
-    .fetch_all(pool)
-    .await)
-    .unwrap()
+    .await
 }
 
 async fn secret(s: &Setup) -> Value {

@@ -435,11 +435,13 @@ async fn the_outbox_is_one_transaction(backend: Backend) {
         .store(false, Ordering::SeqCst);
 
     let db = app::backend::Db::connect(&app.db_url).await.unwrap();
-    let counts: (i64, i64, i64) = app::with_db!(&db, |pool| sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries), (SELECT COUNT(*) FROM idempotency_keys)"
+    let [counts]: [(i64, i64, i64); 1] = crate::sql::rows(
+        &db,
+        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries), (SELECT COUNT(*) FROM idempotency_keys)",
+        &[],
     )
-    .fetch_one(pool)
-    .await)
+    .await
+    .try_into()
     .unwrap();
     assert_eq!(
         counts,
@@ -456,11 +458,13 @@ async fn the_outbox_is_one_transaction(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{ok}");
     assert_eq!(ok["deliveries"], 2);
-    let counts: (i64, i64) = app::with_db!(&db, |pool| sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries)"
+    let [counts]: [(i64, i64); 1] = crate::sql::rows(
+        &db,
+        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries)",
+        &[],
     )
-    .fetch_one(pool)
-    .await)
+    .await
+    .try_into()
     .unwrap();
     assert_eq!(counts, (1, 2));
     db.close().await;

@@ -40,10 +40,7 @@ async fn publish_raw(
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    app::with_db!(&app.state.db, |pool| sqlx::query_scalar(sql)
-        .fetch_one(pool)
-        .await)
-    .unwrap()
+    crate::sql::count(&app.state.db, sql).await
 }
 
 async fn finding_3_template_amplification_is_capped(backend: Backend) {

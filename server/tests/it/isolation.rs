@@ -81,12 +81,11 @@ async fn delivery_in(w: &World, event: &str, status: &str, within: Duration) -> 
 }
 
 async fn in_flight_rows(app: &TestApp) -> i64 {
-    app::with_db!(&app.state.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM deliveries WHERE status = 'in_flight'"
+    crate::sql::count(
+        &app.state.db,
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'in_flight'",
     )
-    .fetch_one(pool)
-    .await)
-    .unwrap()
+    .await
 }
 
 async fn finding_1_a_throttled_backlog_does_not_hold_up_other_endpoints(backend: Backend) {
@@ -176,12 +175,8 @@ async fn finding_2_token_fetches_go_through_the_ssrf_guard(backend: Backend) {
     let event = publish(&w, "a.event", 1).await;
     let d = delivery_in(&w, &event[0], "failed", Duration::from_secs(5)).await;
     assert!(d["last_error"].as_str().unwrap().contains("SSRF"), "{d}");
-    let classes: Vec<String> = app::with_db!(&w.app.state.db, |pool| sqlx::query_scalar(
-        "SELECT error_class FROM attempts"
-    )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
+    let classes: Vec<String> =
+        crate::sql::column(&w.app.state.db, "SELECT error_class FROM attempts", &[]).await;
     assert_eq!(classes, ["ssrf_blocked"]);
     assert_eq!(
         calls.load(Ordering::SeqCst),
@@ -265,12 +260,12 @@ async fn finding_9_a_stale_claim_cannot_renew_or_complete_a_newer_one(backend: B
     let old = store.claim_open(&plan, "lt_old", 60_000).await.unwrap();
     assert_eq!(old.len(), 1);
     // Its lease runs out (a stalled task) and another claim takes the row.
-    app::with_db!(&w.app.state.db, |pool| sqlx::query(
-        "UPDATE deliveries SET lease_expires_at = 0"
+    crate::sql::execute(
+        &w.app.state.db,
+        "UPDATE deliveries SET lease_expires_at = 0",
+        &[],
     )
-    .execute(pool)
     .await
-    .map(|_| ()))
     .unwrap();
     assert_eq!(store.recover_expired().await.unwrap(), 1);
     let new = store.claim_open(&plan, "lt_new", 60_000).await.unwrap();
@@ -289,12 +284,8 @@ async fn finding_9_a_stale_claim_cannot_renew_or_complete_a_newer_one(backend: B
     };
     let answers = store.finish(&[finished(old)], breaker).await.unwrap();
     assert_eq!(answers[0].0, 1, "the stale claim lost its lease");
-    let status: String = app::with_db!(&w.app.state.db, |pool| sqlx::query_scalar(
-        "SELECT status FROM deliveries"
-    )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
+    let status: String =
+        crate::sql::scalar(&w.app.state.db, "SELECT status FROM deliveries", &[]).await;
     assert_eq!(status, "in_flight", "the newer claim still holds it");
     let answers = store.finish(&[finished(new)], breaker).await.unwrap();
     assert_eq!(answers[0].0, 0);
@@ -342,12 +333,7 @@ async fn limits_hold_across_two_nodes_on_postgres() {
         "it was not starved either: {sent} in {elapsed:.1} s"
     );
     assert_eq!(single.max_in_flight(), 1, "one at a time across both nodes");
-    let nodes: i64 = app::with_db!(&w.app.state.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT node) FROM attempts"
-    )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
+    let nodes = crate::sql::count(&w.app.state.db, "SELECT COUNT(DISTINCT node) FROM attempts").await;
     assert_eq!(nodes, 2, "both nodes took part");
     w.app.stop().await;
     b.stop().await;

@@ -2,6 +2,7 @@
 //! SQLite and on the throwaway Postgres that `scripts/with-postgres.sh` starts.
 
 mod helpers;
+mod sql;
 
 mod api_keys;
 mod audit;

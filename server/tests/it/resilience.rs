@@ -53,12 +53,12 @@ pub(crate) async fn wait_ready(base: &str) {
 
 async fn statuses(db_url: &str) -> HashMap<String, i64> {
     let db = app::backend::Db::connect(db_url).await.unwrap();
-    let rows: Vec<(String, i64)> = app::with_db!(&db, |pool| sqlx::query_as(
-        "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
+    let rows: Vec<(String, i64)> = crate::sql::rows(
+        &db,
+        "SELECT status, COUNT(*) FROM deliveries GROUP BY status",
+        &[],
     )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
+    .await;
     db.close().await;
     rows.into_iter().collect()
 }
@@ -198,19 +198,14 @@ async fn two_nodes_on_postgres_deliver_each_delivery_once() {
         600,
         "200 events x 3 endpoints, each exactly once"
     );
-    let nodes: Vec<String> = app::with_db!(&a.state.db, |pool| sqlx::query_scalar(
-        "SELECT DISTINCT node FROM attempts"
-    )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
+    let nodes: Vec<String> =
+        crate::sql::column(&a.state.db, "SELECT DISTINCT node FROM attempts", &[]).await;
     assert_eq!(nodes.len(), 2, "both nodes delivered: {nodes:?}");
-    let dup: i64 = app::with_db!(&a.state.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT delivery_id FROM attempts GROUP BY delivery_id HAVING COUNT(*) > 1) t"
+    let dup = crate::sql::count(
+        &a.state.db,
+        "SELECT COUNT(*) FROM (SELECT delivery_id FROM attempts GROUP BY delivery_id HAVING COUNT(*) > 1) t",
     )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
+    .await;
     assert_eq!(dup, 0, "no delivery was attempted twice");
     a.stop().await;
     b.stop().await;

@@ -55,13 +55,12 @@ async fn retention_purges_only_finished_work(backend: Backend) {
     .await;
     for d in detail["deliveries"].as_array().unwrap() {
         if d["status"] == "failed" {
-            app::with_db!(&app.state.db, |pool| sqlx::query(
-                "UPDATE deliveries SET status = 'dead' WHERE id = $1"
+            crate::sql::execute(
+                &app.state.db,
+                "UPDATE deliveries SET status = 'dead' WHERE id = $1",
+                &[d["id"].as_str().unwrap()],
             )
-            .bind(d["id"].as_str().unwrap())
-            .execute(pool)
             .await
-            .map(|_| ()))
             .unwrap();
         }
     }

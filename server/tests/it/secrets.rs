@@ -215,18 +215,10 @@ async fn finding_4_secret_headers_are_masked_and_credentials_never_follow_a_new_
 
 /// Every stored credential and signing secret, as the database holds them.
 async fn raw_secrets(app: &TestApp) -> String {
-    let (configs, secrets): (Vec<String>, Vec<String>) = app::with_db!(&app.state.db, |pool| {
-        (
-            sqlx::query_scalar("SELECT config FROM endpoints")
-                .fetch_all(pool)
-                .await
-                .unwrap(),
-            sqlx::query_scalar("SELECT secret FROM endpoint_secrets")
-                .fetch_all(pool)
-                .await
-                .unwrap(),
-        )
-    });
+    let db = &app.state.db;
+    let configs: Vec<String> = crate::sql::column(db, "SELECT config FROM endpoints", &[]).await;
+    let secrets: Vec<String> =
+        crate::sql::column(db, "SELECT secret FROM endpoint_secrets", &[]).await;
     format!("{configs:?}{secrets:?}")
 }
 
@@ -281,17 +273,13 @@ async fn secrets_are_sealed_at_rest_and_deliveries_still_sign(backend: Backend) 
 
     // A sealed value moved to another row does not open there: a loud error, not its secret.
     let other = create_endpoint(&app, &key, &receiver.url).await;
-    app::with_db!(&app.state.db, |pool| {
-        sqlx::query(
-        "UPDATE endpoint_secrets SET secret = (SELECT secret FROM endpoint_secrets WHERE endpoint_id = $1) WHERE endpoint_id = $2"
+    crate::sql::execute(
+        &app.state.db,
+        "UPDATE endpoint_secrets SET secret = (SELECT secret FROM endpoint_secrets WHERE endpoint_id = $1) WHERE endpoint_id = $2",
+        &[&id, &other],
     )
-    .bind(&id)
-    .bind(&other)
-    .execute(pool)
     .await
-    .unwrap()
-    .rows_affected()
-    });
+    .unwrap();
     let (status, body) = api(
         Method::GET,
         app.url(&format!("/api/v1/endpoints/{other}/secret")),
@@ -359,22 +347,14 @@ async fn plaintext_rows_are_sealed_at_start_and_rotate_key_retires_the_old_key(b
     // As an older version left it: plaintext settings and secret, no key recorded.
     let plain = app.state.endpoints.stored(&id).await.unwrap().settings;
     let plain = serde_json::to_string(&plain).unwrap();
-    app::with_db!(&app.state.db, |pool| {
-        sqlx::query("UPDATE endpoints SET config = $1")
-            .bind(&plain)
-            .execute(pool)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE endpoint_secrets SET secret = $1")
-            .bind(&secret)
-            .execute(pool)
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM secret_key_check")
-            .execute(pool)
-            .await
-            .unwrap();
-    });
+    let db = &app.state.db;
+    for (sql, binds) in [
+        ("UPDATE endpoints SET config = $1", vec![plain.as_str()]),
+        ("UPDATE endpoint_secrets SET secret = $1", vec![secret.as_str()]),
+        ("DELETE FROM secret_key_check", vec![]),
+    ] {
+        crate::sql::execute(db, sql, &binds).await.unwrap();
+    }
     app.stop().await;
 
     let app = spawn_app_on(url.clone(), dir.clone(), Duration::from_secs(3600)).await;

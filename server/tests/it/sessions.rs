@@ -1,5 +1,4 @@
 use crate::helpers::*;
-use app::with_db;
 use reqwest::StatusCode;
 use std::time::Duration;
 
@@ -13,12 +12,7 @@ crate::on_both_backends!(
 
 async fn stored_sessions(app: &TestApp) -> i64 {
     let db = app::backend::Db::connect(&app.db_url).await.unwrap();
-    let n = with_db!(&db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sessions"
-    )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
+    let n = crate::sql::count(&db, "SELECT COUNT(*) FROM sessions").await;
     db.close().await;
     n
 }
@@ -81,10 +75,7 @@ async fn cookies_are_http_only_same_site_and_stored_hashed(backend: Backend) {
         .to_owned();
 
     let db = app::backend::Db::connect(&app.db_url).await.unwrap();
-    let ids: Vec<String> = with_db!(&db, |pool| sqlx::query_scalar("SELECT id FROM sessions")
-        .fetch_all(pool)
-        .await)
-    .unwrap();
+    let ids: Vec<String> = crate::sql::column(&db, "SELECT id FROM sessions", &[]).await;
     assert!(!ids.is_empty());
     assert!(
         ids.iter().all(|id| id.len() == 64 && !id.contains(&value)),

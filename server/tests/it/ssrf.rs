@@ -61,12 +61,8 @@ async fn private_targets_are_refused_and_logged(backend: Backend) {
         assert!(std::time::Instant::now() < deadline, "{e}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let classes: Vec<String> = app::with_db!(&app.state.db, |pool| sqlx::query_scalar(
-        "SELECT error_class FROM attempts"
-    )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
+    let classes: Vec<String> =
+        crate::sql::column(&app.state.db, "SELECT error_class FROM attempts", &[]).await;
     assert_eq!(
         classes,
         ["ssrf_blocked", "ssrf_blocked"],

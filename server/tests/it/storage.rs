@@ -1,6 +1,5 @@
 use crate::helpers::*;
 use app::backend::Db;
-use app::with_db;
 
 crate::on_both_backends!(migrations_are_idempotent_and_constraints_hold);
 
@@ -21,14 +20,12 @@ async fn migrations_are_idempotent_and_constraints_hold(backend: Backend) {
     );
 
     // A role outside the three is refused by the schema itself, not just by the code.
-    let bad = with_db!(&db, |pool| {
-        sqlx::query(
-        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 'owner', 0, 0)"
+    let bad = crate::sql::execute(
+        &db,
+        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 'owner', 0, 0)",
+        &[],
     )
-    .execute(pool)
-    .await
-    .map(|_| ())
-    });
+    .await;
     assert!(bad.is_err());
 
     if let Db::Sqlite(pool) = &db {

@@ -212,12 +212,11 @@ async fn chaos_database_outage(backend: Backend) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let t = l.settle().await;
     let (app, ledger) = (&l.app, &l.ledger);
-    let half_written: i64 = app::with_db!(&app.state.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)"
+    let half_written = crate::sql::count(
+        &app.state.db,
+        "SELECT COUNT(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)",
     )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
+    .await;
     let refused = ledger.unavailable.load(Ordering::Relaxed);
     let slowest =
         Duration::from_millis(ledger.slowest_unavailable_ms.load(Ordering::Relaxed) as u64);

@@ -155,12 +155,11 @@ async fn chaos_outcome_writes_failing(backend: Backend) {
     let ledger = Ledger::default();
     backlog(&app, &key, "order.created", scale.pick(100, 1000), &ledger).await;
     let t = ledger.settle(&receiver, Duration::from_secs(60)).await;
-    let stuck: i64 = app::with_db!(&app.state.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM deliveries WHERE status <> 'succeeded'"
+    let stuck = crate::sql::count(
+        &app.state.db,
+        "SELECT COUNT(*) FROM deliveries WHERE status <> 'succeeded'",
     )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
+    .await;
     report(
         "outcome writes failing",
         db_name(backend),
@@ -170,12 +169,11 @@ async fn chaos_outcome_writes_failing(backend: Backend) {
     // Every delivery ends recorded, none left in flight.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let open: i64 = app::with_db!(&app.state.db, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries WHERE status <> 'succeeded'"
+        let open = crate::sql::count(
+            &app.state.db,
+            "SELECT COUNT(*) FROM deliveries WHERE status <> 'succeeded'",
         )
-        .fetch_one(pool)
-        .await)
-        .unwrap();
+        .await;
         if open == 0 {
             break;
         }
