@@ -196,7 +196,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
     let db = crate::startup::open_database(&db_url).await?;
-    let key = app::backend::api_keys::ApiKeys::new(db.clone())
+    let key = app::backend::access::api_keys::ApiKeys::new(db.clone())
         .create(
             &app::backend::Actor::cli(),
             "bench",

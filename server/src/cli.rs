@@ -4,7 +4,7 @@ use crate::config::{ApiKeyCommand, Cli, Command, SecretsCommand, UserCommand};
 use crate::startup;
 use anyhow::Context;
 use app::backend::Actor;
-use app::backend::users::{NewUser, Users};
+use app::backend::access::users::{NewUser, Users};
 use app::error::AppError;
 use clap::Parser;
 use std::io::BufRead;
@@ -126,7 +126,7 @@ async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
     match cmd {
         ApiKeyCommand::Create { name, scope, db } => {
             let db = startup::open_database(&db.url).await?;
-            let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+            let keys = app::backend::access::api_keys::ApiKeys::new(db.clone());
             let created = keys
                 .create(&Actor::cli(), &name, scope)
                 .await
@@ -142,7 +142,7 @@ async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
         }
         ApiKeyCommand::List { db } => {
             let db = startup::open_database(&db.url).await?;
-            let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+            let keys = app::backend::access::api_keys::ApiKeys::new(db.clone());
             println!(
                 "{:<32} {:<24} {:<8} {:<13} {:<24} STATUS",
                 "ID", "NAME", "SCOPE", "PREFIX", "LAST USED"
@@ -168,7 +168,7 @@ async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
         }
         ApiKeyCommand::Revoke { id, db } => {
             let db = startup::open_database(&db.url).await?;
-            let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+            let keys = app::backend::access::api_keys::ApiKeys::new(db.clone());
             let key = keys.revoke(&Actor::cli(), &id).await.map_err(describe)?;
             println!("revoked {} ({})", key.id, key.name);
             db.close().await;

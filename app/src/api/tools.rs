@@ -25,7 +25,7 @@ pub async fn preview_filter(
             let filter = json_field(&filter, "filter")?.unwrap_or(serde_json::Value::Null);
             let payload = json_field(&payload, "payload")?;
             let event_type = crate::backend::nonblank(&event_type);
-            let verdict = crate::backend::tools::test_filter(
+            let verdict = crate::backend::endpoints::preview::test_filter(
                 &state.event_types,
                 &actor,
                 &filter,
@@ -55,7 +55,7 @@ pub async fn preview_template(
                 .ok_or_else(|| AppError::invalid("template", "write a template to preview"))?;
             let payload = json_field(&payload, "payload")?;
             let event_type = crate::backend::nonblank(&event_type);
-            let body = crate::backend::tools::preview_template(
+            let body = crate::backend::endpoints::preview::preview_template(
                 &state.event_types,
                 &actor,
                 &template,

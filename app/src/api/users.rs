@@ -24,7 +24,7 @@ pub async fn create_user(
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            let new = crate::backend::users::NewUser::parse(&email, password, &role)?;
+            let new = crate::backend::access::users::NewUser::parse(&email, password, &role)?;
             state.users.create(&actor, new).await
         }
         .await,

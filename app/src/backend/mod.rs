@@ -1,37 +1,25 @@
 //! Everything that runs only on the server: storage, the service layer that both the REST
 //! API and the server functions call, sessions and authentication. Compiled with `ssr` only.
 
-pub mod actor;
-pub mod api_keys;
+pub mod access;
 pub mod audit;
-pub mod auth;
 pub mod catalog;
 pub mod crypto;
 pub mod db;
 pub mod deliveries;
 pub mod domain;
 pub mod endpoints;
-pub mod event_types;
 pub mod events;
 pub mod faults;
 pub mod filter;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
-pub mod password;
 pub mod retention;
-pub mod schema;
-pub mod sensitive;
-pub mod session_store;
 pub mod state;
-pub mod stats;
-pub mod template;
-pub mod throttle;
-pub mod tools;
-pub mod users;
 pub mod versions;
 
-pub use actor::Actor;
+pub use access::actor::Actor;
 pub use db::Db;
 pub use state::AppState;
 

@@ -2,15 +2,15 @@
 //! server functions (through leptos context).
 
 use super::Db;
-use super::api_keys::ApiKeys;
+use super::access::api_keys::ApiKeys;
+use super::access::auth::Auth;
+use super::access::throttle::ThrottlePolicy;
+use super::access::users::Users;
 use super::audit::AuditLog;
-use super::auth::Auth;
+use super::catalog::event_types::EventTypes;
 use super::deliveries::Deliveries;
 use super::endpoints::Endpoints;
-use super::event_types::EventTypes;
 use super::events::Events;
-use super::throttle::ThrottlePolicy;
-use super::users::Users;
 use std::sync::Arc;
 
 /// The delivery engine as the service layer sees it: the engine lives in the server crate,
@@ -43,7 +43,7 @@ pub struct AppState {
     pub events: Events,
     pub deliveries: Deliveries,
     pub audit: AuditLog,
-    pub stats: super::stats::Stats,
+    pub stats: super::deliveries::stats::Stats,
     /// Set once the engine is built (see [`EngineHandle`]).
     pub engine: Arc<std::sync::OnceLock<Arc<dyn EngineHandle>>>,
     /// What one request may cost (from the configuration).
@@ -72,7 +72,7 @@ impl AppState {
             endpoints: Endpoints::new(db.clone(), keys),
             events,
             audit: AuditLog::new(db.clone()),
-            stats: super::stats::Stats::new(db.clone()),
+            stats: super::deliveries::stats::Stats::new(db.clone()),
             engine: Arc::new(std::sync::OnceLock::new()),
             limits: super::limits::Limits::default(),
             db,

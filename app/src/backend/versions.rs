@@ -33,6 +33,29 @@ pub struct Versions {
 /// waiting for a free connection takes up to its timeout), doubling their time to a 503.
 const SHARE_FAILURE: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Run in the same transaction as any change to event types or endpoints.
+pub const BUMP_CATALOG: &str = "UPDATE catalog_version SET version = version + 1 WHERE id = 1";
+
+/// The end of every change to event types, endpoints or signing secrets: bumps the catalog
+/// version (so every node reloads), records the change's audit entry, and commits, all in
+/// `tx`. One function for both databases.
+pub async fn commit_change<DB>(
+    mut tx: sqlx::Transaction<'_, DB>,
+    audit: &super::audit::AuditEntry,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(BUMP_CATALOG).execute(&mut *tx).await?;
+    audit.insert_in(&mut tx).await?;
+    tx.commit().await
+}
+
 /// Run in the same transaction as an API key revocation.
 pub const BUMP_KEYS: &str =
     "UPDATE catalog_version SET keys_version = keys_version + 1 WHERE id = 1";

@@ -8,7 +8,7 @@ use super::outcome::ErrorClass;
 use super::request;
 use super::store::Claimed;
 use super::target::Target;
-use app::backend::sensitive::Redact;
+use app::backend::catalog::sensitive::Redact;
 use app::types::endpoints::{BodyFormat, SensitiveData};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -197,8 +197,8 @@ fn batch_id(ds: &[Claimed]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::backend::catalog::sensitive::SensitivePaths;
     use app::backend::endpoints::StoredEndpoint;
-    use app::backend::sensitive::SensitivePaths;
     use serde_json::json;
     use std::collections::HashMap;
     use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! the OAuth2 client-credentials token, fetched and cached until it expires.
 
 use app::backend::endpoints::StoredEndpoint;
-use app::backend::template;
+use app::backend::endpoints::template;
 use app::types::endpoints::{BodyFormat, EndpointAuth};
 use base64::Engine;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};

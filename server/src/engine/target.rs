@@ -6,8 +6,8 @@
 
 use super::outcome::DEFAULT_SCHEDULE;
 use app::backend::catalog::Catalog;
+use app::backend::catalog::sensitive::SensitivePaths;
 use app::backend::endpoints::StoredEndpoint;
-use app::backend::sensitive::SensitivePaths;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -108,7 +108,7 @@ async fn keys_authenticate_scope_and_revoke(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK, "known, now cached");
     let db = app::backend::Db::connect(&app.db_url).await.unwrap();
-    let elsewhere = app::backend::api_keys::ApiKeys::new(db.clone());
+    let elsewhere = app::backend::access::api_keys::ApiKeys::new(db.clone());
     let listed = elsewhere.list(&app::backend::Actor::cli()).await.unwrap();
     let other_id = listed
         .iter()

@@ -261,7 +261,7 @@ impl TestApp {
     /// Creates an API key straight through the service, as `hookline api-key create` does.
     pub async fn api_key(&self, scope: app::types::ApiKeyScope) -> String {
         let db = app::backend::Db::connect(&self.db_url).await.unwrap();
-        let keys = app::backend::api_keys::ApiKeys::new(db.clone());
+        let keys = app::backend::access::api_keys::ApiKeys::new(db.clone());
         let created = keys
             .create(&app::backend::Actor::cli(), "test key", scope)
             .await

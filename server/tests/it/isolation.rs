@@ -333,7 +333,8 @@ async fn limits_hold_across_two_nodes_on_postgres() {
         "it was not starved either: {sent} in {elapsed:.1} s"
     );
     assert_eq!(single.max_in_flight(), 1, "one at a time across both nodes");
-    let nodes = crate::sql::count(&w.app.state.db, "SELECT COUNT(DISTINCT node) FROM attempts").await;
+    let nodes =
+        crate::sql::count(&w.app.state.db, "SELECT COUNT(DISTINCT node) FROM attempts").await;
     assert_eq!(nodes, 2, "both nodes took part");
     w.app.stop().await;
     b.stop().await;

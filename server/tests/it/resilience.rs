@@ -73,7 +73,7 @@ async fn sigkill_mid_delivery_loses_nothing(backend: Backend) {
         .await;
     let key = {
         let db = app::backend::Db::connect(&db_url).await.unwrap();
-        let k = app::backend::api_keys::ApiKeys::new(db.clone())
+        let k = app::backend::access::api_keys::ApiKeys::new(db.clone())
             .create(&app::backend::Actor::cli(), "t", ApiKeyScope::Admin)
             .await
             .unwrap()

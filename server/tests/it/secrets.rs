@@ -350,7 +350,10 @@ async fn plaintext_rows_are_sealed_at_start_and_rotate_key_retires_the_old_key(b
     let db = &app.state.db;
     for (sql, binds) in [
         ("UPDATE endpoints SET config = $1", vec![plain.as_str()]),
-        ("UPDATE endpoint_secrets SET secret = $1", vec![secret.as_str()]),
+        (
+            "UPDATE endpoint_secrets SET secret = $1",
+            vec![secret.as_str()],
+        ),
         ("DELETE FROM secret_key_check", vec![]),
     ] {
         crate::sql::execute(db, sql, &binds).await.unwrap();

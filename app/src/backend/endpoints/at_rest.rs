@@ -197,7 +197,7 @@ impl Endpoints {
                 .await?;
             }
             if count != Resealed::default() {
-                sqlx::query(super::super::catalog::BUMP_CATALOG)
+                sqlx::query(super::super::versions::BUMP_CATALOG)
                     .execute(&mut *tx)
                     .await?;
             }

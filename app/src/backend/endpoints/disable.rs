@@ -2,7 +2,7 @@
 //! when a receiver answers `410 Gone` or the circuit breaker trips. The endpoints service
 //! stays the one writer of the `endpoints` table; the engine asks it.
 
-use crate::backend::catalog::BUMP_CATALOG;
+use crate::backend::versions::BUMP_CATALOG;
 
 /// Disables endpoint `id` (if it is still enabled) with `reason`, keeps the settings
 /// document's `enabled` flag in step, and bumps the catalog version, all in `tx`. True

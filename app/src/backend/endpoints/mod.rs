@@ -8,7 +8,9 @@
 mod at_rest;
 pub mod credentials;
 mod disable;
+pub mod preview;
 pub mod secrets;
+pub mod template;
 pub mod validate;
 
 pub use at_rest::{AtRestError, Resealed};
@@ -132,9 +134,8 @@ impl Endpoints {
             && let Some(t) = input.template.as_ref().filter(|t| !t.is_null())
         {
             let max = self.limits.max_rendered_bytes;
-            errors.extend(
-                super::tools::template_over_limit(&self.db, t, &input.event_types, max).await?,
-            );
+            errors
+                .extend(preview::template_over_limit(&self.db, t, &input.event_types, max).await?);
         }
         if errors.is_empty() {
             Ok(input)
@@ -174,7 +175,7 @@ impl Endpoints {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            super::catalog::commit_change(tx, &audit).await?;
+            super::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         Ok(EndpointView {
@@ -330,7 +331,7 @@ impl Endpoints {
             if changed == 0 {
                 return Err(AppError::NotFound(format!("endpoint {id}")));
             }
-            super::catalog::commit_change(tx, &audit).await?;
+            super::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         self.row(id).await?.into_view()
@@ -375,7 +376,7 @@ impl Endpoints {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            super::catalog::commit_change(tx, &audit).await?;
+            super::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })
     }

@@ -117,7 +117,7 @@ impl Endpoints {
                 .execute(&mut *tx)
                 .await?;
             // The engine signs with the secrets kept in the catalog.
-            super::super::catalog::commit_change(tx, &audit).await?;
+            super::super::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         self.secret(actor, id).await

@@ -1,7 +1,8 @@
 //! Checking an endpoint's settings as a whole, reporting every problem with its path.
 
 use super::super::domain::EventTypeName;
-use super::super::{filter, template};
+use super::super::filter;
+use super::template;
 use crate::types::FieldError;
 use crate::types::endpoints::{EndpointAuth, EndpointInput, MASK};
 use std::time::Duration;

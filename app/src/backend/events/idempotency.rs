@@ -3,7 +3,7 @@
 //! the first event only when it comes from the same caller with the same request.
 
 use super::super::Actor;
-use super::super::actor::ActorKind;
+use super::super::access::actor::ActorKind;
 use crate::error::AppError;
 use crate::types::events::PublishEvent;
 use serde_json::{Value, json};

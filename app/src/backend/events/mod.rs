@@ -6,9 +6,9 @@
 //! shared transactions; `outbox` is that one transaction (and test-fire's); `idempotency`
 //! scopes and fingerprints keys; `query` reads events back.
 
+use super::catalog::event_types::EventTypes;
 use super::catalog::{Catalog, CatalogCache};
 use super::endpoints::Endpoints;
-use super::event_types::EventTypes;
 use super::faults::Faults;
 use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};

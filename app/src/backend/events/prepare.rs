@@ -4,9 +4,9 @@
 
 use super::envelope;
 use crate::backend::Actor;
-use crate::backend::actor::ActorKind;
+use crate::backend::access::actor::ActorKind;
 use crate::backend::catalog::Catalog;
-use crate::backend::schema;
+use crate::backend::catalog::schema;
 use crate::types::FieldError;
 use crate::types::events::PublishEvent;
 use serde_json::json;

@@ -85,9 +85,12 @@ impl Events {
         let deliveries = crate::backend::deliveries::of_event(&self.db, &event.id).await?;
         let mut envelope = serde_json::from_str(&envelope).unwrap_or(Value::Null);
         if !actor.sees_sensitive() {
-            crate::backend::event_types::sensitive_paths(&self.db, &event.event_type)
+            crate::backend::catalog::event_types::sensitive_paths(&self.db, &event.event_type)
                 .await?
-                .redact(&mut envelope, crate::backend::sensitive::Redact::Mask);
+                .redact(
+                    &mut envelope,
+                    crate::backend::catalog::sensitive::Redact::Mask,
+                );
         }
         Ok(EventDetail {
             summary: event.summary(),

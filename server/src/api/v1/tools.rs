@@ -3,7 +3,8 @@
 
 use super::extract::{ApiActor, ApiJson};
 use super::openapi::ApiError;
-use app::backend::{AppState, filter, tools};
+use app::backend::endpoints::preview as tools;
+use app::backend::{AppState, filter};
 use app::error::AppError;
 use axum::extract::State;
 use axum::routing::post;

@@ -83,7 +83,7 @@ async fn chaos_kill_9_under_load(backend: Backend) {
     let dir = TempDir::new();
     let db_url = fresh_db_url(backend, &dir);
     let db = hookline::startup::open_database(&db_url).await.unwrap();
-    let key = app::backend::api_keys::ApiKeys::new(db.clone())
+    let key = app::backend::access::api_keys::ApiKeys::new(db.clone())
         .create(&app::backend::Actor::cli(), "chaos", ApiKeyScope::Admin)
         .await
         .unwrap()

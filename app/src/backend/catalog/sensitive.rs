@@ -8,7 +8,7 @@
 //!
 //! Routing and filters always see the real values; only what is shown or sent changes.
 
-use super::filter::{Segment, parse_path};
+use crate::backend::filter::{Segment, parse_path};
 use crate::types::FieldError;
 use crate::types::endpoints::MASK;
 use serde_json::Value;

@@ -1,9 +1,10 @@
 //! Signing in and out, the first-run setup token, and turning a session into an `Actor`.
 
-use super::domain::Email;
-use super::throttle::{LoginThrottle, ThrottleKeys, ThrottlePolicy};
-use super::users::{NewUser, Users};
-use super::{Actor, password};
+use crate::backend::Actor;
+use crate::backend::access::password;
+use crate::backend::access::throttle::{LoginThrottle, ThrottleKeys, ThrottlePolicy};
+use crate::backend::access::users::{NewUser, Users};
+use crate::backend::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::types::{Me, Role};
 use std::net::IpAddr;
@@ -35,7 +36,7 @@ impl Auth {
         if self.users.count().await? > 0 {
             return Ok(None);
         }
-        let token = super::ids::random_hex(16);
+        let token = crate::backend::ids::random_hex(16);
         *self.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
         Ok(Some(token))
     }

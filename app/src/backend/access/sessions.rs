@@ -7,7 +7,7 @@
 //! of every request; that write only updates a session that is still live, so a request
 //! that was in flight when the session ended cannot bring it back.
 
-use super::{Db, now_ms};
+use crate::backend::{Db, now_ms};
 use crate::with_db;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};

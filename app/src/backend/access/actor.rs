@@ -27,7 +27,7 @@ pub struct Actor {
     /// A `publish` API key: may publish events and nothing else.
     pub publish_only: bool,
     /// The change-counter ticket taken when this request was admitted (see
-    /// [`super::versions`]): caches may answer it with anything read after that moment, so
+    /// [`crate::backend::versions`]): caches may answer it with anything read after that moment, so
     /// one request waits for at most one read of the counters.
     pub admitted: Option<u64>,
 }

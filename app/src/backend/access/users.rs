@@ -1,9 +1,10 @@
 //! Users: the store queries and the service rules (admin only, never remove or demote the
 //! last admin) in one place, called by the CLI, the REST API and the server functions.
 
-use super::audit::AuditEntry;
-use super::domain::{Email, NewPassword};
-use super::{Actor, Db, now_ms, password};
+use crate::backend::access::password;
+use crate::backend::audit::AuditEntry;
+use crate::backend::domain::{Email, NewPassword};
+use crate::backend::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::types::{Me, Role, UserView};
 use crate::with_db;
@@ -121,7 +122,7 @@ impl Users {
     /// setup token and an empty users table.
     pub(crate) async fn insert(&self, actor: &Actor, new: NewUser) -> AppResult<UserView> {
         let hash = password::hash(new.password.expose().to_owned()).await?;
-        let id = super::ids::new_id("usr");
+        let id = crate::backend::ids::new_id("usr");
         let now = now_ms();
         let audit = AuditEntry::new(
             actor,

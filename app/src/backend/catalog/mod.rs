@@ -4,38 +4,19 @@
 //! reloads only when it moved, so every node (also on a shared Postgres) routes with
 //! current settings.
 
+pub mod event_types;
+pub mod schema;
+pub mod sensitive;
+
 use super::endpoints::StoredEndpoint;
 use super::filter;
 use super::filter::Filter;
-use super::schema::{self, Validator};
-use super::sensitive::SensitivePaths;
 use crate::error::{AppError, AppResult};
 use crate::types::EventTypeView;
+use schema::Validator;
+use sensitive::SensitivePaths;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-
-/// Run in the same transaction as any change to event types or endpoints.
-pub const BUMP_CATALOG: &str = "UPDATE catalog_version SET version = version + 1 WHERE id = 1";
-
-/// The end of every change to event types, endpoints or signing secrets: bumps the catalog
-/// version (so every node reloads), records the change's audit entry, and commits, all in
-/// `tx`. One function for both databases.
-pub async fn commit_change<DB>(
-    mut tx: sqlx::Transaction<'_, DB>,
-    audit: &super::audit::AuditEntry,
-) -> Result<(), sqlx::Error>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    sqlx::query(BUMP_CATALOG).execute(&mut *tx).await?;
-    audit.insert_in(&mut tx).await?;
-    tx.commit().await
-}
 
 pub struct CatalogType {
     pub view: EventTypeView,
@@ -117,7 +98,7 @@ impl CatalogCache {
     pub async fn get(
         &self,
         endpoints: &super::endpoints::Endpoints,
-        types: &super::event_types::EventTypes,
+        types: &super::catalog::event_types::EventTypes,
         admitted: Option<u64>,
     ) -> AppResult<Arc<Catalog>> {
         let ticket = admitted.unwrap_or_else(|| self.versions.ticket());

@@ -2,7 +2,9 @@
 //! tools (`/api/v1/filters/test`, `/api/v1/templates/preview`) and the dashboard's live
 //! previews both come here. Any role.
 
-use super::{Actor, event_types::EventTypes, filter, template};
+use crate::backend::catalog::event_types::EventTypes;
+use crate::backend::endpoints::template;
+use crate::backend::{Actor, filter};
 use crate::error::{AppError, AppResult};
 use crate::types::Role;
 use serde_json::{Value, json};
@@ -24,9 +26,9 @@ pub async fn sample_envelope(
                     format!("{name} has no example; send a payload"),
                 )
             })?;
-            Ok(super::events::envelope(
+            Ok(crate::backend::events::envelope(
                 "evt_sample",
-                super::now_ms(),
+                crate::backend::now_ms(),
                 name,
                 json!({}),
                 data,
@@ -74,7 +76,7 @@ pub async fn preview_template(
 /// will receive is refused when its endpoint is saved, instead of failing on every
 /// delivery later.
 pub async fn template_over_limit(
-    db: &super::Db,
+    db: &crate::backend::Db,
     template: &Value,
     subscribed: &[String],
     max_bytes: usize,
@@ -91,7 +93,13 @@ pub async fn template_over_limit(
         let Ok(data) = serde_json::from_str::<Value>(&example) else {
             continue;
         };
-        let sample = super::events::envelope("evt_sample", super::now_ms(), &name, json!({}), data);
+        let sample = crate::backend::events::envelope(
+            "evt_sample",
+            crate::backend::now_ms(),
+            &name,
+            json!({}),
+            data,
+        );
         if let Some(mut error) = template::over_limit(template, &sample, "template", max_bytes) {
             error.message = format!("{} (with the example of {name})", error.message);
             return Ok(Some(error));

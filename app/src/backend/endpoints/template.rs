@@ -8,8 +8,8 @@
 //! {"order_id": "{{ data.id }}", "amount": "{{ data.total }}", "note": "Order {{ data.id }} placed"}
 //! ```
 
-use super::filter::{parse_path, resolve};
-use super::limits::{json_len_within, json_string_len};
+use crate::backend::filter::{parse_path, resolve};
+use crate::backend::limits::{json_len_within, json_string_len};
 use crate::types::FieldError;
 use serde_json::{Map, Value};
 

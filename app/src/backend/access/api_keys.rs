@@ -1,8 +1,8 @@
 //! API keys for the REST API. The key is shown once; only its SHA-256 is stored (a key is
 //! 256 random bits, so a fast hash is enough: there is nothing to brute-force).
 
-use super::audit::AuditEntry;
-use super::{Actor, Db, now_ms};
+use crate::backend::audit::AuditEntry;
+use crate::backend::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::{ApiKeyScope, ApiKeyView, CreatedApiKey, Role};
@@ -60,7 +60,7 @@ const COLUMNS: &str = "id, name, scope, prefix, created_by, created_at, last_use
 pub struct ApiKeys {
     db: Db,
     last_used_written: Mutex<HashMap<String, i64>>,
-    versions: std::sync::Arc<super::versions::Versions>,
+    versions: std::sync::Arc<crate::backend::versions::Versions>,
     /// Valid keys by token hash, with the `keys_version` they were read at. A revocation
     /// bumps the version, so no node trusts a revoked key after it was committed.
     known: Mutex<HashMap<String, (i64, Actor)>>,
@@ -68,11 +68,14 @@ pub struct ApiKeys {
 
 impl ApiKeys {
     pub fn new(db: Db) -> Self {
-        let versions = std::sync::Arc::new(super::versions::Versions::new(db.clone()));
+        let versions = std::sync::Arc::new(crate::backend::versions::Versions::new(db.clone()));
         Self::with_versions(db, versions)
     }
 
-    pub fn with_versions(db: Db, versions: std::sync::Arc<super::versions::Versions>) -> Self {
+    pub fn with_versions(
+        db: Db,
+        versions: std::sync::Arc<crate::backend::versions::Versions>,
+    ) -> Self {
         Self {
             db,
             last_used_written: Mutex::new(HashMap::new()),
@@ -99,7 +102,7 @@ impl ApiKeys {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
         );
         let view = ApiKeyView {
-            id: super::ids::new_id("key"),
+            id: crate::backend::ids::new_id("key"),
             name: name.to_owned(),
             scope,
             prefix: token[..12].to_owned(),
@@ -175,7 +178,7 @@ impl ApiKeys {
             .rows_affected();
             if changed == 1 {
                 audit.insert_in(&mut tx).await?;
-                sqlx::query(super::versions::BUMP_KEYS)
+                sqlx::query(crate::backend::versions::BUMP_KEYS)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -2,7 +2,7 @@
 //! attempts, successes and latency (percentiles from a fixed set of latency bands, so the
 //! database does the counting on both backends), plus the queue as it stands.
 
-use super::{Actor, Db, now_ms};
+use crate::backend::{Actor, Db, now_ms};
 use crate::error::AppResult;
 use crate::time_fmt::Timestamp;
 use crate::types::Role;

@@ -1,11 +1,11 @@
 //! The event catalogue: named event types, each with an optional JSON Schema that every
 //! published event's `data` must match, and an example payload valid against it.
 
-use super::audit::{AuditEntry, diff};
-use super::domain::EventTypeName;
-use super::schema;
-use super::sensitive::SensitivePaths;
-use super::{Actor, Db, now_ms};
+use crate::backend::audit::{AuditEntry, diff};
+use crate::backend::catalog::schema;
+use crate::backend::catalog::sensitive::SensitivePaths;
+use crate::backend::domain::EventTypeName;
+use crate::backend::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::{EventTypeInput, EventTypeView, FieldError, Role};
@@ -194,7 +194,7 @@ impl EventTypes {
             .bind(stored_paths(&view.sensitive_fields))
             .execute(&mut *tx)
             .await?;
-            super::catalog::commit_change(tx, &audit).await
+            crate::backend::versions::commit_change(tx, &audit).await
         }
         .await
         });
@@ -309,7 +309,7 @@ impl EventTypes {
             if changed == 0 {
                 return Err(AppError::NotFound(format!("event type {name}")));
             }
-            super::catalog::commit_change(tx, &audit).await?;
+            crate::backend::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
         Ok(new)
@@ -339,7 +339,7 @@ impl EventTypes {
             if deleted == 0 {
                 return Err(AppError::NotFound(format!("event type {name}")));
             }
-            super::catalog::commit_change(tx, &audit).await?;
+            crate::backend::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })
     }

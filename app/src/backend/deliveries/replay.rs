@@ -1,0 +1,145 @@
+//! Sending deliveries again: one by hand (`retry`), or every dead or failed delivery of an
+//! endpoint (`replay`, with its progress). Both wake the engine through the outbox.
+
+use super::Deliveries;
+use crate::backend::audit::AuditEntry;
+use crate::backend::{Actor, now_ms};
+use crate::error::{AppError, AppResult};
+use crate::time_fmt::Timestamp;
+use crate::types::Role;
+use crate::types::events::{DeliveryView, ReplayView};
+use crate::with_db;
+
+impl Deliveries {
+    /// Sends one delivery again now (whatever its state, unless it is in flight).
+    pub async fn retry(&self, actor: &Actor, id: &str) -> AppResult<DeliveryView> {
+        actor.require(Role::Editor)?;
+        let now = now_ms();
+        let changed = with_db!(&self.db, |pool| {
+            sqlx::query(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, completed_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND status <> 'in_flight'"
+        )
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if changed == 0 {
+            let exists = self.get(actor, id).await?;
+            return Err(AppError::Conflict(format!(
+                "delivery {} is in flight right now; try again when it finishes",
+                exists.delivery.id
+            )));
+        }
+        self.wake.notify_one();
+        Ok(self.get(actor, id).await?.delivery)
+    }
+
+    /// Re-queues an endpoint's failed (or dead, or cancelled) deliveries; poll the replay.
+    pub async fn replay(
+        &self,
+        actor: &Actor,
+        endpoint_id: &str,
+        status: &str,
+        since: Option<Timestamp>,
+    ) -> AppResult<ReplayView> {
+        actor.require(Role::Editor)?;
+        let statuses: &[&str] = match status {
+            "failed" => &["failed", "dead"],
+            "dead" => &["dead"],
+            "cancelled" => &["cancelled"],
+            other => {
+                return Err(AppError::invalid(
+                    "status",
+                    format!("'{other}': use failed, dead or cancelled"),
+                ));
+            }
+        };
+        let exists: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(
+            "SELECT id FROM endpoints WHERE id = $1 AND deleted_at IS NULL"
+        )
+        .bind(endpoint_id)
+        .fetch_optional(pool)
+        .await)?;
+        exists.ok_or_else(|| AppError::NotFound(format!("endpoint {endpoint_id}")))?;
+        let id = crate::backend::ids::new_id("rpl");
+        let now = now_ms();
+        let audit = AuditEntry::new(
+            actor,
+            "replay",
+            "endpoint",
+            endpoint_id,
+            serde_json::json!({ "status": status, "since": since, "replay": id }),
+        );
+        let (a, b) = (statuses[0], *statuses.last().unwrap_or(&statuses[0]));
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let total = sqlx::query(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, completed_at = NULL, updated_at = $1, replay_id = $2 \
+                 WHERE endpoint_id = $3 AND status IN ($4, $5) AND ($6 IS NULL OR created_at >= $6)",
+            )
+            .bind(now)
+            .bind(&id)
+            .bind(endpoint_id)
+            .bind(a)
+            .bind(b)
+            .bind(since.map(|t| t.0))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
+            sqlx::query("INSERT INTO replays (id, endpoint_id, status_filter, since, total, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&id)
+                .bind(endpoint_id)
+                .bind(status)
+                .bind(since.map(|t| t.0))
+                .bind(total)
+                .bind(&actor.label)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            audit.insert_in(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        })?;
+        self.wake.notify_one();
+        self.replay_progress(actor, &id).await
+    }
+
+    pub async fn replay_progress(&self, actor: &Actor, id: &str) -> AppResult<ReplayView> {
+        actor.require(Role::Viewer)?;
+        let head: Option<(String, i64, i64)> = with_db!(&self.db, |pool| sqlx::query_as(
+            "SELECT endpoint_id, total, created_at FROM replays WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+        let (endpoint_id, total, created_at) =
+            head.ok_or_else(|| AppError::NotFound(format!("replay {id}")))?;
+        let counts: Vec<(String, i64)> = with_db!(&self.db, |pool| sqlx::query_as(
+            "SELECT status, COUNT(*) FROM deliveries WHERE replay_id = $1 GROUP BY status"
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await)?;
+        let count = |s: &[&str]| {
+            counts
+                .iter()
+                .filter(|(k, _)| s.contains(&k.as_str()))
+                .map(|(_, n)| n)
+                .sum::<i64>()
+        };
+        let pending = count(&["pending", "in_flight"]);
+        Ok(ReplayView {
+            id: id.to_owned(),
+            endpoint_id,
+            total,
+            pending,
+            succeeded: count(&["succeeded"]),
+            failed: count(&["failed", "dead"]),
+            done: pending == 0,
+            created_at: Timestamp(created_at),
+        })
+    }
+}
