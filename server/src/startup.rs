@@ -183,8 +183,6 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         );
     }
 
-    // The dashboard's test-fire reaches the engine through the shared state.
-    let _ = state.engine.set(engine.clone());
     let routes = generate_route_list(App);
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let server_state = ServerState {

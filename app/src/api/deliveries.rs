@@ -82,12 +82,7 @@ pub async fn test_fire_endpoint(
             let (state, actor) = super::guard::actor().await?;
             let data = crate::backend::limits::parse_json_field(&data, "data")
                 .map_err(|e| AppError::invalid_many(vec![e]))?;
-            let engine = state
-                .engine
-                .get()
-                .cloned()
-                .ok_or_else(|| AppError::internal("test-fire", "no engine registered"))?;
-            engine
+            state
                 .test_fire(
                     &actor,
                     &id,

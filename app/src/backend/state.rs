@@ -11,26 +11,9 @@ use super::catalog::event_types::EventTypes;
 use super::deliveries::Deliveries;
 use super::endpoints::Endpoints;
 use super::events::Events;
+use crate::error::AppResult;
+use crate::types::events::{TestFire, TestFireResult};
 use std::sync::Arc;
-
-/// The delivery engine as the service layer sees it: the engine lives in the server crate,
-/// which registers itself here at start, so the REST API and the dashboard's server
-/// functions reach the same test-fire.
-pub trait EngineHandle: Send + Sync {
-    fn test_fire<'a>(
-        &'a self,
-        actor: &'a super::Actor,
-        endpoint_id: &'a str,
-        input: crate::types::events::TestFire,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<
-                    Output = crate::error::AppResult<crate::types::events::TestFireResult>,
-                > + Send
-                + 'a,
-        >,
-    >;
-}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -44,8 +27,6 @@ pub struct AppState {
     pub deliveries: Deliveries,
     pub audit: AuditLog,
     pub stats: super::deliveries::stats::Stats,
-    /// Set once the engine is built (see [`EngineHandle`]).
-    pub engine: Arc<std::sync::OnceLock<Arc<dyn EngineHandle>>>,
     /// What one request may cost (from the configuration).
     pub limits: super::limits::Limits,
 }
@@ -73,7 +54,6 @@ impl AppState {
             events,
             audit: AuditLog::new(db.clone()),
             stats: super::deliveries::stats::Stats::new(db.clone()),
-            engine: Arc::new(std::sync::OnceLock::new()),
             limits: super::limits::Limits::default(),
             db,
         }
@@ -86,4 +66,27 @@ impl AppState {
         self.endpoints.limits = limits;
         self
     }
+
+    /// Test-fire, for both doors: one event to one endpoint now, sent once by the engine
+    /// (outside the endpoint's limits) and answered from the attempt log. The event and
+    /// its delivery stay in the log like any other.
+    pub async fn test_fire(
+        &self,
+        actor: &super::Actor,
+        endpoint_id: &str,
+        input: TestFire,
+    ) -> AppResult<TestFireResult> {
+        actor.require(crate::types::Role::Editor)?;
+        let endpoint = self.endpoints.stored(endpoint_id).await?;
+        let timeout = crate::duration::parse(&endpoint.settings.timeout)
+            .unwrap_or(std::time::Duration::from_secs(30));
+        let (event_id, delivery_id) = self.events.create_test(actor, &endpoint, input).await?;
+        self.deliveries
+            .test_outcome(event_id, delivery_id, timeout + TEST_FIRE_GRACE)
+            .await
+    }
 }
+
+/// How long test-fire waits beyond the endpoint's timeout for an engine to claim, sign and
+/// record the attempt before it answers "still pending".
+const TEST_FIRE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

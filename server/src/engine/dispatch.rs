@@ -87,6 +87,10 @@ impl Engine {
         }
         let d = item.claimed.clone();
         let target = match target {
+            None if d.test_fire => self.stored_target(&d.endpoint_id).await,
+            other => other,
+        };
+        let target = match target {
             Some(Ok(t)) => t,
             Some(Err(why)) => return self.fail_unusable(&[d], why).await,
             None => {
@@ -107,10 +111,24 @@ impl Engine {
                 self.state.limits.max_rendered_bytes,
             )
         });
+        // A test-fire's failure is its answer, not retried.
+        let retries = !d.test_fire;
         let ds = [d];
-        let (record, next) = self.attempt_and_judge(&ds, outgoing, &target, true).await;
+        let (record, next) = self
+            .attempt_and_judge(&ds, outgoing, &target, retries)
+            .await;
         self.finish(&ds, &record, &next).await;
         drop(item);
+    }
+
+    /// A test-fire's endpoint when the routing catalog lacks it (it is disabled): it is
+    /// tested all the same. `None` once it is deleted.
+    async fn stored_target(&self, endpoint_id: &str) -> Option<Result<Arc<Target>, String>> {
+        match self.state.endpoints.stored(endpoint_id).await {
+            Ok(e) => Some(Target::build(&e).map(Arc::new)),
+            Err(app::error::AppError::NotFound(_)) => None,
+            Err(e) => Some(Err(e.to_string())),
+        }
     }
 
     /// An endpoint whose stored settings no longer parse: a failed attempt that says why,
@@ -123,7 +141,14 @@ impl Engine {
             ..Default::default()
         };
         let attempts = ds.iter().map(|d| d.attempts).max().unwrap_or(0) as usize + 1;
-        let next = retry_or_give_up(&outcome::DEFAULT_SCHEDULE, attempts, false, None, &record);
+        let next = if ds.iter().any(|d| d.test_fire) {
+            NextState::Dead(format!(
+                "the endpoint's stored settings cannot be used ({}); save it again",
+                record.error.as_deref().unwrap_or_default()
+            ))
+        } else {
+            retry_or_give_up(&outcome::DEFAULT_SCHEDULE, attempts, false, None, &record)
+        };
         self.finish(ds, &record, &next).await;
     }
 

@@ -22,7 +22,6 @@ pub mod signing;
 pub mod ssrf;
 pub mod store;
 pub mod target;
-mod test_fire;
 pub mod xml;
 
 use app::backend::{AppState, now_ms};
@@ -257,11 +256,25 @@ impl Engine {
         let round = self.admission.plan(&targets, limit);
         let token = format!("lt_{}", app::backend::ids::random_hex(12));
         let lease_ms = self.cfg.lease.as_millis() as i64;
-        // Limited endpoints first: their budgets bound what they take, and a deep backlog
-        // on open endpoints must not crowd them out of every round.
-        let mut claimed = self
-            .claim_limited_endpoints(&targets, &round.limited, limit, &token)
-            .await;
+        // Test-fires first (someone waits for each), then limited endpoints: their budgets
+        // bound what they take, and a deep backlog on open endpoints must not crowd them
+        // out of every round.
+        let mut claimed = match self.store.claim_tests(limit, &token, lease_ms).await {
+            Ok(tests) => tests,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming test-fires failed");
+                Vec::new()
+            }
+        };
+        claimed.extend(
+            self.claim_limited_endpoints(
+                &targets,
+                &round.limited,
+                limit.saturating_sub(claimed.len()),
+                &token,
+            )
+            .await,
+        );
         let mut holds = self.leases.hold_each(&self.store, &claimed);
         let mut open = round.open;
         open.limit = limit.saturating_sub(claimed.len());
@@ -425,7 +438,7 @@ impl Engine {
             _in_flight: in_flight,
         };
         let plan = match &target {
-            Some(Ok(t)) => t.batch,
+            Some(Ok(t)) if !item.claimed.test_fire => t.batch,
             _ => None,
         };
         let Some(plan) = plan else {

@@ -210,6 +210,7 @@ mod tests {
             endpoint_id: "ep".into(),
             attempts: 0,
             lease_token: "lt".into(),
+            test_fire: false,
         }
     }
 

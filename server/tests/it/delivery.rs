@@ -17,6 +17,7 @@ crate::on_both_backends!(
     concurrency_limit_holds,
     dead_letters_replay_and_retry,
     test_fire_sends_once_and_answers,
+    test_fire_goes_through_the_outbox_past_limits_and_batches,
     circuit_breaker,
     oauth2_tokens_are_fetched_and_cached,
     batches_group_and_retry_together,
@@ -506,6 +507,94 @@ async fn test_fire_sends_once_and_answers(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    s.app.stop().await;
+}
+
+/// Test-fire is written to the outbox and sent by whichever engine claims it: once, on its
+/// own, past the endpoint's rate limit and batch, also when the endpoint is disabled and
+/// when the node asked runs no engine.
+async fn test_fire_goes_through_the_outbox_past_limits_and_batches(backend: Backend) {
+    let s = setup(
+        backend,
+        json!({"event_types": ["order.created"], "rate_limit_per_minute": 1, "max_concurrency": 1,
+               "batch": {"max_events": 10, "max_wait": "30s"}}),
+    )
+    .await;
+    // The endpoint's one token goes to a published event, whose batch then waits 30 s.
+    let (status, _) = api(
+        Method::POST,
+        s.app.url("/api/v1/events"),
+        Some(&s.key),
+        Some(json!({"event_type": "order.created", "data": {"n": 1}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let fire = |app: &TestApp| {
+        api(
+            Method::POST,
+            app.url(&format!("/api/v1/endpoints/{}/test", s.endpoint)),
+            Some(&s.key),
+            Some(json!({"data": {"test": true}})),
+        )
+    };
+    let (status, r) = fire(&s.app).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        r["status"], "succeeded",
+        "not held by the limit or the batch: {r}"
+    );
+    let hits = s.receiver.wait_for(1, Duration::from_secs(2)).await;
+    let body: Value = serde_json::from_slice(&hits[0].body).unwrap();
+    assert_eq!(
+        body["id"], r["event_id"],
+        "sent on its own, not in a batch: {body}"
+    );
+    assert_eq!(body["data"], json!({"test": true}));
+
+    // Disabled: not routed, but still tested.
+    let (status, _) = api(
+        Method::PATCH,
+        s.app.url(&format!("/api/v1/endpoints/{}", s.endpoint)),
+        Some(&s.key),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, r) = fire(&s.app).await;
+    assert_eq!(r["status"], "succeeded", "{r}");
+
+    // A node without an engine writes it; the other node's engine sends it.
+    let api_only = spawn_app_with(s.app.db_url.clone(), s.app.dir.clone(), |a| {
+        a.no_engine = true
+    })
+    .await;
+    let (status, r) = fire(&api_only).await;
+    assert_eq!(
+        (status, r["status"].clone()),
+        (StatusCode::OK, json!("succeeded")),
+        "{r}"
+    );
+    let (_, detail) = api(
+        Method::GET,
+        s.app.url(&format!(
+            "/api/v1/deliveries/{}",
+            r["delivery_id"].as_str().unwrap()
+        )),
+        Some(&s.key),
+        None,
+    )
+    .await;
+    assert_eq!(
+        detail["attempt_log"].as_array().unwrap().len(),
+        1,
+        "{detail}"
+    );
+    assert_eq!(
+        s.receiver.hits().len(),
+        3,
+        "the three tests, nothing else yet"
+    );
+    api_only.stop().await;
     s.app.stop().await;
 }
 

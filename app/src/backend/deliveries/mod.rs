@@ -4,6 +4,7 @@
 
 mod replay;
 pub mod stats;
+mod test_fire;
 
 use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};

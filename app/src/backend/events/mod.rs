@@ -3,8 +3,8 @@
 //! succeeds the deliveries exist; if anything fails, nothing does.
 //!
 //! `prepare` checks and routes one event; `group_commit` gathers single publishes into
-//! shared transactions; `outbox` is that one transaction (and test-fire's); `idempotency`
-//! scopes and fingerprints keys; `query` reads events back.
+//! shared transactions; `outbox` is that one transaction; `test_fire` writes a test event
+//! for one endpoint; `idempotency` scopes and fingerprints keys; `query` reads events back.
 
 use super::catalog::event_types::EventTypes;
 use super::catalog::{Catalog, CatalogCache};
@@ -22,6 +22,7 @@ mod idempotency;
 mod outbox;
 mod prepare;
 mod query;
+mod test_fire;
 
 use group_commit::Job;
 use outbox::Reuse;

@@ -1,15 +1,14 @@
 //! The outbox: an event, its deliveries (one per matching endpoint) and its idempotency key
-//! written in one transaction, for a group of single publishes, a batch, or a test-fire.
+//! written in one transaction, for a group of single publishes or a batch (test-fire has
+//! its own, in `test_fire`).
 
-use super::prepare::{Prepared, prepare};
+use super::prepare::Prepared;
 use super::{Events, IDEMPOTENCY_WINDOW_MS, Outcome};
 use crate::backend::faults::Faults;
-use crate::backend::{Actor, Db, now_ms};
+use crate::backend::{Db, now_ms};
 use crate::error::{AppError, AppResult};
-use crate::types::Role;
-use crate::types::events::{PublishEvent, Published};
+use crate::types::events::Published;
 use crate::with_db;
-use serde_json::Value;
 
 /// Rows per multi-row INSERT (9 parameters each at most: far below both databases' limits).
 const ROWS_PER_STATEMENT: usize = 250;
@@ -178,71 +177,5 @@ impl Events {
             .events_accepted
             .fetch_add(accepted as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(outcomes)
-    }
-
-    /// Test-fire: an event for one endpoint only, its delivery already leased to `node`
-    /// (which sends it at once). `data` defaults to the event type's example. Returns the
-    /// event id, the delivery id and the envelope.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn create_test(
-        &self,
-        actor: &Actor,
-        endpoint_id: &str,
-        event_type: &str,
-        data: Option<Value>,
-        node: &str,
-        lease_token: &str,
-        lease_ms: i64,
-    ) -> AppResult<(String, String, Value)> {
-        actor.require(Role::Editor)?;
-        let catalog = self.catalog_for(actor).await?;
-        let example = catalog
-            .event_types
-            .get(event_type)
-            .and_then(|t| t.view.example.clone());
-        let data = data.or(example).ok_or_else(|| {
-            AppError::invalid(
-                "data",
-                format!("{event_type} has no example; send data to test with"),
-            )
-        })?;
-        let input = PublishEvent {
-            event_type: event_type.to_owned(),
-            data,
-            tenant: None,
-            context: None,
-            idempotency_key: None,
-        };
-        let now = now_ms();
-        let prepared =
-            prepare(&catalog, actor, input, "", None, now).map_err(AppError::invalid_many)?;
-        let envelope: Value = serde_json::from_str(&prepared.envelope).unwrap_or(Value::Null);
-        let delivery_id = crate::backend::ids::new_id("dlv");
-        with_db!(&self.db, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query("INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) VALUES ($1, $2, NULL, NULL, $3, $4)")
-                .bind(&prepared.id)
-                .bind(&prepared.event_type)
-                .bind(&prepared.envelope)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_owner, lease_token, lease_expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'in_flight', 0, $4, $5, $7, $6, $4, $4)",
-            )
-            .bind(&delivery_id)
-            .bind(&prepared.id)
-            .bind(endpoint_id)
-            .bind(now)
-            .bind(node)
-            .bind(now + lease_ms)
-            .bind(lease_token)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok::<_, AppError>(())
-        })?;
-        Ok((prepared.id, delivery_id, envelope))
     }
 }

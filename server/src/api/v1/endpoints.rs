@@ -16,7 +16,6 @@ use serde::Deserialize;
 pub fn router<S>() -> Router<S>
 where
     AppState: axum::extract::FromRef<S>,
-    std::sync::Arc<crate::engine::Engine>: axum::extract::FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
@@ -112,10 +111,10 @@ async fn rotate(
               (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
 async fn test_fire(
-    State(engine): State<std::sync::Arc<crate::engine::Engine>>,
+    State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<app::types::events::TestFire>,
 ) -> Result<Json<app::types::events::TestFireResult>, AppError> {
-    Ok(Json(engine.test_fire(&actor, &id, body).await?))
+    Ok(Json(app.test_fire(&actor, &id, body).await?))
 }

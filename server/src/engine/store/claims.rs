@@ -23,7 +23,7 @@ const FIFO_READY: &str = " AND (d.ordered = FALSE OR NOT EXISTS ( \
        AND p.status IN ('pending', 'failed', 'in_flight') \
        AND (p.created_at < d.created_at OR (p.created_at = d.created_at AND p.id < d.id))))";
 
-const RETURNING: &str = " RETURNING id, event_id, endpoint_id, attempts, lease_token";
+const RETURNING: &str = " RETURNING id, event_id, endpoint_id, attempts, lease_token, test_fire";
 
 /// One round's claim over the open endpoints.
 #[derive(Debug, Default)]
@@ -347,6 +347,41 @@ impl EngineStore {
                 tx.commit().await?;
                 Ok(out)
             }
+            .await
+        })
+    }
+
+    /// Claims waiting test-fires, oldest first, whatever their endpoint's limits or state:
+    /// someone waits for each answer. A read first (a partial index of the few waiting),
+    /// so a round with none writes nothing.
+    pub async fn claim_tests(
+        &self,
+        limit: usize,
+        token: &str,
+        lease_ms: i64,
+    ) -> Result<Vec<Claimed>, sqlx::Error> {
+        const WAITING: &str =
+            "FROM deliveries d WHERE d.test_fire AND d.status IN ('pending', 'failed')";
+        let now = now_ms();
+        let lock = skip_locked(&self.db);
+        with_db!(&self.db, |pool| {
+            let any: Option<String> = sqlx::query_scalar(&format!("SELECT d.id {WAITING} LIMIT 1"))
+                .fetch_optional(pool)
+                .await?;
+            if any.is_none() || limit == 0 {
+                return Ok(Vec::new());
+            }
+            sqlx::query_as(&format!(
+                "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_token = $2, \
+                 lease_expires_at = $3, updated_at = $4 WHERE id IN ( \
+                 SELECT d.id {WAITING} ORDER BY d.created_at LIMIT $5{lock}){RETURNING}"
+            ))
+            .bind(&self.node)
+            .bind(token)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit as i64)
+            .fetch_all(pool)
             .await
         })
     }

@@ -20,6 +20,8 @@ pub struct Claimed {
     pub endpoint_id: String,
     pub attempts: i64,
     pub lease_token: String,
+    /// A test-fire: sent once, on its own (never batched), outside the endpoint's limits.
+    pub test_fire: bool,
 }
 
 #[derive(Clone)]
