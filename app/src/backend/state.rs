@@ -8,12 +8,31 @@ use super::access::throttle::ThrottlePolicy;
 use super::access::users::Users;
 use super::audit::AuditLog;
 use super::catalog::event_types::EventTypes;
+use super::catalog::{Catalog, CatalogCache};
 use super::deliveries::Deliveries;
 use super::endpoints::Endpoints;
 use super::events::Events;
+use super::faults::Faults;
+use super::metrics::Metrics;
 use crate::error::AppResult;
 use crate::types::events::{TestFire, TestFireResult};
 use std::sync::Arc;
+
+/// What the publishing side and the delivery engine share, built once at start. The
+/// engine reads these from [`AppState`] directly, not through the services.
+#[derive(Clone)]
+pub struct Shared {
+    /// The routing catalog (event types, schemas, enabled endpoints), reloaded when the
+    /// change counters move; read it with [`AppState::catalog`].
+    pub catalog: Arc<CatalogCache>,
+    /// Woken after every commit that created or re-queued deliveries (the engine waits on
+    /// it; on Postgres other nodes hear `NOTIFY hookline_outbox`).
+    pub outbox: Arc<tokio::sync::Notify>,
+    /// Process-wide counters, rendered by `GET /metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Fault injection for the tests (all off otherwise).
+    pub faults: Arc<Faults>,
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +48,7 @@ pub struct AppState {
     pub stats: super::deliveries::stats::Stats,
     /// What one request may cost (from the configuration).
     pub limits: super::limits::Limits,
+    pub shared: Shared,
 }
 
 impl AppState {
@@ -37,15 +57,20 @@ impl AppState {
         let users = Users::new(db.clone());
         // One set of change counters for every cache, read once per round of requests.
         let versions = Arc::new(super::versions::Versions::new(db.clone()));
+        let shared = Shared {
+            catalog: Arc::new(CatalogCache::new(versions.clone())),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            metrics: Arc::default(),
+            faults: Arc::default(),
+        };
         let events = Events::new(
             db.clone(),
             Endpoints::new(db.clone(), keys.clone()),
-            EventTypes::new(db.clone()),
-            versions.clone(),
+            &shared,
         );
         Self {
             // Replays and retries wake the same outbox the engine waits on.
-            deliveries: Deliveries::new(db.clone(), events.outbox.clone()),
+            deliveries: Deliveries::new(db.clone(), shared.outbox.clone()),
             auth: Arc::new(Auth::new(users.clone(), throttle)),
             users,
             api_keys: Arc::new(ApiKeys::with_versions(db.clone(), versions)),
@@ -55,8 +80,17 @@ impl AppState {
             audit: AuditLog::new(db.clone()),
             stats: super::deliveries::stats::Stats::new(db.clone()),
             limits: super::limits::Limits::default(),
+            shared,
             db,
         }
+    }
+
+    /// The routing catalog as it stands (reloaded if anything changed on any node).
+    pub async fn catalog(&self) -> AppResult<Arc<Catalog>> {
+        self.shared
+            .catalog
+            .get(&self.endpoints, &self.event_types, None)
+            .await
     }
 
     /// The configured cost limits, for every service that enforces one.

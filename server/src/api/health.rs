@@ -56,6 +56,6 @@ async fn metrics(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        state.app.events.metrics.render(counts.0, counts.1),
+        state.app.shared.metrics.render(counts.0, counts.1),
     ))
 }

@@ -82,7 +82,7 @@ impl Engine {
         mut item: Gathered,
         target: Option<Result<Arc<Target>, String>>,
     ) {
-        if Faults::take(&self.state.events.faults.panic_deliveries) {
+        if Faults::take(&self.state.shared.faults.panic_deliveries) {
             panic!("fault injected: a delivery task panics");
         }
         let d = item.claimed.clone();
@@ -206,7 +206,7 @@ impl Engine {
     /// Records one request's outcome for every delivery it carried (group-committed with
     /// whatever else finished meanwhile), trying again with backoff when the write fails.
     pub(super) async fn finish(&self, ds: &[Claimed], record: &AttemptRecord, next: &NextState) {
-        let m = &self.state.events.metrics;
+        let m = &self.state.shared.metrics;
         m.observe_attempt(record.duration_ms as f64 / 1000.0);
         let counter = match next {
             NextState::Succeeded => &m.deliveries_succeeded,
@@ -219,7 +219,7 @@ impl Engine {
             tokio::spawn(finisher(
                 self.store.clone(),
                 self.cfg.breaker,
-                self.state.events.faults.clone(),
+                self.state.shared.faults.clone(),
                 rx,
             ));
             tx
@@ -283,7 +283,7 @@ impl Engine {
         };
         let result = match outgoing {
             Ok(o) => {
-                let in_flight = &self.state.events.metrics.in_flight;
+                let in_flight = &self.state.shared.metrics.in_flight;
                 in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let r = self.attempt(o, target, &mut record).await;
                 in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -347,8 +347,8 @@ impl Engine {
         (record, next)
     }
 
-    /// Publishes `hookline.endpoint.disabled` through the normal pipeline, so it can be
-    /// delivered to any endpoint that subscribes to it.
+    /// Announces a disabled endpoint (`hookline.endpoint.disabled`), from the one place
+    /// Hookline's own events come from.
     pub(super) async fn announce_disabled(
         &self,
         endpoint_id: &str,
@@ -356,32 +356,13 @@ impl Engine {
         failures: i64,
         since: Option<i64>,
     ) {
-        let (name, url) = match self.state.endpoints.stored(endpoint_id).await {
-            Ok(e) => (e.settings.name, e.settings.url),
-            Err(_) => (String::new(), String::new()),
+        let event = app::backend::events::Operational::EndpointDisabled {
+            endpoint_id: endpoint_id.to_owned(),
+            reason: reason.to_owned(),
+            consecutive_failures: failures,
+            failing_since: since,
         };
-        let event = app::types::events::PublishEvent {
-            event_type: "hookline.endpoint.disabled".into(),
-            data: serde_json::json!({
-                "endpoint_id": endpoint_id,
-                "name": name,
-                "url": url,
-                "reason": reason,
-                "consecutive_failures": failures,
-                "failing_since": since.map(|s| app::time_fmt::Timestamp(s).rfc3339()),
-            }),
-            tenant: None,
-            context: None,
-            idempotency_key: None,
-        };
-        if let Err(e) = self
-            .state
-            .events
-            .publish(&app::backend::Actor::system(), event, None)
-            .await
-        {
-            tracing::error!(error = %e, endpoint = endpoint_id, "publishing hookline.endpoint.disabled failed");
-        }
+        self.state.events.announce(event).await;
     }
 
     /// One HTTP attempt: `Ok((status, retry_after))` when the receiver answered.

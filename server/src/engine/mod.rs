@@ -152,12 +152,12 @@ impl Engine {
             self.store.clone(),
             self.leases.clone(),
             self.cfg.lease,
-            self.state.events.outbox.clone(),
+            self.state.shared.outbox.clone(),
         ));
         let listener = match &self.state.db {
             app::backend::Db::Postgres(pool) => Some(tokio::spawn(listen_for_outbox(
                 pool.clone(),
-                self.state.events.outbox.clone(),
+                self.state.shared.outbox.clone(),
             ))),
             app::backend::Db::Sqlite(_) => None,
         };
@@ -197,7 +197,7 @@ impl Engine {
                 wait = wait.min(unblock);
             }
             tokio::select! {
-                _ = self.state.events.outbox.notified() => {}
+                _ = self.state.shared.outbox.notified() => {}
                 _ = stop.changed() => {}
                 _ = tokio::time::sleep(wait) => {}
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => log_task_end(done),
@@ -248,7 +248,6 @@ impl Engine {
         // The catalog reloads when any endpoint changes (catalog_version), on every node.
         let catalog = self
             .state
-            .events
             .catalog()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -477,7 +476,7 @@ impl Engine {
                         return;
                     };
                     // The endpoint as it is now: it may have changed while waiting.
-                    let target = match engine.state.events.catalog().await {
+                    let target = match engine.state.catalog().await {
                         Ok(c) => engine.targets.of(&c).get(&endpoint_id).cloned(),
                         Err(_) => None,
                     };

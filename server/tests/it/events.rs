@@ -410,7 +410,7 @@ async fn the_outbox_is_one_transaction(backend: Backend) {
     endpoint(&app, &key, json!({"name": "b", "url": "https://b.example"})).await;
 
     app.state
-        .events
+        .shared
         .faults
         .fail_after_event_insert
         .store(true, Ordering::SeqCst);
@@ -429,7 +429,7 @@ async fn the_outbox_is_one_transaction(backend: Backend) {
         Some(json!({"events": [{"event_type": "order.created", "data": {}}, {"event_type": "order.created", "data": {}}]}))).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     app.state
-        .events
+        .shared
         .faults
         .fail_after_event_insert
         .store(false, Ordering::SeqCst);

@@ -191,7 +191,7 @@ async fn finding_9_an_outcome_write_that_fails_once_is_retried(backend: Backend)
     let w = world(backend, |_| {}).await;
     let receiver = Receiver::start().await;
     endpoint(&w, "a.event", &receiver.url, json!({})).await;
-    let faults = w.app.state.events.faults.clone();
+    let faults = w.app.state.shared.faults.clone();
     faults.fail_outcome_writes.store(1, Ordering::SeqCst);
     let event = publish(&w, "a.event", 1).await;
     delivery_in(&w, &event[0], "succeeded", Duration::from_secs(5)).await;
@@ -209,7 +209,7 @@ async fn finding_9_an_outcome_write_that_keeps_failing_lets_the_lease_lapse(back
     let w = world(backend, |a| a.delivery_lease = Duration::from_secs(1)).await;
     let receiver = Receiver::start().await;
     endpoint(&w, "a.event", &receiver.url, json!({})).await;
-    let faults = w.app.state.events.faults.clone();
+    let faults = w.app.state.shared.faults.clone();
     // Every try of the first outcome write fails.
     faults.fail_outcome_writes.store(4, Ordering::SeqCst);
     let event = publish(&w, "a.event", 1).await;
@@ -231,7 +231,7 @@ async fn finding_9_a_panicking_task_hands_its_delivery_back(backend: Backend) {
     endpoint(&w, "a.event", &receiver.url, json!({})).await;
     w.app
         .state
-        .events
+        .shared
         .faults
         .panic_deliveries
         .store(1, Ordering::SeqCst);

@@ -4,7 +4,8 @@
 //!
 //! `prepare` checks and routes one event; `group_commit` gathers single publishes into
 //! shared transactions; `outbox` is that one transaction; `test_fire` writes a test event
-//! for one endpoint; `idempotency` scopes and fingerprints keys; `query` reads events back.
+//! for one endpoint; `operational` publishes Hookline's own `hookline.*` events;
+//! `idempotency` scopes and fingerprints keys; `query` reads events back.
 
 use super::catalog::event_types::EventTypes;
 use super::catalog::{Catalog, CatalogCache};
@@ -19,12 +20,14 @@ use std::sync::Arc;
 
 mod group_commit;
 mod idempotency;
+mod operational;
 mod outbox;
 mod prepare;
 mod query;
 mod test_fire;
 
 use group_commit::Job;
+pub use operational::Operational;
 use outbox::Reuse;
 use prepare::prepare;
 
@@ -50,10 +53,10 @@ pub struct Events {
     catalog: Arc<CatalogCache>,
     endpoints: Endpoints,
     event_types: EventTypes,
-    pub faults: Arc<Faults>,
-    pub metrics: Arc<super::metrics::Metrics>,
+    faults: Arc<Faults>,
+    metrics: Arc<super::metrics::Metrics>,
     /// Woken after every commit that created deliveries (the delivery engine listens).
-    pub outbox: Arc<tokio::sync::Notify>,
+    outbox: Arc<tokio::sync::Notify>,
     /// Group commit: single publishes queue here and are stored together.
     writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<Job>>>,
     /// Caps checked before the work (set with [`super::AppState::with_limits`]).
@@ -67,29 +70,20 @@ pub struct Outcome {
 }
 
 impl Events {
-    pub fn new(
-        db: Db,
-        endpoints: Endpoints,
-        event_types: EventTypes,
-        versions: Arc<super::versions::Versions>,
-    ) -> Self {
+    /// The shared parts come from [`super::AppState`], which hands the same ones to the
+    /// engine: the catalog cache, the outbox's wake-up, the counters and the fault points.
+    pub fn new(db: Db, endpoints: Endpoints, s: &super::state::Shared) -> Self {
         Self {
-            catalog: Arc::new(CatalogCache::new(versions)),
-            db,
+            catalog: s.catalog.clone(),
             endpoints,
-            event_types,
-            faults: Arc::new(Faults::default()),
-            metrics: Arc::new(super::metrics::Metrics::default()),
-            outbox: Arc::new(tokio::sync::Notify::new()),
+            event_types: EventTypes::new(db.clone()),
+            db,
+            faults: s.faults.clone(),
+            metrics: s.metrics.clone(),
+            outbox: s.outbox.clone(),
             writer: Arc::new(std::sync::OnceLock::new()),
             limits: super::limits::Limits::default(),
         }
-    }
-
-    pub async fn catalog(&self) -> AppResult<Arc<Catalog>> {
-        self.catalog
-            .get(&self.endpoints, &self.event_types, None)
-            .await
     }
 
     /// The catalog as of `actor`'s admission (no second wait for the change counters).

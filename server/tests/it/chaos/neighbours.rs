@@ -148,7 +148,7 @@ async fn chaos_outcome_writes_failing(backend: Backend) {
     let receiver = Receiver::start().await;
     endpoint(&app, &key, json!({"name": "r", "url": receiver.url})).await;
     // Enough failed writes that some requests exhaust their retries and must be made again.
-    let faults = app.state.events.faults.clone();
+    let faults = app.state.shared.faults.clone();
     faults
         .fail_outcome_writes
         .store(scale.pick(6, 12), Ordering::SeqCst);
