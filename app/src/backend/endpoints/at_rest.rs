@@ -9,6 +9,7 @@
 use super::super::crypto::{Keyring, MasterKey, is_sealed};
 use super::Endpoints;
 use super::secrets::{SecretRow, secret_context};
+use super::stored::{StoredConfig, unreadable};
 use crate::error::{AppError, AppResult};
 use crate::types::endpoints::EndpointInput;
 use crate::with_db;
@@ -65,31 +66,28 @@ fn reseal(
 impl Endpoints {
     /// The settings document as stored: every credential sealed for this endpoint.
     pub(super) fn seal_config(&self, id: &str, settings: &EndpointInput) -> AppResult<String> {
-        let mut sealed = settings.clone();
-        for (path, value) in sealed.credentials_mut() {
-            *value = self.keys.seal(&credential_context(id, &path), value);
-        }
-        serde_json::to_string(&sealed).map_err(|e| AppError::internal("encoding endpoint", e))
+        let stored = StoredConfig::seal(settings, |path, value| {
+            self.keys.seal(&credential_context(id, path), value)
+        });
+        Ok(stored.to_text())
     }
 
     /// The stored settings with credentials opened: for delivery and edits, server-side only.
     /// A credential that does not open is an error naming the endpoint and field.
     pub(super) fn open_config(&self, id: &str, config: &str) -> AppResult<EndpointInput> {
-        let mut settings: EndpointInput = serde_json::from_str(config)
-            .map_err(|e| AppError::internal("stored endpoint settings are unreadable", e))?;
-        for (path, value) in settings.credentials_mut() {
+        let stored = StoredConfig::parse(config).map_err(|e| unreadable(id, e))?;
+        stored.open(|path, value| {
             let plain = self
                 .keys
-                .open(&credential_context(id, &path), value)
+                .open(&credential_context(id, path), value)
                 .map_err(|e| {
                     AppError::internal(
                         "a stored endpoint credential cannot be decrypted",
                         format!("endpoint {id}, {path}: {e}"),
                     )
                 })?;
-            *value = plain.expose().to_string();
-        }
-        Ok(settings)
+            Ok(plain.expose().to_string())
+        })
     }
 
     /// At start: seals every credential and signing secret still stored in plaintext, and
@@ -126,27 +124,19 @@ impl Endpoints {
                 .fetch_all(&mut *tx)
                 .await?;
             for (id, config) in rows {
-                let mut settings: EndpointInput =
-                    serde_json::from_str(&config).map_err(|e| AtRestError::Unreadable {
+                let mut stored =
+                    StoredConfig::parse(&config).map_err(|e| AtRestError::Unreadable {
                         what: format!("the settings of endpoint {id}"),
                         why: e.to_string(),
                     })?;
-                let mut changed = false;
-                for (path, value) in settings.credentials_mut() {
-                    let context = credential_context(&id, &path);
+                let changed = stored.reseal_each(|path, value| {
+                    let context = credential_context(&id, path);
                     let what = || format!("{path} of endpoint {id}");
-                    if let Some(new) = reseal(check, seal, rotate, &context, value, what)? {
-                        *value = new;
-                        changed = true;
-                        count.credentials += 1;
-                    }
-                }
-                if changed {
-                    let sealed =
-                        serde_json::to_string(&settings).map_err(|e| AtRestError::Unreadable {
-                            what: format!("endpoint {id}"),
-                            why: e.to_string(),
-                        })?;
+                    reseal(check, seal, rotate, &context, value, what)
+                })?;
+                count.credentials += changed;
+                if changed > 0 {
+                    let sealed = stored.to_text();
                     // Guarded by the old text: another node sealing at the same time wins.
                     sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2 AND config = $3")
                         .bind(sealed)

@@ -2,6 +2,7 @@
 //! when a receiver answers `410 Gone` or the circuit breaker trips. The endpoints service
 //! stays the one writer of the `endpoints` table; the engine asks it.
 
+use super::stored::StoredConfig;
 use crate::backend::versions::BUMP_CATALOG;
 
 /// Disables endpoint `id` (if it is still enabled) with `reason`, keeps the settings
@@ -38,13 +39,21 @@ where
     let Some(config) = config else {
         return Ok(false);
     };
-    let mut settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
-    settings["enabled"] = serde_json::Value::Bool(false);
-    sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2")
-        .bind(settings.to_string())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    // The `enabled` column decides; a settings document that does not read is left as it
+    // is (never replaced by one holding only the flag).
+    match StoredConfig::parse(&config) {
+        Ok(mut settings) => {
+            settings.enabled = false;
+            sqlx::query("UPDATE endpoints SET config = $1 WHERE id = $2")
+                .bind(settings.to_text())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Err(e) => {
+            tracing::error!(endpoint = id, error = %e, "disabled, but its stored settings do not read")
+        }
+    }
     sqlx::query(BUMP_CATALOG).execute(&mut **tx).await?;
     Ok(true)
 }

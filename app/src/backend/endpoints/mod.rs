@@ -10,6 +10,7 @@ pub mod credentials;
 mod disable;
 pub mod preview;
 pub mod secrets;
+pub mod stored;
 pub mod template;
 pub mod validate;
 
@@ -30,6 +31,7 @@ use crate::types::{Page, Role};
 use crate::with_db;
 use serde_json::Value;
 use std::sync::Arc;
+use stored::StoredConfig;
 
 #[derive(sqlx::FromRow)]
 struct EndpointRow {
@@ -41,14 +43,13 @@ struct EndpointRow {
 }
 
 impl EndpointRow {
-    /// The settings as stored, credentials sealed: enough for answers, which mask them.
-    fn settings(&self) -> AppResult<EndpointInput> {
-        serde_json::from_str(&self.config)
-            .map_err(|e| AppError::internal("stored endpoint settings are unreadable", e))
+    /// The settings as stored, credentials sealed.
+    fn stored(&self) -> AppResult<StoredConfig> {
+        StoredConfig::parse(&self.config).map_err(|e| stored::unreadable(&self.id, e))
     }
 
     fn into_view(self) -> AppResult<EndpointView> {
-        let settings = self.settings()?.masked();
+        let settings = self.stored()?.masked();
         Ok(EndpointView {
             id: self.id,
             settings,
@@ -353,7 +354,7 @@ impl Endpoints {
     /// Deletes the endpoint; its undelivered deliveries become `cancelled`, visibly.
     pub async fn delete(&self, actor: &Actor, id: &str) -> AppResult<()> {
         actor.require(Role::Editor)?;
-        let old = self.row(id).await?.settings()?;
+        let old = self.row(id).await?.stored()?.masked();
         let now = now_ms();
         let audit = AuditEntry::new(actor, "delete", "endpoint", id, audit_view(&old));
         with_db!(&self.db, |pool| {
