@@ -159,6 +159,14 @@ impl AppError {
     }
 }
 
+/// An id that is not of its kind names nothing: a 404 that says what an id looks like,
+/// before any lookup.
+impl From<crate::types::ids::IdError> for AppError {
+    fn from(e: crate::types::ids::IdError) -> Self {
+        AppError::NotFound(e.to_string())
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

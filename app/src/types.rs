@@ -6,6 +6,7 @@
 pub mod endpoints;
 pub mod events;
 pub mod filter;
+pub mod ids;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

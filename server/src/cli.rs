@@ -169,7 +169,13 @@ async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
         ApiKeyCommand::Revoke { id, db } => {
             let db = startup::open_database(&db.url).await?;
             let keys = app::backend::access::api_keys::ApiKeys::new(db.clone());
-            let key = keys.revoke(&Actor::cli(), &id).await.map_err(describe)?;
+            let key = keys
+                .revoke(
+                    &Actor::cli(),
+                    &app::types::ids::ApiKeyId::parse(&id).map_err(|e| describe(e.into()))?,
+                )
+                .await
+                .map_err(describe)?;
             println!("revoked {} ({})", key.id, key.name);
             db.close().await;
         }

@@ -34,7 +34,10 @@ pub async fn revoke_api_key(id: String) -> Result<ApiKeyView, AppError> {
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.api_keys.revoke(&actor, &id).await
+            state
+                .api_keys
+                .revoke(&actor, &crate::types::ids::ApiKeyId::parse(&id)?)
+                .await
         }
         .await,
     )

@@ -52,7 +52,10 @@ pub async fn get_delivery(id: String) -> Result<DeliveryDetail, AppError> {
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.deliveries.get(&actor, &id).await
+            state
+                .deliveries
+                .get(&actor, &crate::types::ids::DeliveryId::parse(&id)?)
+                .await
         }
         .await,
     )
@@ -63,7 +66,10 @@ pub async fn retry_delivery(id: String) -> Result<DeliveryView, AppError> {
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.deliveries.retry(&actor, &id).await
+            state
+                .deliveries
+                .retry(&actor, &crate::types::ids::DeliveryId::parse(&id)?)
+                .await
         }
         .await,
     )
@@ -85,7 +91,7 @@ pub async fn test_fire_endpoint(
             state
                 .test_fire(
                     &actor,
-                    &id,
+                    &crate::types::ids::EndpointId::parse(&id)?,
                     crate::types::events::TestFire {
                         event_type: event_type.filter(|t| !t.is_empty()),
                         data,
@@ -108,7 +114,12 @@ pub async fn replay_endpoint(
             let (state, actor) = super::guard::actor().await?;
             state
                 .deliveries
-                .replay(&actor, &endpoint, &status, None)
+                .replay(
+                    &actor,
+                    &crate::types::ids::EndpointId::parse(&endpoint)?,
+                    &status,
+                    None,
+                )
                 .await
         }
         .await,
@@ -120,7 +131,10 @@ pub async fn replay_progress(id: String) -> Result<crate::types::events::ReplayV
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.deliveries.replay_progress(&actor, &id).await
+            state
+                .deliveries
+                .replay_progress(&actor, &crate::types::ids::ReplayId::parse(&id)?)
+                .await
         }
         .await,
     )

@@ -22,7 +22,10 @@ pub async fn get_endpoint(id: String) -> Result<EndpointView, AppError> {
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.endpoints.get(&actor, &id).await
+            state
+                .endpoints
+                .get(&actor, &crate::types::ids::EndpointId::parse(&id)?)
+                .await
         }
         .await,
     )
@@ -39,7 +42,12 @@ pub async fn save_endpoint(
             let (state, actor) = super::guard::actor().await?;
             match id {
                 None => state.endpoints.create(&actor, input).await,
-                Some(id) => state.endpoints.replace(&actor, &id, input).await,
+                Some(id) => {
+                    state
+                        .endpoints
+                        .replace(&actor, &crate::types::ids::EndpointId::parse(&id)?, input)
+                        .await
+                }
             }
         }
         .await,
@@ -51,7 +59,10 @@ pub async fn delete_endpoint(id: String) -> Result<(), AppError> {
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.endpoints.delete(&actor, &id).await
+            state
+                .endpoints
+                .delete(&actor, &crate::types::ids::EndpointId::parse(&id)?)
+                .await
         }
         .await,
     )
@@ -62,7 +73,10 @@ pub async fn reveal_endpoint_secret(id: String) -> Result<EndpointSecret, AppErr
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.endpoints.secret(&actor, &id).await
+            state
+                .endpoints
+                .secret(&actor, &crate::types::ids::EndpointId::parse(&id)?)
+                .await
         }
         .await,
     )
@@ -73,7 +87,10 @@ pub async fn rotate_endpoint_secret(id: String) -> Result<EndpointSecret, AppErr
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.endpoints.rotate_secret(&actor, &id).await
+            state
+                .endpoints
+                .rotate_secret(&actor, &crate::types::ids::EndpointId::parse(&id)?)
+                .await
         }
         .await,
     )
@@ -99,7 +116,10 @@ pub async fn endpoint_page(
             if id == "new" {
                 return Ok((None, types, None));
             }
-            let current = state.endpoints.get(&actor, &id).await?;
+            let current = state
+                .endpoints
+                .get(&actor, &crate::types::ids::EndpointId::parse(&id)?)
+                .await?;
             let recent = state
                 .deliveries
                 .list(

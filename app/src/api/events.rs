@@ -31,7 +31,10 @@ pub async fn get_event(id: String) -> Result<EventDetail, AppError> {
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.events.get(&actor, id.trim()).await
+            state
+                .events
+                .get(&actor, &crate::types::ids::EventId::parse(id.trim())?)
+                .await
         }
         .await,
     )

@@ -39,7 +39,10 @@ pub async fn set_user_role(id: String, role: String) -> Result<UserView, AppErro
             let role = role
                 .parse()
                 .map_err(|e: String| AppError::invalid("role", e))?;
-            state.users.set_role(&actor, &id, role).await
+            state
+                .users
+                .set_role(&actor, &crate::types::ids::UserId::parse(&id)?, role)
+                .await
         }
         .await,
     )
@@ -50,7 +53,10 @@ pub async fn delete_user(id: String) -> Result<(), AppError> {
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
-            state.users.delete(&actor, &id).await
+            state
+                .users
+                .delete(&actor, &crate::types::ids::UserId::parse(&id)?)
+                .await
         }
         .await,
     )

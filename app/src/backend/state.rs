@@ -107,11 +107,11 @@ impl AppState {
     pub async fn test_fire(
         &self,
         actor: &super::Actor,
-        endpoint_id: &str,
+        endpoint_id: &crate::types::ids::EndpointId,
         input: TestFire,
     ) -> AppResult<TestFireResult> {
         actor.require(crate::types::Role::Editor)?;
-        let endpoint = self.endpoints.stored(endpoint_id).await?;
+        let endpoint = self.endpoints.stored(endpoint_id.as_str()).await?;
         let timeout = crate::duration::parse(&endpoint.settings.timeout)
             .unwrap_or(std::time::Duration::from_secs(30));
         let (event_id, delivery_id) = self.events.create_test(actor, &endpoint, input).await?;

@@ -116,7 +116,10 @@ async fn keys_authenticate_scope_and_revoke(backend: Backend) {
         .map(|k| k.id.clone())
         .expect("the second admin key is listed");
     elsewhere
-        .revoke(&app::backend::Actor::cli(), &other_id)
+        .revoke(
+            &app::backend::Actor::cli(),
+            &app::types::ids::ApiKeyId::parse(&other_id).unwrap(),
+        )
         .await
         .unwrap();
     db.close().await;

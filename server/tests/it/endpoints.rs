@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 crate::on_both_backends!(
     endpoint_lifecycle_secrets_and_masking,
     endpoint_validation_names_every_field,
-    endpoint_permissions
+    endpoint_permissions,
+    ids_are_checked_at_the_edge,
 );
 
 pub async fn event_type(app: &TestApp, key: &str, name: &str, schema: Value) {
@@ -225,5 +226,62 @@ async fn endpoint_permissions(backend: Backend) {
         let (status, _) = api(method.clone(), app.url(&path), Some(&publish), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
     }
+    app.stop().await;
+}
+
+/// A malformed id, or one of another kind, is a 404 that says what such an id looks like,
+/// from the REST API and the server functions alike; a caller without a key learns nothing.
+async fn ids_are_checked_at_the_edge(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    let delivery_like = "dlv_01JD8X5W7R2M9K3Q4T6V8Y0ZAB";
+    for (path, kind) in [
+        ("/api/v1/endpoints/nope".to_string(), "ep_"),
+        (format!("/api/v1/endpoints/{delivery_like}"), "ep_"),
+        (
+            "/api/v1/deliveries/ep_01JD8X5W7R2M9K3Q4T6V8Y0ZAB".to_string(),
+            "dlv_",
+        ),
+        ("/api/v1/events/%27%20OR%201%3D1".to_string(), "evt_"),
+    ] {
+        let (status, body) = api(Method::GET, app.url(&path), Some(&key), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["code"], "not_found", "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(kind) && message.contains("look like"),
+            "{path}: {message}"
+        );
+        let (status, _) = api(Method::GET, app.url(&path), None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // Well-formed but unknown: the lookup's own 404.
+    let (status, body) = api(
+        Method::GET,
+        app.url("/api/v1/endpoints/ep_01JD8X5W7R2M9K3Q4T6V8Y0ZAB"),
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(
+        !body["message"].as_str().unwrap().contains("look like"),
+        "{body}"
+    );
+
+    let admin = app.admin().await;
+    let response = admin
+        .post(app.url("/api/fn/get_delivery"))
+        .header("origin", &app.base)
+        .form(&[("id", "not-an-id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("dlv_") && text.contains("look like"),
+        "{text}"
+    );
     app.stop().await;
 }

@@ -5,6 +5,7 @@ use crate::backend::audit::AuditEntry;
 use crate::backend::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
+use crate::types::ids::ApiKeyId;
 use crate::types::{ApiKeyScope, ApiKeyView, CreatedApiKey, Role};
 use crate::with_db;
 use base64::Engine;
@@ -155,7 +156,8 @@ impl ApiKeys {
     }
 
     /// Revokes a key at once; revoking twice is harmless.
-    pub async fn revoke(&self, actor: &Actor, id: &str) -> AppResult<ApiKeyView> {
+    pub async fn revoke(&self, actor: &Actor, id: &ApiKeyId) -> AppResult<ApiKeyView> {
+        let id = id.as_str();
         actor.require(Role::Admin)?;
         let now = now_ms();
         let audit = AuditEntry::new(

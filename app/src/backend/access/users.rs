@@ -6,6 +6,7 @@ use crate::backend::audit::AuditEntry;
 use crate::backend::domain::{Email, NewPassword};
 use crate::backend::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
+use crate::types::ids::UserId;
 use crate::types::{Me, Role, UserView};
 use crate::with_db;
 
@@ -164,7 +165,8 @@ impl Users {
         }
     }
 
-    pub async fn set_role(&self, actor: &Actor, id: &str, role: Role) -> AppResult<UserView> {
+    pub async fn set_role(&self, actor: &Actor, id: &UserId, role: Role) -> AppResult<UserView> {
+        let id = id.as_str();
         actor.require(Role::Admin)?;
         self.change_keeping_an_admin(actor, id, AdminSafeChange::SetRole(role))
             .await?;
@@ -177,7 +179,8 @@ impl Users {
             .into_view()
     }
 
-    pub async fn delete(&self, actor: &Actor, id: &str) -> AppResult<()> {
+    pub async fn delete(&self, actor: &Actor, id: &UserId) -> AppResult<()> {
+        let id = id.as_str();
         actor.require(Role::Admin)?;
         if actor.is_user(id) {
             return Err(AppError::Conflict(
@@ -266,7 +269,7 @@ impl Users {
         .fetch_optional(pool)
         .await)?;
         match id {
-            Some(id) => self.delete(actor, &id).await,
+            Some(id) => self.delete(actor, &UserId::from_db(id)).await,
             None => Err(AppError::NotFound(format!("user {}", email.as_str()))),
         }
     }

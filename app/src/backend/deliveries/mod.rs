@@ -10,6 +10,7 @@ use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::events::{AttemptView, DeliveryDetail, DeliveryStatus, DeliveryView, Redaction};
+use crate::types::ids::DeliveryId;
 use crate::types::{Page, Role};
 use crate::with_db;
 use std::sync::Arc;
@@ -231,7 +232,8 @@ impl Deliveries {
         rows.into_iter().map(DeliveryView::try_from).collect()
     }
 
-    pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<DeliveryDetail> {
+    pub async fn get(&self, actor: &Actor, id: &DeliveryId) -> AppResult<DeliveryDetail> {
+        let id = id.as_str();
         actor.require(Role::Viewer)?;
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE d.id = $1");
         let found: Option<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)

@@ -8,11 +8,14 @@ use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::Role;
 use crate::types::events::{DeliveryView, ReplayView};
+use crate::types::ids::{DeliveryId, EndpointId, ReplayId};
 use crate::with_db;
 
 impl Deliveries {
     /// Sends one delivery again now (whatever its state, unless it is in flight).
-    pub async fn retry(&self, actor: &Actor, id: &str) -> AppResult<DeliveryView> {
+    pub async fn retry(&self, actor: &Actor, id: &DeliveryId) -> AppResult<DeliveryView> {
+        let typed = id;
+        let id = id.as_str();
         actor.require(Role::Editor)?;
         let now = now_ms();
         let changed = with_db!(&self.db, |pool| {
@@ -27,24 +30,25 @@ impl Deliveries {
         .map(|r| r.rows_affected())
         })?;
         if changed == 0 {
-            let exists = self.get(actor, id).await?;
+            let exists = self.get(actor, typed).await?;
             return Err(AppError::Conflict(format!(
                 "delivery {} is in flight right now; try again when it finishes",
                 exists.delivery.id
             )));
         }
         self.wake.notify_one();
-        Ok(self.get(actor, id).await?.delivery)
+        Ok(self.get(actor, typed).await?.delivery)
     }
 
     /// Re-queues an endpoint's failed (or dead, or cancelled) deliveries; poll the replay.
     pub async fn replay(
         &self,
         actor: &Actor,
-        endpoint_id: &str,
+        endpoint_id: &EndpointId,
         status: &str,
         since: Option<Timestamp>,
     ) -> AppResult<ReplayView> {
+        let endpoint_id = endpoint_id.as_str();
         actor.require(Role::Editor)?;
         let statuses: &[&str] = match status {
             "failed" => &["failed", "dead"],
@@ -64,7 +68,7 @@ impl Deliveries {
         .fetch_optional(pool)
         .await)?;
         exists.ok_or_else(|| AppError::NotFound(format!("endpoint {endpoint_id}")))?;
-        let id = crate::backend::ids::new_id("rpl");
+        let id = ReplayId::generate();
         let now = now_ms();
         let audit = AuditEntry::new(
             actor,
@@ -81,7 +85,7 @@ impl Deliveries {
                  WHERE endpoint_id = $3 AND status IN ($4, $5) AND ($6 IS NULL OR created_at >= $6)",
             )
             .bind(now)
-            .bind(&id)
+            .bind(id.as_str())
             .bind(endpoint_id)
             .bind(a)
             .bind(b)
@@ -90,7 +94,7 @@ impl Deliveries {
             .await?
             .rows_affected() as i64;
             sqlx::query("INSERT INTO replays (id, endpoint_id, status_filter, since, total, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&id)
+                .bind(id.as_str())
                 .bind(endpoint_id)
                 .bind(status)
                 .bind(since.map(|t| t.0))
@@ -107,7 +111,8 @@ impl Deliveries {
         self.replay_progress(actor, &id).await
     }
 
-    pub async fn replay_progress(&self, actor: &Actor, id: &str) -> AppResult<ReplayView> {
+    pub async fn replay_progress(&self, actor: &Actor, id: &ReplayId) -> AppResult<ReplayView> {
+        let id = id.as_str();
         actor.require(Role::Viewer)?;
         let head: Option<(String, i64, i64)> = with_db!(&self.db, |pool| sqlx::query_as(
             "SELECT endpoint_id, total, created_at FROM replays WHERE id = $1"

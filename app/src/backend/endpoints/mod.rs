@@ -27,6 +27,7 @@ use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 pub use crate::types::endpoints::subscribes;
 use crate::types::endpoints::{EndpointInput, EndpointView};
+use crate::types::ids::EndpointId;
 use crate::types::{Page, Role};
 use crate::with_db;
 use serde_json::Value;
@@ -222,7 +223,8 @@ impl Endpoints {
         row.ok_or_else(|| AppError::NotFound(format!("endpoint {id}")))
     }
 
-    pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<EndpointView> {
+    pub async fn get(&self, actor: &Actor, id: &EndpointId) -> AppResult<EndpointView> {
+        let id = id.as_str();
         actor.require(Role::Viewer)?;
         self.row(id).await?.into_view()
     }
@@ -274,7 +276,13 @@ impl Endpoints {
     /// from the masked settings, so a credential not sent, or sent back as `***`, keeps its
     /// stored value, unless the endpoint moves to another origin: then a 422 names each
     /// credential that must be sent again.
-    pub async fn patch(&self, actor: &Actor, id: &str, patch: Value) -> AppResult<EndpointView> {
+    pub async fn patch(
+        &self,
+        actor: &Actor,
+        id: &EndpointId,
+        patch: Value,
+    ) -> AppResult<EndpointView> {
+        let id = id.as_str();
         actor.require(Role::Editor)?;
         let Value::Object(patch) = patch else {
             return Err(AppError::invalid(
@@ -343,7 +351,7 @@ impl Endpoints {
     pub async fn replace(
         &self,
         actor: &Actor,
-        id: &str,
+        id: &EndpointId,
         input: EndpointInput,
     ) -> AppResult<EndpointView> {
         let value =
@@ -352,7 +360,8 @@ impl Endpoints {
     }
 
     /// Deletes the endpoint; its undelivered deliveries become `cancelled`, visibly.
-    pub async fn delete(&self, actor: &Actor, id: &str) -> AppResult<()> {
+    pub async fn delete(&self, actor: &Actor, id: &EndpointId) -> AppResult<()> {
+        let id = id.as_str();
         actor.require(Role::Editor)?;
         let old = self.row(id).await?.stored()?.masked();
         let now = now_ms();

@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::Role;
 use crate::types::endpoints::EndpointSecret;
+use crate::types::ids::EndpointId;
 use crate::with_db;
 use base64::Engine;
 use rand::RngCore;
@@ -53,7 +54,8 @@ impl Endpoints {
     }
 
     /// The signing secret(s). Editors and admins only: a secret lets its holder forge events.
-    pub async fn secret(&self, actor: &Actor, id: &str) -> AppResult<EndpointSecret> {
+    pub async fn secret(&self, actor: &Actor, id: &EndpointId) -> AppResult<EndpointSecret> {
+        let id = id.as_str();
         actor.require(Role::Editor)?;
         self.row(id).await?;
         let secrets = self.secrets_of(id).await?;
@@ -85,7 +87,9 @@ impl Endpoints {
     }
 
     /// A new secret; the old one keeps signing beside it for 24 hours.
-    pub async fn rotate_secret(&self, actor: &Actor, id: &str) -> AppResult<EndpointSecret> {
+    pub async fn rotate_secret(&self, actor: &Actor, id: &EndpointId) -> AppResult<EndpointSecret> {
+        let typed = id;
+        let id = id.as_str();
         actor.require(Role::Editor)?;
         self.row(id).await?;
         let now = now_ms();
@@ -120,7 +124,7 @@ impl Endpoints {
             super::super::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())
         })?;
-        self.secret(actor, id).await
+        self.secret(actor, typed).await
     }
 }
 

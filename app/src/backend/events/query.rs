@@ -6,6 +6,7 @@ use crate::backend::Actor;
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::events::{EventDetail, EventSummary};
+use crate::types::ids::EventId;
 use crate::types::{Page, Role};
 use crate::with_db;
 use serde_json::Value;
@@ -69,7 +70,8 @@ impl Events {
         }))
     }
 
-    pub async fn get(&self, actor: &Actor, id: &str) -> AppResult<EventDetail> {
+    pub async fn get(&self, actor: &Actor, id: &EventId) -> AppResult<EventDetail> {
+        let id = id.as_str();
         actor.require(Role::Viewer)?;
         let row: Option<EventWithEnvelope> = with_db!(&self.db, |pool| {
             sqlx::query_as(

@@ -1,11 +1,11 @@
 //! `/api/v1/api-keys`: create (the key is in the answer, once), list, revoke. Admin only.
 
-use super::extract::{ApiActor, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson};
 use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::{ApiKeyView, CreatedApiKey, NewApiKey};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -42,7 +42,7 @@ async fn list(
 async fn revoke(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::ApiKeyId>,
 ) -> Result<Json<ApiKeyView>, AppError> {
     Ok(Json(app.api_keys.revoke(&actor, &id).await?))
 }

@@ -1,14 +1,14 @@
 //! `/api/v1/deliveries`: the delivery log with every attempt, manual retries, and bulk
 //! replays of an endpoint's failures with progress to poll.
 
-use super::extract::{ApiActor, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson};
 use super::openapi::ApiError;
 use app::backend::AppState;
 use app::backend::deliveries::DeliveryQuery;
 use app::error::AppError;
 use app::types::Page;
 use app::types::events::{DeliveryDetail, DeliveryView, ReplayRequest, ReplayView};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -72,7 +72,7 @@ async fn list(
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::DeliveryId>,
 ) -> Result<Json<DeliveryDetail>, AppError> {
     Ok(Json(app.deliveries.get(&actor, &id).await?))
 }
@@ -84,7 +84,7 @@ async fn read(
 async fn retry(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::DeliveryId>,
 ) -> Result<(StatusCode, Json<DeliveryView>), AppError> {
     Ok((
         StatusCode::ACCEPTED,
@@ -99,7 +99,7 @@ async fn retry(
 async fn replay(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
     ApiJson(body): ApiJson<ReplayRequest>,
 ) -> Result<(StatusCode, Json<ReplayView>), AppError> {
     Ok((
@@ -118,7 +118,7 @@ async fn replay(
 async fn replay_progress(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::ReplayId>,
 ) -> Result<Json<ReplayView>, AppError> {
     Ok(Json(app.deliveries.replay_progress(&actor, &id).await?))
 }

@@ -1,13 +1,13 @@
 //! `/api/v1/endpoints`: where events go. Reading needs any role; changing (and reading the
 //! signing secret) needs editor. Credentials come back masked.
 
-use super::extract::{ApiActor, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson};
 use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::Page;
 use app::types::endpoints::{EndpointInput, EndpointSecret, EndpointView};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -61,7 +61,7 @@ async fn list(
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
 ) -> Result<Json<EndpointView>, AppError> {
     Ok(Json(app.endpoints.get(&actor, &id).await?))
 }
@@ -71,7 +71,7 @@ async fn read(
 async fn update(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
     ApiJson(patch): ApiJson<serde_json::Value>,
 ) -> Result<Json<EndpointView>, AppError> {
     Ok(Json(app.endpoints.patch(&actor, &id, patch).await?))
@@ -81,7 +81,7 @@ async fn update(
 async fn remove(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
 ) -> Result<StatusCode, AppError> {
     app.endpoints.delete(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -91,7 +91,7 @@ async fn remove(
 async fn secret(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
 ) -> Result<Json<EndpointSecret>, AppError> {
     Ok(Json(app.endpoints.secret(&actor, &id).await?))
 }
@@ -100,7 +100,7 @@ async fn secret(
 async fn rotate(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
 ) -> Result<Json<EndpointSecret>, AppError> {
     Ok(Json(app.endpoints.rotate_secret(&actor, &id).await?))
 }
@@ -113,7 +113,7 @@ async fn rotate(
 async fn test_fire(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
     ApiJson(body): ApiJson<app::types::events::TestFire>,
 ) -> Result<Json<app::types::events::TestFireResult>, AppError> {
     Ok(Json(app.test_fire(&actor, &id, body).await?))

@@ -1,7 +1,7 @@
 //! `/api/v1/events`: publishing (one, or a batch of up to 1000 in one transaction) and
 //! reading events with where each one went.
 
-use super::extract::{ApiActor, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson};
 use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
@@ -10,7 +10,7 @@ use app::types::Page;
 use app::types::events::{
     EventDetail, EventSummary, PublishBatch, PublishEvent, Published, PublishedBatch,
 };
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -104,7 +104,7 @@ async fn list(
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiId(id): ApiId<app::types::ids::EventId>,
 ) -> Result<Json<EventDetail>, AppError> {
     Ok(Json(app.events.get(&actor, &id).await?))
 }

@@ -1,5 +1,6 @@
 //! Extractors that turn bad requests into the API's error shape: who is calling (bearer
-//! API key), and a JSON body whose errors name the path that is wrong.
+//! API key), a typed id from the path, and a JSON body whose errors name the path that
+//! is wrong.
 
 use app::backend::{Actor, AppState};
 use app::error::AppError;
@@ -32,6 +33,27 @@ where
         }
         let state = AppState::from_ref(state);
         Ok(ApiActor(state.api_keys.authenticate(token.trim()).await?))
+    }
+}
+
+/// A typed id from the URL (`/endpoints/{id}`), checked before any work: one that is not
+/// of its kind names nothing, a 404 that says what such an id looks like. Put it after
+/// [`ApiActor`], so an unauthenticated caller learns nothing about ids.
+pub struct ApiId<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiId<T>
+where
+    T: std::str::FromStr<Err = app::types::ids::IdError> + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| AppError::NotFound(e.body_text()))?;
+        Ok(ApiId(T::from_str(&raw)?))
     }
 }
 
