@@ -63,7 +63,7 @@ impl FromStr for Role {
 /// The signed-in user, as the dashboard sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
-    pub id: String,
+    pub id: ids::UserId,
     pub email: String,
     pub role: Role,
 }
@@ -79,7 +79,7 @@ pub struct SessionInfo {
 /// One row of the Users page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
-    pub id: String,
+    pub id: ids::UserId,
     pub email: String,
     pub role: Role,
     /// Unix milliseconds.
@@ -184,7 +184,7 @@ impl FromStr for ApiKeyScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
-    pub id: String,
+    pub id: ids::ApiKeyId,
     pub name: String,
     pub scope: ApiKeyScope,
     /// The first characters of the key, to recognise it.

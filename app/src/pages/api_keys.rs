@@ -106,7 +106,7 @@ fn KeyTable(list: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> impl I
                                 <ConfirmButton
                                     label="Revoke"
                                     question="Revoke this key?"
-                                    on_confirm=move |_| { revoke.dispatch(RevokeApiKey { id: id.clone() }); }
+                                    on_confirm=move |_| { revoke.dispatch(RevokeApiKey { id: id.to_string() }); }
                                 />
                             }.into_any()
                         } else {

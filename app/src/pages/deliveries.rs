@@ -42,7 +42,7 @@ pub fn DeliveriesPage() -> impl IntoView {
                         {move || Suspend::new(async move {
                             let selected = filter.get_untracked().endpoint;
                             endpoints.await.map(|page| page.items).unwrap_or_default().into_iter().map(|e| {
-                                let chosen = e.id == selected;
+                                let chosen = e.id.as_str() == selected;
                                 view! { <option value=e.id.clone() selected=chosen>{e.settings.name.clone()}</option> }
                             }).collect_view()
                         })}

@@ -55,7 +55,7 @@ pub fn DeliveryPage() -> impl IntoView {
                                 {can_retry.then(|| view! {
                                     <FormMessage error/>
                                     <button class="primary" data-testid="retry" disabled=move || retry.pending().get() || v.status == DeliveryStatus::InFlight
-                                        on:click=move |_| { retry.dispatch(RetryDelivery { id: id.clone() }); }>
+                                        on:click=move |_| { retry.dispatch(RetryDelivery { id: id.to_string() }); }>
                                         "Retry now"
                                     </button>
                                 })}

@@ -147,7 +147,7 @@ fn row(d: DeliveryView, compact: bool) -> impl IntoView {
 fn merge(rows: &mut Vec<DeliveryView>, changed: Vec<DeliveryView>, filter: &LogFilter) {
     for d in changed {
         let wanted = (filter.status.is_empty() || d.status.as_str() == filter.status)
-            && (filter.event_id.trim().is_empty() || d.event_id == filter.event_id.trim());
+            && (filter.event_id.trim().is_empty() || d.event_id.as_str() == filter.event_id.trim());
         match rows.iter().position(|r| r.id == d.id) {
             Some(i) if wanted => rows[i] = d,
             Some(i) => {

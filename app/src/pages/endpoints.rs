@@ -112,11 +112,11 @@ pub fn EndpointPage() -> impl IntoView {
                             // Health first: how this endpoint is doing, then what to try and change.
                             {current.is_some().then(|| view! { <MetricsPanel stats window title="Health and metrics"/> })}
                             {test_fire.map(|(id, subscribed, recent)| view! {
-                                <TestFirePanel id=id.clone() subscribed event_types=types.clone()/>
-                                <RecentDeliveries endpoint=id initial=recent/>
+                                <TestFirePanel id=id.to_string() subscribed event_types=types.clone()/>
+                                <RecentDeliveries endpoint=id.to_string() initial=recent/>
                             })}
                             <EndpointForm current event_types=names catalog=types/>
-                            {secret.map(|id| view! { <SecretPanel id/> })}
+                            {secret.map(|id| view! { <SecretPanel id=id.to_string()/> })}
                         }.into_any()
                     }
                     Err(e) => {

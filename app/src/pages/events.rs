@@ -93,7 +93,7 @@ pub fn EventPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(e) => {
-                        let filter = Signal::stored(LogFilter { event_id: e.summary.id.clone(), ..Default::default() });
+                        let filter = Signal::stored(LogFilter { event_id: e.summary.id.to_string(), ..Default::default() });
                         // Where it went, from the event itself (newest first, like the log).
                         let mut items = e.deliveries.clone();
                         items.reverse();

@@ -30,7 +30,7 @@ pub fn ReplayPanel(
         set_timeout(
             move || {
                 leptos::task::spawn_local(async move {
-                    if let Ok(now) = replay_progress(r.id.clone()).await {
+                    if let Ok(now) = replay_progress(r.id.to_string()).await {
                         progress.set(Some(now));
                     }
                 });

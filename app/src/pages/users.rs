@@ -144,7 +144,7 @@ fn UserTable(
                             on:change=move |ev| {
                                 row_error.set(None);
                                 set_role.dispatch(SetUserRole {
-                                    id: id_for_role.clone(),
+                                    id: id_for_role.to_string(),
                                     role: event_target_value(&ev),
                                 });
                             }
@@ -169,7 +169,7 @@ fn UserTable(
                                     question=format!("Remove {email}?")
                                     on_confirm=move |_| {
                                         row_error.set(None);
-                                        delete.dispatch(DeleteUser { id: id_for_delete.clone() });
+                                        delete.dispatch(DeleteUser { id: id_for_delete.to_string() });
                                     }
                                 />
                             }.into_any()

@@ -252,7 +252,7 @@ fn default_timeout() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointView {
-    pub id: String,
+    pub id: super::ids::EndpointId,
     #[serde(flatten)]
     pub settings: EndpointInput,
     /// Why Hookline disabled it (`410 Gone`, circuit breaker), if it did.

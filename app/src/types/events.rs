@@ -1,5 +1,6 @@
 //! Events on the wire. Field names are part of the public REST contract.
 
+use super::ids::{DeliveryId, EndpointId, EventId, ReplayId};
 use crate::time_fmt::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -36,7 +37,7 @@ pub struct PublishBatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Published {
-    pub id: String,
+    pub id: EventId,
     pub deliveries: u64,
 }
 
@@ -51,7 +52,7 @@ pub struct PublishedBatch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventSummary {
-    pub id: String,
+    pub id: EventId,
     pub event_type: String,
     pub tenant: Option<String>,
     pub event_time: Timestamp,
@@ -130,10 +131,10 @@ impl std::fmt::Display for DeliveryStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryView {
-    pub id: String,
-    pub event_id: String,
+    pub id: DeliveryId,
+    pub event_id: EventId,
     pub event_type: String,
-    pub endpoint_id: String,
+    pub endpoint_id: EndpointId,
     pub endpoint_name: String,
     pub status: DeliveryStatus,
     pub attempts: i64,
@@ -225,8 +226,8 @@ pub struct ReplayRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplayView {
-    pub id: String,
-    pub endpoint_id: String,
+    pub id: ReplayId,
+    pub endpoint_id: EndpointId,
     /// Deliveries re-queued.
     pub total: i64,
     pub pending: i64,
@@ -254,8 +255,8 @@ pub struct TestFire {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestFireResult {
-    pub event_id: String,
-    pub delivery_id: String,
+    pub event_id: EventId,
+    pub delivery_id: DeliveryId,
     /// `succeeded` or `dead`.
     pub status: DeliveryStatus,
     pub response_status: Option<i64>,

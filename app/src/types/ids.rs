@@ -103,6 +103,21 @@ macro_rules! typed_id {
             }
         }
 
+        /// Shown in pages as its text.
+        impl leptos::prelude::IntoRender for $name {
+            type Output = String;
+            fn into_render(self) -> String {
+                self.0
+            }
+        }
+
+        impl leptos::prelude::IntoAttributeValue for $name {
+            type Output = String;
+            fn into_attribute_value(self) -> String {
+                self.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)

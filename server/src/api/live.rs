@@ -107,7 +107,7 @@ struct Tail {
     filter: LiveQuery,
     /// The newest change sent, and what was sent for each delivery recently.
     watermark: i64,
-    sent: HashMap<String, i64>,
+    sent: HashMap<app::types::ids::DeliveryId, i64>,
     checked: tokio::time::Instant,
     _slot: StreamSlot,
 }

@@ -112,14 +112,11 @@ async fn keys_authenticate_scope_and_revoke(backend: Backend) {
     let listed = elsewhere.list(&app::backend::Actor::cli()).await.unwrap();
     let other_id = listed
         .iter()
-        .find(|k| other.starts_with(&k.prefix) && k.revoked_at.is_none() && k.id != id)
+        .find(|k| other.starts_with(&k.prefix) && k.revoked_at.is_none() && k.id.as_str() != id)
         .map(|k| k.id.clone())
         .expect("the second admin key is listed");
     elsewhere
-        .revoke(
-            &app::backend::Actor::cli(),
-            &app::types::ids::ApiKeyId::parse(&other_id).unwrap(),
-        )
+        .revoke(&app::backend::Actor::cli(), &other_id)
         .await
         .unwrap();
     db.close().await;

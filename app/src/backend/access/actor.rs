@@ -36,7 +36,7 @@ impl Actor {
     pub fn user(me: &Me) -> Actor {
         Actor {
             kind: ActorKind::User,
-            id: Some(me.id.clone()),
+            id: Some(me.id.to_string()),
             label: me.email.clone(),
             role: me.role,
             publish_only: false,

@@ -45,7 +45,7 @@ impl ApiKeyRow {
                 .scope
                 .parse()
                 .map_err(|e| AppError::internal("stored scope is invalid", e))?,
-            id: self.id,
+            id: ApiKeyId::from_db(self.id),
             name: self.name,
             prefix: self.prefix,
             created_by: self.created_by,
@@ -103,7 +103,7 @@ impl ApiKeys {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
         );
         let view = ApiKeyView {
-            id: crate::backend::ids::new_id("key"),
+            id: ApiKeyId::generate(),
             name: name.to_owned(),
             scope,
             prefix: token[..12].to_owned(),
@@ -116,7 +116,7 @@ impl ApiKeys {
             actor,
             "create",
             "api_key",
-            &view.id,
+            view.id.as_str(),
             serde_json::json!({ "name": view.name, "scope": scope.as_str(), "prefix": view.prefix }),
         );
         let hash = digest(&token);

@@ -76,7 +76,7 @@ impl Auth {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         // Setup signs the new admin in: that is their first sign-in.
-        self.users.record_login(&created.id).await?;
+        self.users.record_login(created.id.as_str()).await?;
         tracing::info!(user = %created.email, "first admin created; setup token retired");
         Ok(Me {
             id: created.id,
@@ -122,7 +122,7 @@ impl Auth {
         match me {
             Some(me) if ok => {
                 attempt.succeeded();
-                self.users.record_login(&me.id).await?;
+                self.users.record_login(me.id.as_str()).await?;
                 Ok(me)
             }
             _ => {

@@ -26,7 +26,7 @@ impl UserRow {
             .parse()
             .map_err(|e| AppError::internal("stored role is invalid", e))?;
         Ok(UserView {
-            id: self.id,
+            id: UserId::from_db(self.id),
             email: self.email,
             role,
             created_at: self.created_at,
@@ -151,7 +151,7 @@ impl Users {
         .await);
         match result {
             Ok(_) => Ok(UserView {
-                id,
+                id: UserId::from_db(id),
                 email: new.email.as_str().to_owned(),
                 role: new.role,
                 created_at: now,
@@ -285,7 +285,11 @@ impl Users {
             let role = role
                 .parse()
                 .map_err(|e| AppError::internal("stored role is invalid", e))?;
-            Ok(Me { id, email, role })
+            Ok(Me {
+                id: UserId::from_db(id),
+                email,
+                role,
+            })
         })
         .transpose()
     }
@@ -302,7 +306,11 @@ impl Users {
                 .parse()
                 .map_err(|e| AppError::internal("stored role is invalid", e))?;
             Ok(LoginRecord {
-                me: Me { id, email, role },
+                me: Me {
+                    id: UserId::from_db(id),
+                    email,
+                    role,
+                },
                 password_hash,
             })
         })

@@ -52,10 +52,10 @@ impl TryFrom<Row> for DeliveryView {
             )
         })?;
         Ok(DeliveryView {
-            id: r.id,
-            event_id: r.event_id,
+            id: DeliveryId::from_db(r.id),
+            event_id: crate::types::ids::EventId::from_db(r.event_id),
             event_type: r.event_type,
-            endpoint_id: r.endpoint_id,
+            endpoint_id: crate::types::ids::EndpointId::from_db(r.endpoint_id),
             endpoint_name: r.endpoint_name,
             status,
             attempts: r.attempts,
@@ -202,7 +202,7 @@ impl Deliveries {
             .map(DeliveryView::try_from)
             .collect::<AppResult<Vec<_>>>()?;
         Ok(Page::cut(items, limit as usize, |d: &DeliveryView| {
-            d.id.clone()
+            d.id.to_string()
         }))
     }
 

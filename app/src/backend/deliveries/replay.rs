@@ -137,8 +137,8 @@ impl Deliveries {
         };
         let pending = count(&["pending", "in_flight"]);
         Ok(ReplayView {
-            id: id.to_owned(),
-            endpoint_id,
+            id: ReplayId::from_db(id.to_owned()),
+            endpoint_id: EndpointId::from_db(endpoint_id),
             total,
             pending,
             succeeded: count(&["succeeded"]),

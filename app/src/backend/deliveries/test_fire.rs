@@ -5,6 +5,7 @@
 use super::Deliveries;
 use crate::error::{AppError, AppResult};
 use crate::types::events::{DeliveryStatus, TestFireResult};
+use crate::types::ids::{DeliveryId, EventId};
 use crate::with_db;
 use std::time::{Duration, Instant};
 
@@ -50,8 +51,8 @@ impl Deliveries {
             let settled = !matches!(status, DeliveryStatus::Pending | DeliveryStatus::InFlight);
             if settled || Instant::now() + pause > deadline {
                 return Ok(TestFireResult {
-                    event_id,
-                    delivery_id,
+                    event_id: EventId::from_db(event_id),
+                    delivery_id: DeliveryId::from_db(delivery_id),
                     status,
                     response_status,
                     duration_ms: duration_ms.unwrap_or(0),

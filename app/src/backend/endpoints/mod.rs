@@ -52,7 +52,7 @@ impl EndpointRow {
     fn into_view(self) -> AppResult<EndpointView> {
         let settings = self.stored()?.masked();
         Ok(EndpointView {
-            id: self.id,
+            id: EndpointId::from_db(self.id),
             settings,
             disabled_reason: self.disabled_reason,
             created_at: Timestamp(self.created_at),
@@ -181,7 +181,7 @@ impl Endpoints {
             Ok::<_, AppError>(())
         })?;
         Ok(EndpointView {
-            id,
+            id: EndpointId::from_db(id),
             settings: settings.masked(),
             disabled_reason: None,
             created_at: Timestamp(now),
@@ -210,7 +210,7 @@ impl Endpoints {
             .map(EndpointRow::into_view)
             .collect::<AppResult<Vec<_>>>()?;
         Ok(Page::cut(items, limit as usize, |e: &EndpointView| {
-            e.id.clone()
+            e.id.to_string()
         }))
     }
 

@@ -90,7 +90,7 @@ impl Events {
                         };
                         outcomes.push(Ok(Outcome {
                             published: Published {
-                                id: earlier,
+                                id: crate::types::ids::EventId::from_db(earlier),
                                 deliveries: deliveries as u64,
                             },
                             replayed: true,
@@ -101,7 +101,7 @@ impl Events {
                 fresh.push(e);
                 outcomes.push(Ok(Outcome {
                     published: Published {
-                        id: e.id.clone(),
+                        id: crate::types::ids::EventId::from_db(e.id.clone()),
                         deliveries: e.endpoints.len() as u64,
                     },
                     replayed: false,

@@ -23,7 +23,7 @@ struct EventRow {
 impl EventRow {
     fn summary(self) -> EventSummary {
         EventSummary {
-            id: self.id,
+            id: EventId::from_db(self.id),
             event_type: self.event_type,
             tenant: self.tenant,
             event_time: Timestamp(self.created_at),
@@ -66,7 +66,7 @@ impl Events {
         .await)?;
         let items = rows.into_iter().map(EventRow::summary).collect();
         Ok(Page::cut(items, limit as usize, |e: &EventSummary| {
-            e.id.clone()
+            e.id.to_string()
         }))
     }
 

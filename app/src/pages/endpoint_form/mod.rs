@@ -58,7 +58,7 @@ pub fn EndpointForm(
             Ok(input) => {
                 local_errors.set(None);
                 save.dispatch(SaveEndpoint {
-                    id: save_id.clone(),
+                    id: save_id.as_ref().map(ToString::to_string),
                     input,
                 });
             }
@@ -86,7 +86,7 @@ pub fn EndpointForm(
             })}
         </form>
         {(!ro && !is_new).then(|| {
-            let id = id.clone().unwrap_or_default();
+            let id = id.as_ref().map(ToString::to_string).unwrap_or_default();
             view! {
                 <section class="card danger-zone">
                     <h2>"Delete"</h2>
