@@ -1,3 +1,4 @@
+// First run: the setup token from the log creates the first admin.
 import { test, expect } from '@playwright/test';
 import { ADMIN, HooklineServer, hydrated } from './support/server';
 

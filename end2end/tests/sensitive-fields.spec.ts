@@ -1,3 +1,4 @@
+// Sensitive payload fields: marked by an admin, masked for a viewer.
 import { test, expect } from '@playwright/test';
 import { HooklineServer, createFirstAdmin, hydrated, signIn } from './support/server';
 

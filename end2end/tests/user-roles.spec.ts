@@ -1,3 +1,4 @@
+// An admin adds a viewer, who cannot manage users.
 import { test, expect } from '@playwright/test';
 import { ADMIN, HooklineServer, createFirstAdmin, hydrated, signIn } from './support/server';
 

@@ -1,3 +1,4 @@
+// Signing in and out, a refused password, and a session that survives a restart.
 import { test, expect } from '@playwright/test';
 import { ADMIN, HooklineServer, createFirstAdmin, hydrated, signIn } from './support/server';
 

@@ -1,3 +1,4 @@
+// Creating an endpoint in the editor: errors inline, then listed, its secret revealed.
 import { test, expect } from '@playwright/test';
 import { HooklineServer, createFirstAdmin, hydrated } from './support/server';
 
