@@ -184,7 +184,7 @@ pub struct ServeArgs {
     /// Comma-separated addresses or CIDR blocks that may be delivered to even though they
     /// are private, e.g. `10.20.0.0/16,192.168.1.7`.
     #[arg(long, env = "HOOKLINE_ALLOW_TARGETS", value_delimiter = ',', value_parser = parse_cidr)]
-    pub allow_targets: Vec<crate::engine::ssrf::Cidr>,
+    pub allow_targets: Vec<crate::engine::outbound::ssrf::Cidr>,
 
     /// Delivery requests in flight at once on this node.
     #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT", default_value_t = 1000,
@@ -280,8 +280,8 @@ impl ServeArgs {
     }
 }
 
-fn parse_cidr(s: &str) -> Result<crate::engine::ssrf::Cidr, String> {
-    crate::engine::ssrf::Cidr::parse(s)
+fn parse_cidr(s: &str) -> Result<crate::engine::outbound::ssrf::Cidr, String> {
+    crate::engine::outbound::ssrf::Cidr::parse(s)
 }
 
 fn parse_lease(s: &str) -> Result<Duration, String> {

@@ -166,7 +166,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
             max_batch_bytes: args.max_body_bytes as usize,
             lease: args.delivery_lease,
             drain: args.shutdown_drain,
-            targets: crate::engine::ssrf::TargetPolicy {
+            targets: crate::engine::outbound::ssrf::TargetPolicy {
                 allow_private: args.allow_private_targets,
                 allow: args.allow_targets.clone(),
             },

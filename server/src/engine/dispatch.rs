@@ -4,13 +4,14 @@
 //! leases, which lapse, and another claim makes the delivery again (at-least-once).
 
 use super::admission::InFlight;
-use super::http::{Failure, read_capped};
 use super::leases::Hold;
+use super::outbound::http::{Failure, read_capped};
 use super::outcome::{self, ErrorClass, Verdict};
-use super::outgoing::{Outgoing, Prepared, batches, parse_envelope, shape, single};
+use super::request::outgoing::{Outgoing, Prepared, batches, parse_envelope, shape, single};
+use super::request::{self, signing};
 use super::store::{AttemptRecord, Claimed, EngineStore, Finished, NextState, Tripped};
 use super::target::Target;
-use super::{Engine, MAX_LOGGED_BODY, request, signing};
+use super::{Engine, MAX_LOGGED_BODY};
 use app::backend::faults::Faults;
 use app::backend::now_ms;
 use rand::Rng;

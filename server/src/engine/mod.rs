@@ -4,25 +4,27 @@
 //! in `hookline serve`; on several nodes sharing one Postgres each delivery is held by one
 //! claim at a time, and rate and concurrency limits hold across the nodes.
 //!
+//! - this file: the run loop and each claim round (test-fires first, then limited
+//!   endpoints, then open ones);
 //! - [`admission`]: which endpoints a round may claim from (fair shares, limits);
 //! - [`store`]: the claims, leases and outcome writes in the database;
 //! - [`leases`]: the leases live work holds, and the heartbeat that renews only those;
+//! - [`batch`]: gathering deliveries into batch requests;
 //! - [`dispatch`]: one request (single or batch): shape, sign, send, judge, record;
-//! - [`target`]: the runtime model of an endpoint; [`http`]: the guarded client.
+//! - [`request`]: what a request carries (bodies, XML, headers, signature, OAuth2);
+//! - [`outbound`]: the one guarded client and its target policy;
+//! - [`outcome`]: judging an answer, and the retry schedule;
+//! - [`target`]: the runtime model of an endpoint, built once per catalog version.
 
 pub mod admission;
 pub mod batch;
 pub mod dispatch;
-pub mod http;
 pub mod leases;
+pub mod outbound;
 pub mod outcome;
-pub mod outgoing;
 pub mod request;
-pub mod signing;
-pub mod ssrf;
 pub mod store;
 pub mod target;
-pub mod xml;
 
 use app::backend::{AppState, now_ms};
 use dispatch::{FinishJob, Gathered};
@@ -56,7 +58,7 @@ pub struct EngineConfig {
     pub idle_poll: Duration,
     /// On shutdown, how long in-flight attempts may take to finish.
     pub drain: Duration,
-    pub targets: ssrf::TargetPolicy,
+    pub targets: outbound::ssrf::TargetPolicy,
     pub breaker: store::Breaker,
 }
 
@@ -77,7 +79,7 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(30),
             idle_poll: Duration::from_secs(1),
             drain: Duration::from_secs(30),
-            targets: ssrf::TargetPolicy::default(),
+            targets: outbound::ssrf::TargetPolicy::default(),
             breaker: store::Breaker {
                 failures: 50,
                 window_ms: 6 * 3600 * 1000,
@@ -89,7 +91,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     store: EngineStore,
     state: AppState,
-    client: http::GuardedClient,
+    client: outbound::http::GuardedClient,
     tokens: TokenCache,
     admission: Arc<admission::Admission>,
     leases: Arc<leases::Registry>,
@@ -103,7 +105,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(state: AppState, cfg: EngineConfig) -> anyhow::Result<Arc<Engine>> {
-        let client = http::GuardedClient::new(cfg.targets.clone())?;
+        let client = outbound::http::GuardedClient::new(cfg.targets.clone())?;
         let node = format!("{}-{}", hostname(), app::backend::ids::random_hex(4));
         Ok(Arc::new(Engine {
             store: EngineStore {

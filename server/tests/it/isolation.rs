@@ -159,7 +159,8 @@ async fn finding_2_token_fetches_go_through_the_ssrf_guard(backend: Backend) {
     // The endpoint's address is allowed; the token endpoint's (127.0.0.2) is not.
     let w = world(backend, |a| {
         a.allow_private_targets = false;
-        a.allow_targets = vec![hookline::engine::ssrf::Cidr::parse("127.0.0.1/32").unwrap()];
+        a.allow_targets =
+            vec![hookline::engine::outbound::ssrf::Cidr::parse("127.0.0.1/32").unwrap()];
     })
     .await;
     let receiver = Receiver::start().await;

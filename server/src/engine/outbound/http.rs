@@ -4,8 +4,8 @@
 //! drops refused addresses (the address checked is the address connected to), and IP
 //! literals, which never reach a resolver, are checked before the request is built.
 
-use super::outcome::ErrorClass;
-use super::ssrf::{self, GuardedResolver, SsrfBlocked, TargetPolicy};
+use crate::engine::outbound::ssrf::{self, GuardedResolver, SsrfBlocked, TargetPolicy};
+use crate::engine::outcome::ErrorClass;
 use std::sync::Arc;
 use std::time::Duration;
 

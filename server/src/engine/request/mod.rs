@@ -1,6 +1,15 @@
 //! Building the HTTP request for a delivery: the body (envelope, rendered template, or XML),
 //! the headers (content type, user agent, custom, auth, Standard Webhooks signature), and
 //! the OAuth2 client-credentials token, fetched and cached until it expires.
+//!
+//! - [`outgoing`]: each event shaped for its endpoint (sensitive fields, template), the
+//!   body of one event or a batch, and the masked copy for the attempt log;
+//! - [`xml`]: the XML body, keys mapped to names by one documented rule;
+//! - [`signing`]: the Standard Webhooks signature.
+
+pub mod outgoing;
+pub mod signing;
+pub mod xml;
 
 use app::backend::endpoints::StoredEndpoint;
 use app::backend::endpoints::template;
@@ -12,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::http::{Failure, GuardedClient, USER_AGENT, read_capped};
+use super::outbound::http::{Failure, GuardedClient, USER_AGENT, read_capped};
 use super::outcome::ErrorClass;
 
 /// A token endpoint's answer is read up to this size.
@@ -59,8 +68,8 @@ pub fn encode(
             "application/json",
         ),
         BodyFormat::Xml => (
-            super::xml::document(value, "event", max_bytes).map_err(|e| match e {
-                super::xml::XmlError::TooLarge => format!(
+            xml::document(value, "event", max_bytes).map_err(|e| match e {
+                xml::XmlError::TooLarge => format!(
                     "the XML body is larger than the limit of {max_bytes} bytes (--max-rendered-bytes)"
                 ),
                 other => other.to_string(),
@@ -83,7 +92,7 @@ pub fn batch_body(
             "application/json",
         ),
         BodyFormat::Xml => (
-            super::xml::events(shaped, usize::MAX).map_err(|e| e.to_string())?,
+            xml::events(shaped, usize::MAX).map_err(|e| e.to_string())?,
             "application/xml",
         ),
     })

@@ -3,11 +3,11 @@
 //! body of one event or of a batch split by bytes, and, when the body still carries
 //! sensitive values, a masked copy for the attempt log (which only admins see unmasked).
 
-use super::http::Failure;
-use super::outcome::ErrorClass;
-use super::request;
-use super::store::Claimed;
-use super::target::Target;
+use crate::engine::outbound::http::Failure;
+use crate::engine::outcome::ErrorClass;
+use crate::engine::request;
+use crate::engine::store::Claimed;
+use crate::engine::target::Target;
 use app::backend::catalog::sensitive::Redact;
 use app::types::endpoints::{BodyFormat, SensitiveData};
 use serde_json::Value;
@@ -54,7 +54,7 @@ pub fn shape(target: &Target, envelope: Value, max_bytes: usize) -> Result<Shape
         let shaped = request::shape(&target.endpoint, v, max_bytes)
             .map_err(|e| (ErrorClass::Request, format!("template: {e}")))?;
         if target.endpoint.settings.format == BodyFormat::Xml {
-            super::xml::check(&shaped, "event")
+            crate::engine::request::xml::check(&shaped, "event")
                 .map_err(|e| (ErrorClass::Request, e.to_string()))?;
         }
         Ok(shaped)
