@@ -1,13 +1,15 @@
 //! Endpoints: where events go. The service that owns the `endpoints` and
 //! `endpoint_secrets` tables: validation (`validate`), credentials across edits
-//! (`credentials`), signing secrets (`secrets`), sealing at rest (`at_rest`) and disabling
-//! from the engine's transaction (`disable`). PATCH is a
+//! (`credentials`), signing secrets (`secrets`), sealing at rest (`at_rest`), the stored
+//! form (`stored`), and, from the engine's transaction, health (`health`) and disabling
+//! (`disable`); templates (`template`) and trying them (`preview`). PATCH is a
 //! merge onto the stored settings; deletion is soft and cancels pending deliveries
 //! visibly instead of dropping them.
 
 mod at_rest;
 pub mod credentials;
 mod disable;
+pub mod health;
 pub mod preview;
 pub mod secrets;
 pub mod stored;

@@ -4,6 +4,7 @@
 //! that sent it still holds it (its token), so a stale task cannot complete a newer claim.
 
 use super::{Claimed, EngineStore};
+use app::backend::endpoints::health::{self, HealthStep};
 use app::backend::now_ms;
 use app::with_db;
 
@@ -91,29 +92,6 @@ impl<'a> Row<'a> {
     }
 }
 
-/// An endpoint's requests in one group, folded: after a success the count restarts.
-#[derive(Debug, Default, Clone, Copy)]
-struct BreakerStep {
-    /// A success was among them: the count is set, not added to.
-    reset: bool,
-    /// Failures (after the last success, if any).
-    failures: i64,
-    /// Any failure at all in the group.
-    any_failure: bool,
-}
-
-impl BreakerStep {
-    fn push(&mut self, ok: bool) {
-        if ok {
-            self.reset = true;
-            self.failures = 0;
-        } else {
-            self.failures += 1;
-            self.any_failure = true;
-        }
-    }
-}
-
 impl EngineStore {
     /// Stores finished requests' attempts and moves the deliveries they carried on, all in
     /// one transaction with a handful of statements however many there are (the engine
@@ -132,7 +110,7 @@ impl EngineStore {
             .flat_map(|f| f.deliveries.iter().map(move |d| Row::new(d, f, now)))
             .collect();
         // Per endpoint, in order: where the failure count ends up.
-        let mut endpoints: Vec<(String, BreakerStep)> = Vec::new();
+        let mut endpoints: Vec<(String, HealthStep)> = Vec::new();
         for f in done {
             let Some(first) = f.deliveries.first() else {
                 continue;
@@ -144,7 +122,7 @@ impl EngineStore {
             {
                 Some((_, step)) => step.push(ok),
                 None => {
-                    let mut step = BreakerStep::default();
+                    let mut step = HealthStep::default();
                     step.push(ok);
                     endpoints.push((first.endpoint_id.clone(), step));
                 }
@@ -217,31 +195,7 @@ impl EngineStore {
                 let mut tripped: Vec<(String, Tripped)> = Vec::new();
                 for (endpoint, step) in &endpoints {
                     // Always written: the endpoint's health shows its last success and failure.
-                    let row: Option<(i64, Option<i64>)> = if step.reset {
-                        sqlx::query_as(
-                            "UPDATE endpoints SET consecutive_failures = $1, \
-                             failing_since = CASE WHEN $1 > 0 THEN $2 ELSE NULL END, last_success_at = $2, \
-                             last_failure_at = CASE WHEN $4 THEN $2 ELSE last_failure_at END \
-                             WHERE id = $3 RETURNING consecutive_failures, failing_since",
-                        )
-                        .bind(step.failures)
-                        .bind(now)
-                        .bind(endpoint)
-                        .bind(step.any_failure)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    } else {
-                        sqlx::query_as(
-                            "UPDATE endpoints SET consecutive_failures = consecutive_failures + $1, \
-                             failing_since = COALESCE(failing_since, $2), last_failure_at = $2 WHERE id = $3 \
-                             RETURNING consecutive_failures, failing_since",
-                        )
-                        .bind(step.failures)
-                        .bind(now)
-                        .bind(endpoint)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    };
+                    let row = health::record_health_in(&mut tx, endpoint, step, now).await?;
                     let Some((failures, since)) = row else { continue };
                     let since = since.unwrap_or(now);
                     if step.failures > 0
@@ -300,25 +254,5 @@ impl EngineStore {
             tx.commit().await
         }
         .await)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_breaker_step_restarts_after_a_success() {
-        let mut s = BreakerStep::default();
-        for ok in [false, false, true, false] {
-            s.push(ok);
-        }
-        assert!(s.reset);
-        assert_eq!(s.failures, 1);
-        let mut s = BreakerStep::default();
-        s.push(false);
-        s.push(false);
-        assert!(!s.reset);
-        assert_eq!(s.failures, 2);
     }
 }
