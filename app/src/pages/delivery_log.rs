@@ -244,10 +244,10 @@ mod tests {
 
     fn d(id: &str, status: &str) -> DeliveryView {
         DeliveryView {
-            id: id.into(),
-            event_id: format!("evt_{id}"),
+            id: crate::types::ids::DeliveryId::from_db(id.into()),
+            event_id: crate::types::ids::EventId::from_db(format!("evt_{id}")),
             event_type: "order.created".into(),
-            endpoint_id: "ep".into(),
+            endpoint_id: crate::types::ids::EndpointId::from_db("ep".into()),
             endpoint_name: "crm".into(),
             status: DeliveryStatus::parse(status).unwrap(),
             attempts: 0,

@@ -134,7 +134,7 @@ mod tests {
         assert!(admin_key.require(Role::Admin).is_ok());
         assert!(admin_key.require_publish().is_ok());
         let viewer = Actor::user(&Me {
-            id: "u".into(),
+            id: crate::types::ids::UserId::from_db("u".into()),
             email: "v@x.y".into(),
             role: Role::Viewer,
         });
