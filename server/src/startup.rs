@@ -10,7 +10,6 @@ use app::backend::access::throttle::ThrottlePolicy;
 use app::backend::{AppState, Db};
 use app::{App, shell};
 use axum::Router;
-use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -25,19 +24,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// The axum router's state: what the leptos handlers need plus the application state.
-#[derive(Clone, FromRef)]
-pub struct ServerState {
-    pub leptos_options: LeptosOptions,
-    pub app: AppState,
-    pub engine: std::sync::Arc<crate::engine::Engine>,
-    /// `--no-engine`: readiness does not wait for a delivery engine.
-    pub api_only: bool,
-    /// Turns true when shutdown begins: long-lived responses (the live log) end then.
-    pub stopping: tokio::sync::watch::Receiver<bool>,
-    /// Live streams open per session (capped).
-    pub live_streams: std::sync::Arc<crate::api::live::StreamSlots>,
-}
+pub use crate::api::state::ServerState;
 
 /// The session cookie's name (the origin check looks for it).
 pub const SESSION_COOKIE: &str = "hookline_session";

@@ -9,6 +9,7 @@ pub mod db;
 pub mod deliveries;
 pub mod domain;
 pub mod endpoints;
+pub mod envelope;
 pub mod events;
 pub mod faults;
 pub mod filter;
@@ -16,6 +17,7 @@ pub mod ids;
 pub mod limits;
 pub mod metrics;
 pub mod retention;
+pub mod shared;
 pub mod state;
 pub mod versions;
 

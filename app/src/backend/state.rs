@@ -12,27 +12,11 @@ use super::catalog::{Catalog, CatalogCache};
 use super::deliveries::Deliveries;
 use super::endpoints::Endpoints;
 use super::events::Events;
-use super::faults::Faults;
-use super::metrics::Metrics;
 use crate::error::AppResult;
 use crate::types::events::{TestFire, TestFireResult};
 use std::sync::Arc;
 
-/// What the publishing side and the delivery engine share, built once at start. The
-/// engine reads these from [`AppState`] directly, not through the services.
-#[derive(Clone)]
-pub struct Shared {
-    /// The routing catalog (event types, schemas, enabled endpoints), reloaded when the
-    /// change counters move; read it with [`AppState::catalog`].
-    pub catalog: Arc<CatalogCache>,
-    /// Woken after every commit that created or re-queued deliveries (the engine waits on
-    /// it; on Postgres other nodes hear `NOTIFY hookline_outbox`).
-    pub outbox: Arc<tokio::sync::Notify>,
-    /// Process-wide counters, rendered by `GET /metrics`.
-    pub metrics: Arc<Metrics>,
-    /// Fault injection for the tests (all off otherwise).
-    pub faults: Arc<Faults>,
-}
+pub use super::shared::Shared;
 
 #[derive(Clone)]
 pub struct AppState {

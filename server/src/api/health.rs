@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use crate::startup::ServerState;
+use crate::api::state::ServerState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;

@@ -9,7 +9,7 @@
 //! the session is re-read from the store every few seconds, on whichever node signed out.
 //! At most [`STREAMS_PER_SESSION`] are open per session on a node; the next gets 429.
 
-use crate::startup::ServerState;
+use crate::api::state::ServerState;
 use app::backend::deliveries::DeliveryQuery;
 use app::backend::{Actor, AppState, now_ms};
 use app::error::AppError;

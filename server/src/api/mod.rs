@@ -4,9 +4,10 @@
 pub mod health;
 pub mod live;
 pub mod server_fn_json;
+pub mod state;
 pub mod v1;
 
-use crate::startup::ServerState;
+use crate::api::state::ServerState;
 use axum::Router;
 
 pub fn router(body_limit: usize) -> Router<ServerState> {

@@ -26,7 +26,7 @@ pub async fn sample_envelope(
                     format!("{name} has no example; send a payload"),
                 )
             })?;
-            Ok(crate::backend::events::envelope(
+            Ok(crate::backend::envelope::envelope(
                 "evt_sample",
                 crate::backend::now_ms(),
                 name,
@@ -93,7 +93,7 @@ pub async fn template_over_limit(
         let Ok(data) = serde_json::from_str::<Value>(&example) else {
             continue;
         };
-        let sample = crate::backend::events::envelope(
+        let sample = crate::backend::envelope::envelope(
             "evt_sample",
             crate::backend::now_ms(),
             &name,

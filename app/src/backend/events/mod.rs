@@ -13,9 +13,7 @@ use super::endpoints::Endpoints;
 use super::faults::Faults;
 use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
-use crate::time_fmt::Timestamp;
 use crate::types::events::{PublishEvent, Published, PublishedBatch};
-use serde_json::Value;
 use std::sync::Arc;
 
 mod group_commit;
@@ -35,17 +33,7 @@ use prepare::prepare;
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 pub const MAX_BATCH: usize = 1000;
 
-/// The envelope every receiver gets (unless its endpoint has a template). Takes `data` by
-/// value: a payload of several megabytes is moved into it, not copied.
-pub fn envelope(id: &str, at: i64, event_type: &str, context: Value, data: Value) -> Value {
-    let mut m = serde_json::Map::with_capacity(5);
-    m.insert("id".into(), Value::String(id.to_owned()));
-    m.insert("event_time".into(), Value::String(Timestamp(at).rfc3339()));
-    m.insert("event_type".into(), Value::String(event_type.to_owned()));
-    m.insert("current_context".into(), context);
-    m.insert("data".into(), data);
-    Value::Object(m)
-}
+pub use super::envelope::envelope;
 
 #[derive(Clone)]
 pub struct Events {
@@ -72,7 +60,7 @@ pub struct Outcome {
 impl Events {
     /// The shared parts come from [`super::AppState`], which hands the same ones to the
     /// engine: the catalog cache, the outbox's wake-up, the counters and the fault points.
-    pub fn new(db: Db, endpoints: Endpoints, s: &super::state::Shared) -> Self {
+    pub fn new(db: Db, endpoints: Endpoints, s: &super::shared::Shared) -> Self {
         Self {
             catalog: s.catalog.clone(),
             endpoints,

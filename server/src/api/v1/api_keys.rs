@@ -1,7 +1,7 @@
 //! `/api/v1/api-keys`: create (the key is in the answer, once), list, revoke. Admin only.
 
+use super::api_error::ApiError;
 use super::extract::{ApiActor, ApiId, ApiJson};
-use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::{ApiKeyView, CreatedApiKey, NewApiKey};

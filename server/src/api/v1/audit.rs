@@ -1,7 +1,7 @@
 //! `/api/v1/audit`: who changed what, newest first, paged by cursor. Admin only.
 
+use super::api_error::ApiError;
 use super::extract::ApiActor;
-use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::{AuditEntryView, Page};

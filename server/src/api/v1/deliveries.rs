@@ -1,8 +1,8 @@
 //! `/api/v1/deliveries`: the delivery log with every attempt, manual retries, and bulk
 //! replays of an endpoint's failures with progress to poll.
 
+use super::api_error::ApiError;
 use super::extract::{ApiActor, ApiId, ApiJson};
-use super::openapi::ApiError;
 use app::backend::AppState;
 use app::backend::deliveries::DeliveryQuery;
 use app::error::AppError;

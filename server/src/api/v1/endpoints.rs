@@ -1,8 +1,8 @@
 //! `/api/v1/endpoints`: where events go. Reading needs any role; changing (and reading the
 //! signing secret) needs editor. Credentials come back masked.
 
+use super::api_error::ApiError;
 use super::extract::{ApiActor, ApiId, ApiJson};
-use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::Page;

@@ -1,7 +1,7 @@
 //! `/api/v1/event-types`: the event catalogue. Reading needs any role; changing needs editor.
 
+use super::api_error::ApiError;
 use super::extract::{ApiActor, ApiJson};
-use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::{EventTypeInput, EventTypeView};

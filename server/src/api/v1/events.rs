@@ -1,8 +1,8 @@
 //! `/api/v1/events`: publishing (one, or a batch of up to 1000 in one transaction) and
 //! reading events with where each one went.
 
+use super::api_error::ApiError;
 use super::extract::{ApiActor, ApiId, ApiJson};
-use super::openapi::ApiError;
 use app::backend::AppState;
 use app::error::AppError;
 use app::time_fmt::Timestamp;

@@ -1,6 +1,7 @@
 //! The REST API, `/api/v1`: JSON in and out, `Authorization: Bearer <API key>`, errors as
 //! `{code, message, errors: [{path, message}]}`.
 
+pub mod api_error;
 pub mod api_keys;
 pub mod audit;
 pub mod deliveries;
@@ -11,7 +12,7 @@ pub mod extract;
 pub mod openapi;
 pub mod tools;
 
-use crate::startup::ServerState;
+use crate::api::state::ServerState;
 use app::error::AppError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -6,17 +6,9 @@ use app::types::FieldError;
 use axum::Json;
 use axum::routing::get;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-/// Every error answer: a stable `code`, a sentence, and for 422 each problem with its path.
-#[derive(serde::Serialize, ToSchema)]
-pub struct ApiError {
-    /// `unauthorized`, `forbidden`, `not_found`, `validation_failed`, `conflict`,
-    /// `payload_too_large`, `unsupported_media_type`, `bad_request`, `internal`.
-    pub code: String,
-    pub message: String,
-    pub errors: Vec<FieldError>,
-}
+use super::api_error::ApiError;
 
 struct BearerAuth;
 

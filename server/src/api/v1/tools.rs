@@ -1,8 +1,8 @@
 //! `/api/v1/filters/test` and `/api/v1/templates/preview`: try a filter or a template on a
 //! payload before saving it on an endpoint. Any role.
 
+use super::api_error::ApiError;
 use super::extract::{ApiActor, ApiJson};
-use super::openapi::ApiError;
 use app::backend::endpoints::preview as tools;
 use app::backend::{AppState, filter};
 use app::error::AppError;
