@@ -81,18 +81,17 @@ pub async fn template_over_limit(
     subscribed: &[String],
     max_bytes: usize,
 ) -> AppResult<Option<crate::types::FieldError>> {
-    let examples: Vec<(String, String)> = crate::with_db!(db, |pool| sqlx::query_as(
-        "SELECT name, example FROM event_types WHERE example IS NOT NULL"
-    )
-    .fetch_all(pool)
-    .await)?;
-    for (name, example) in examples {
+    // The event types as their service reads them: this module owns no table.
+    let types = crate::backend::catalog::event_types::EventTypes::new(db.clone())
+        .all()
+        .await?;
+    for t in types {
+        let (name, Some(data)) = (t.name, t.example) else {
+            continue;
+        };
         if !crate::types::endpoints::subscribes(subscribed, &name) {
             continue;
         }
-        let Ok(data) = serde_json::from_str::<Value>(&example) else {
-            continue;
-        };
         let sample = crate::backend::envelope::envelope(
             "evt_sample",
             crate::backend::now_ms(),
