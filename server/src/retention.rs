@@ -17,6 +17,7 @@ pub async fn run(db: Db, retention: Duration, every: Duration) {
                 events = p.events,
                 deliveries = p.deliveries,
                 attempts = p.attempts,
+                inbound_requests = p.inbound_requests,
                 "retention: purged"
             ),
             Err(e) => tracing::warn!(error = %e, "retention purge failed; it will try again"),

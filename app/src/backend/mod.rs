@@ -18,6 +18,7 @@ pub mod limits;
 pub mod metrics;
 pub mod retention;
 pub mod shared;
+pub mod sources;
 pub mod state;
 pub mod versions;
 

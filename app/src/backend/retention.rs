@@ -1,4 +1,5 @@
-//! Retention: events older than the retention, with their deliveries and attempts, are
+//! Retention: events older than the retention, with their deliveries and attempts, and the
+//! sources' inbound log entries, are
 //! purged in the background in small batches, so the single SQLite writer is never held for
 //! long. Only finished work is purged: an event with a delivery still pending or retrying
 //! stays, however old, because every accepted event is delivered or visibly dead-lettered.
@@ -15,6 +16,8 @@ pub struct Purged {
     pub attempts: u64,
     pub deliveries: u64,
     pub events: u64,
+    /// Entries of the sources' inbound logs.
+    pub inbound_requests: u64,
 }
 
 /// Removes what is older than `cutoff_ms`, a batch at a time, until nothing is left.
@@ -32,10 +35,13 @@ pub async fn purge_before(db: &Db, cutoff_ms: i64) -> Result<Purged, sqlx::Error
     );
     let events_sql = "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < $1 \
                       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)";
+    let inbound_sql = "DELETE FROM inbound_requests WHERE id IN (SELECT id FROM inbound_requests \
+                       WHERE received_at < $1 LIMIT $2)";
     for (sql, slot) in [
         (attempts_sql.as_str(), 0),
         (deliveries_sql.as_str(), 1),
         (events_sql, 2),
+        (inbound_sql, 3),
     ] {
         loop {
             let n = with_db!(db, |pool| sqlx::query(sql)
@@ -47,7 +53,8 @@ pub async fn purge_before(db: &Db, cutoff_ms: i64) -> Result<Purged, sqlx::Error
             match slot {
                 0 => total.attempts += n,
                 1 => total.deliveries += n,
-                _ => total.events += n,
+                2 => total.events += n,
+                _ => total.inbound_requests += n,
             }
             if (n as i64) < BATCH {
                 break;

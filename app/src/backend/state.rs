@@ -28,6 +28,7 @@ pub struct AppState {
     pub endpoints: Endpoints,
     pub events: Events,
     pub deliveries: Deliveries,
+    pub sources: super::sources::Sources,
     pub audit: AuditLog,
     pub stats: super::deliveries::stats::Stats,
     /// What one request may cost (from the configuration).
@@ -59,7 +60,8 @@ impl AppState {
             users,
             api_keys: Arc::new(ApiKeys::with_versions(db.clone(), versions)),
             event_types: EventTypes::new(db.clone()),
-            endpoints: Endpoints::new(db.clone(), keys),
+            endpoints: Endpoints::new(db.clone(), keys.clone()),
+            sources: super::sources::Sources::new(db.clone(), keys),
             events,
             audit: AuditLog::new(db.clone()),
             stats: super::deliveries::stats::Stats::new(db.clone()),

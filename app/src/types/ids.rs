@@ -151,6 +151,15 @@ typed_id!(
     UserId, "usr", "a user"
 );
 
+typed_id!(
+    /// A source: where a partner's webhooks come in.
+    SourceId, "src", "a source"
+);
+typed_id!(
+    /// One request a source received.
+    InboundRequestId, "inb", "an inbound request"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
-//! HTTP routes outside the dashboard: probes and the REST API. One file per resource, each
+//! HTTP routes outside the dashboard: probes, the REST API and inbound webhooks (`/in/{id}`). One file per resource, each
 //! with its own `router()`.
 
 pub mod health;
+pub mod inbound;
 pub mod live;
 pub mod server_fn_json;
 pub mod state;
@@ -14,5 +15,6 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
     Router::new()
         .merge(health::router())
         .merge(live::router())
+        .merge(inbound::router(body_limit))
         .nest("/api/v1", v1::router(body_limit))
 }

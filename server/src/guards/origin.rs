@@ -8,6 +8,8 @@
 //! - A request carrying `Authorization` (an API key) outside the server functions passes:
 //!   a browser cannot add that header across origins without a CORS grant, which Hookline
 //!   never gives, and cookies carry no authority on the REST API.
+//! - A post to a source URL (`/in/…`) passes: the source's own verification is its only
+//!   authority, and a session cookie grants nothing there.
 //! - Otherwise evidence that names another origin is refused with 403. With no evidence
 //!   at all, a request with the session cookie is refused (every current browser sends
 //!   `Origin` on a POST, so only a non-browser client omits it, and it can sign in
@@ -120,6 +122,11 @@ impl OriginPolicy {
             return Ok(());
         }
         if !path.starts_with(SERVER_FN_PREFIX) && headers.contains_key(AUTHORIZATION) {
+            return Ok(());
+        }
+        // A source URL: partners post from anywhere, and cookies carry no authority there
+        // (each source verifies its partner by its own scheme).
+        if path.starts_with("/in/") {
             return Ok(());
         }
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

@@ -25,6 +25,7 @@ mod retention;
 mod secrets;
 mod sensitive;
 mod sessions;
+mod sources;
 mod ssrf;
 mod storage;
 mod tools;

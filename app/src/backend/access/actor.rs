@@ -14,6 +14,8 @@ pub enum ActorKind {
     Cli,
     /// Hookline itself: the only publisher of `hookline.*` events.
     System,
+    /// A partner posting to a source (`/in/{id}`), verified by the source's scheme.
+    Source,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +64,18 @@ impl Actor {
             kind: ActorKind::System,
             label: "hookline".into(),
             ..Actor::cli()
+        }
+    }
+
+    /// A partner whose request a source verified: may publish, nothing else.
+    pub fn source(id: &str, name: &str) -> Actor {
+        Actor {
+            kind: ActorKind::Source,
+            id: Some(id.to_owned()),
+            label: format!("source:{name}"),
+            role: Role::Viewer,
+            publish_only: true,
+            admitted: None,
         }
     }
 

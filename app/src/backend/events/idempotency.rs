@@ -26,6 +26,7 @@ pub(super) fn scope(actor: &Actor) -> String {
         ActorKind::User => format!("user:{id}"),
         ActorKind::Cli => "cli".into(),
         ActorKind::System => "hookline".into(),
+        ActorKind::Source => format!("source:{id}"),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod openapi;
+pub mod sources;
 pub mod tools;
 
 use crate::api::state::ServerState;
@@ -25,6 +26,7 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
         .merge(deliveries::router())
         .merge(endpoints::router())
         .merge(events::router())
+        .merge(sources::router())
         .merge(tools::router())
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound("API route".into()) })

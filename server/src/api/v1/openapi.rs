@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the REST API, generated from the handlers' annotations and
 //! the wire types' derives: `GET /api/v1/openapi.json`.
 
-use super::{api_keys, audit, deliveries, endpoints, event_types, events, tools};
+use super::{api_keys, audit, deliveries, endpoints, event_types, events, sources, tools};
 use app::types::FieldError;
 use axum::Json;
 use axum::routing::get;
@@ -38,6 +38,7 @@ impl Modify for BearerAuth {
         events::publish, events::publish_batch, events::list, events::read,
         deliveries::list, deliveries::read, deliveries::retry, deliveries::replay, deliveries::replay_progress,
         tools::test_filter, tools::preview_template,
+        sources::create, sources::list, sources::read, sources::update, sources::remove, sources::requests,
         audit::list,
     ),
     components(schemas(ApiError, FieldError)),
@@ -49,6 +50,7 @@ impl Modify for BearerAuth {
         (name = "deliveries", description = "The delivery log, retries and replays"),
         (name = "api-keys", description = "Keys for this API (admin)"),
         (name = "tools", description = "Try filters and templates"),
+        (name = "sources", description = "Inbound webhooks: where partners post, and what came in"),
         (name = "audit", description = "Who changed what (admin)"),
     )
 )]

@@ -1,0 +1,323 @@
+//! Sources: where partners' webhooks come in (`POST /in/{id}`). A source says how its
+//! requests are verified, which event type they become and how duplicates are told apart.
+//! Secrets come in here and are masked (`***`) in every answer; sent back masked in a
+//! PATCH, a secret keeps its stored value.
+
+use super::ids::{EventId, InboundRequestId, SourceId};
+use serde::{Deserialize, Serialize};
+
+/// How a source checks that a request really comes from its partner. Every scheme that
+/// signs a timestamp refuses one older (or newer) than `tolerance_secs` (default 300).
+/// Each secret may have a `previous_*` companion, accepted too while a rotation is rolled
+/// out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Verification {
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64>`, several).
+    StandardWebhooks {
+        /// `whsec_…`
+        secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_secret: Option<String>,
+        #[serde(default = "five_minutes")]
+        tolerance_secs: u64,
+    },
+    /// `Stripe-Signature: t=…,v1=…` (several `v1`), over `{t}.{body}`.
+    Stripe {
+        /// `whsec_…`
+        secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_secret: Option<String>,
+        #[serde(default = "five_minutes")]
+        tolerance_secs: u64,
+    },
+    /// `X-Hub-Signature-256: sha256=<hex>` over the body.
+    Github {
+        secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_secret: Option<String>,
+    },
+    /// `X-Shopify-Hmac-Sha256: <base64>` over the body.
+    Shopify {
+        secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_secret: Option<String>,
+    },
+    /// `X-Slack-Signature: v0=<hex>` over `v0:{X-Slack-Request-Timestamp}:{body}`; the
+    /// `url_verification` challenge is answered by Hookline itself.
+    Slack {
+        signing_secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_secret: Option<String>,
+        #[serde(default = "five_minutes")]
+        tolerance_secs: u64,
+    },
+    /// Any HMAC: the header it comes in, SHA-256 or SHA-512, hex or base64, an optional
+    /// prefix (`sha256=`), and what is signed: `{body}`, or a template such as
+    /// `{timestamp}.{body}` with the timestamp from `timestamp_header`.
+    Hmac {
+        secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_secret: Option<String>,
+        header: String,
+        #[serde(default)]
+        algorithm: HmacAlgorithm,
+        #[serde(default)]
+        encoding: SignatureEncoding,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        prefix: String,
+        #[serde(default = "body_only")]
+        signed: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timestamp_header: Option<String>,
+        #[serde(default = "five_minutes")]
+        tolerance_secs: u64,
+    },
+    /// `Authorization: Basic …`.
+    Basic {
+        username: String,
+        password: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_password: Option<String>,
+    },
+    /// A key in a header (`header`) or, failing that, a query parameter (`query`).
+    ApiKey {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        header: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<String>,
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_key: Option<String>,
+    },
+    /// Nothing is checked: anyone who knows the URL may post. Only when chosen explicitly;
+    /// shown as a warning.
+    None,
+}
+
+fn five_minutes() -> u64 {
+    300
+}
+
+fn body_only() -> String {
+    "{body}".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum HmacAlgorithm {
+    #[default]
+    Sha256,
+    Sha512,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SignatureEncoding {
+    #[default]
+    Hex,
+    Base64,
+}
+
+impl Verification {
+    /// The scheme's name as sent (`github`, `hmac`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::StandardWebhooks { .. } => "standard_webhooks",
+            Self::Stripe { .. } => "stripe",
+            Self::Github { .. } => "github",
+            Self::Shopify { .. } => "shopify",
+            Self::Slack { .. } => "slack",
+            Self::Hmac { .. } => "hmac",
+            Self::Basic { .. } => "basic",
+            Self::ApiKey { .. } => "api_key",
+            Self::None => "none",
+        }
+    }
+
+    /// Every secret with its path (`verification.secret`, …): what is sealed at rest and
+    /// masked in answers.
+    pub fn secrets_mut(&mut self) -> Vec<(&'static str, &mut String)> {
+        let mut out: Vec<(&'static str, &mut String)> = Vec::new();
+        let (main, previous) = match self {
+            Self::StandardWebhooks {
+                secret,
+                previous_secret,
+                ..
+            }
+            | Self::Stripe {
+                secret,
+                previous_secret,
+                ..
+            }
+            | Self::Github {
+                secret,
+                previous_secret,
+            }
+            | Self::Shopify {
+                secret,
+                previous_secret,
+            }
+            | Self::Hmac {
+                secret,
+                previous_secret,
+                ..
+            } => (("secret", secret), ("previous_secret", previous_secret)),
+            Self::Slack {
+                signing_secret,
+                previous_secret,
+                ..
+            } => (
+                ("signing_secret", signing_secret),
+                ("previous_secret", previous_secret),
+            ),
+            Self::Basic {
+                password,
+                previous_password,
+                ..
+            } => (
+                ("password", password),
+                ("previous_password", previous_password),
+            ),
+            Self::ApiKey {
+                key, previous_key, ..
+            } => (("key", key), ("previous_key", previous_key)),
+            Self::None => return out,
+        };
+        out.push(main);
+        if let Some(p) = previous.1.as_mut() {
+            out.push((previous.0, p));
+        }
+        out
+    }
+
+    /// The same scheme with every secret shown as `***`.
+    pub fn masked(&self) -> Verification {
+        let mut copy = self.clone();
+        for (_, v) in copy.secrets_mut() {
+            *v = super::endpoints::MASK.to_string();
+        }
+        copy
+    }
+}
+
+/// Where a request's duplicate-detection id comes from: a header, or a path into the
+/// JSON body (`id`, `data.object.id`). Unset: the scheme's own (`webhook-id`, Stripe's
+/// event `id`, `X-GitHub-Delivery`, `X-Shopify-Webhook-Id`, Slack's `event_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Dedup {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_path: Option<String>,
+}
+
+/// A source's settings: the body of `POST /api/v1/sources`, and (merged onto the current
+/// settings) of `PATCH /api/v1/sources/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub verification: Verification,
+    /// The event type every accepted request becomes.
+    pub event_type: String,
+    /// Only requests from these addresses (CIDRs such as `192.0.2.0/24`); empty: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup: Option<Dedup>,
+    /// The events it publishes carry this tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceView {
+    pub id: SourceId,
+    /// Where the partner posts: a path on this server, or an absolute URL when
+    /// `--public-url` is set.
+    pub url: String,
+    #[serde(flatten)]
+    pub settings: SourceInput,
+    /// Set when `verification` is `none`: anyone who knows the URL may post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    pub created_at: crate::time_fmt::Timestamp,
+    pub updated_at: crate::time_fmt::Timestamp,
+}
+
+/// What became of an inbound request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Verdict {
+    /// Verified and published.
+    Accepted,
+    /// Verified, and the same id was seen within the window: not published again.
+    Duplicate,
+    /// Not verified (signature, timestamp, credentials, address): 401 or 403.
+    Refused,
+    /// Verified, but not a valid event (body, event type, schema): 4xx.
+    Invalid,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Duplicate => "duplicate",
+            Self::Refused => "refused",
+            Self::Invalid => "invalid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        [
+            Self::Accepted,
+            Self::Duplicate,
+            Self::Refused,
+            Self::Invalid,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// One request in a source's inbound log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboundRequestView {
+    pub id: InboundRequestId,
+    pub source_id: SourceId,
+    pub received_at: crate::time_fmt::Timestamp,
+    pub remote_addr: String,
+    /// Header name to value, secrets masked.
+    pub headers: serde_json::Value,
+    /// The body as received (UTF-8; other bytes are shown replaced).
+    pub body: String,
+    pub verdict: Verdict,
+    /// Why it was refused or invalid ("signature mismatch", "timestamp 7 min old", …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The status Hookline answered with.
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<EventId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_key: Option<String>,
+}
