@@ -17,6 +17,7 @@ use crate::pages::{
     not_found::NotFound,
     overview::Overview,
     setup::SetupPage,
+    sources::{SourcePage, SourcesPage},
     users::UsersPage,
 };
 use crate::types::SessionInfo;
@@ -94,6 +95,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("deliveries") view=DeliveriesPage ssr=SsrMode::Async/>
                         <Route path=path!("deliveries/:id") view=DeliveryPage ssr=SsrMode::Async/>
                         <Route path=path!("events") view=EventsPage ssr=SsrMode::Async/>
+                        <Route path=path!("sources") view=SourcesPage ssr=SsrMode::Async/>
+                        <Route path=path!("sources/:id") view=SourcePage ssr=SsrMode::Async/>
                         <Route path=path!("events/:id") view=EventPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>

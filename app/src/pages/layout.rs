@@ -61,6 +61,7 @@ fn Frame(me: Me) -> impl IntoView {
                 <A href="/events">"Events"</A>
                 <A href="/endpoints">"Endpoints"</A>
                 <A href="/event-types">"Event types"</A>
+                <A href="/sources">"Sources"</A>
                 {is_admin.then(|| view! {
                     <A href="/api-keys">"API keys"</A>
                     <A href="/users">"Users"</A>

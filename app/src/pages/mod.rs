@@ -21,6 +21,7 @@ pub mod not_found;
 pub mod overview;
 pub mod replay;
 pub mod setup;
+pub mod sources;
 pub mod template_preview;
 pub mod users;
 

@@ -268,7 +268,7 @@ fn hmac_ok(alg: HmacAlgorithm, key: &[u8], parts: &[&[u8]], expected: &[u8]) -> 
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -1,0 +1,69 @@
+// Inbound webhooks: a GitHub source made from its preset; a signed request is verified,
+// logged and delivered to an endpoint; a tampered one is refused with its reason.
+import { test, expect } from '@playwright/test';
+import { createHmac } from 'node:crypto';
+import { HooklineServer, hydrated } from './support/server';
+import { Receiver } from './support/receiver';
+import { eachTestGetsAServerAndReceiver, setup } from './support/journey';
+
+let server: HooklineServer;
+let receiver: Receiver;
+const world = eachTestGetsAServerAndReceiver();
+test.beforeEach(() => {
+  server = world.server();
+  receiver = world.receiver();
+});
+
+/** GitHub's documented scheme: `sha256=` and the hex HMAC-SHA256 of the raw body. */
+function githubSignature(secret: string, body: string) {
+  return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+}
+
+test('a GitHub source verifies a signed request, delivers it, and refuses a tampered one', async ({ page }) => {
+  await setup(page);
+  await page.goto(`${server.url}/sources`);
+  await hydrated(page);
+  await page.getByLabel('Name').fill('GitHub repositories');
+  await page.getByLabel('Provider').selectOption('github');
+  await page.getByLabel('Webhook secret').fill('it-is-a-secret');
+  await page.getByLabel('Event type').selectOption('order.created');
+  await page.getByRole('button', { name: 'Create source' }).click();
+  const row = page.locator('tr[data-source="GitHub repositories"]');
+  await expect(row).toBeVisible();
+  const path = (await row.getByTestId('source-url').textContent())!.trim();
+  expect(path).toMatch(/^\/in\/src_/);
+
+  const body = JSON.stringify({ id: 'o-from-github', ref: 'refs/heads/main' });
+  const signed = await page.request.post(`${server.url}${path}`, {
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': githubSignature('it-is-a-secret', body),
+      'x-github-delivery': 'delivery-1',
+    },
+    data: body,
+  });
+  expect(signed.status(), await signed.text()).toBe(202);
+  const eventId = (await signed.json()).event_id as string;
+  await expect.poll(() => receiver.hits.length).toBe(1);
+  expect(JSON.parse(receiver.hits[0].body).id).toBe(eventId);
+
+  const tampered = await page.request.post(`${server.url}${path}`, {
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': githubSignature('it-is-a-secret', body),
+      'x-github-delivery': 'delivery-2',
+    },
+    data: body.replace('main', 'mainx'),
+  });
+  expect(tampered.status()).toBe(401);
+
+  await row.getByRole('link', { name: 'GitHub repositories' }).click();
+  await hydrated(page);
+  const rows = page.getByTestId('inbound-row');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toHaveAttribute('data-verdict', 'refused');
+  await expect(rows.nth(0).getByTestId('inbound-reason')).toHaveText('signature mismatch');
+  await expect(rows.nth(1)).toHaveAttribute('data-verdict', 'accepted');
+  await expect(rows.nth(1)).toContainText(eventId);
+  expect(receiver.hits.length).toBe(1);
+});
