@@ -73,8 +73,10 @@ pub fn SourcesPage() -> impl IntoView {
                 enabled: true,
                 verification: verification(&preset.get_untracked(), secret.get_untracked()),
                 event_type: event_type.get_untracked(),
+                event_type_from: None,
                 allowed_ips: Vec::new(),
                 dedup: None,
+                transform: None,
                 tenant: None,
             },
         });

@@ -74,6 +74,23 @@ pub enum Verification {
         #[serde(default = "five_minutes")]
         tolerance_secs: u64,
     },
+    /// `Authorization: Bearer <JWT>`: HS256 with a shared secret, or RS256/ES256 with the
+    /// partner's public key (PEM). `exp` is required; `nbf`, `aud` and `iss` are checked
+    /// when given, with `leeway_secs` (60) of clock skew.
+    Jwt {
+        #[serde(default)]
+        algorithm: JwtAlgorithm,
+        /// The HS256 secret, or the RS256/ES256 public key in PEM.
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_key: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        audience: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        issuer: Option<String>,
+        #[serde(default = "one_minute")]
+        leeway_secs: u64,
+    },
     /// `Authorization: Basic …`.
     Basic {
         username: String,
@@ -98,6 +115,20 @@ pub enum Verification {
 
 fn five_minutes() -> u64 {
     300
+}
+
+fn one_minute() -> u64 {
+    60
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum JwtAlgorithm {
+    #[default]
+    HS256,
+    RS256,
+    ES256,
 }
 
 fn body_only() -> String {
@@ -132,6 +163,7 @@ impl Verification {
             Self::Shopify { .. } => "shopify",
             Self::Slack { .. } => "slack",
             Self::Hmac { .. } => "hmac",
+            Self::Jwt { .. } => "jwt",
             Self::Basic { .. } => "basic",
             Self::ApiKey { .. } => "api_key",
             Self::None => "none",
@@ -184,6 +216,9 @@ impl Verification {
             ),
             Self::ApiKey {
                 key, previous_key, ..
+            }
+            | Self::Jwt {
+                key, previous_key, ..
             } => (("key", key), ("previous_key", previous_key)),
             Self::None => return out,
         };
@@ -202,6 +237,50 @@ impl Verification {
         }
         copy
     }
+}
+
+/// Taking the event type from each request: the value of a header, a query parameter or a
+/// dotted path into the JSON body (exactly one), looked up in `map` (value to event type;
+/// an empty map takes the value as the event type's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EventTypeFrom {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_path: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub map: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub unknown: UnknownValue,
+}
+
+/// Templates (the `{{ path }}` engine of endpoint templates) over the request, seen as
+/// `{"body": …, "headers": {"x-name": "…"}, "query": {"name": "…"}}`: `data` becomes the
+/// event's `data`, `context` (optional) its `current_context`. A placeholder whose field
+/// is missing makes the request invalid (422), naming it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Transform {
+    pub data: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
+}
+
+/// What a value that maps to no event type gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum UnknownValue {
+    /// 422, recorded as invalid, not published.
+    #[default]
+    Refuse,
+    /// The source's `event_type`.
+    Default,
 }
 
 /// Where a request's duplicate-detection id comes from: a header, or a path into the
@@ -229,13 +308,20 @@ pub struct SourceInput {
     #[serde(default = "yes")]
     pub enabled: bool,
     pub verification: Verification,
-    /// The event type every accepted request becomes.
+    /// The event type every accepted request becomes; with `event_type_from`, the one a
+    /// request becomes when its value maps to nothing (if `unknown` is `default`).
     pub event_type: String,
+    /// Takes the event type from the request instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type_from: Option<EventTypeFrom>,
     /// Only requests from these addresses (CIDRs such as `192.0.2.0/24`); empty: any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_ips: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<Dedup>,
+    /// Shapes the request into the event (the body as it is, otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Transform>,
     /// The events it publishes carry this tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,

@@ -17,6 +17,7 @@ use std::time::Duration;
 crate::on_both_backends!(
     a_standard_webhooks_source_verifies_dedups_and_publishes,
     a_github_source_rotates_its_secret_and_keeps_to_its_allowlist,
+    xml_and_form_bodies_with_an_api_key,
 );
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -278,6 +279,70 @@ async fn a_github_source_rotates_its_secret_and_keeps_to_its_allowlist(backend: 
         StatusCode::OK
     );
 
+    // The event type from the request: GitHub's X-GitHub-Event, through a table.
+    let (status, r) = patch(
+        json!({"event_type_from": {"header": "X-GitHub-Event", "map": {"push": "repo.pushed"}}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        post(&app, &url, &github("s2", "d-8", body), body).await.0,
+        StatusCode::ACCEPTED
+    );
+    let mut issues = github("s2", "d-9", body);
+    issues[2].1 = "issues".into();
+    let (status, r) = post(&app, &url, &issues, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r["error"],
+        "header X-GitHub-Event is \"issues\", which maps to no event type"
+    );
+    let (status, r) = patch(
+        json!({"event_type_from": {"header": "X-GitHub-Event", "map": {"issues": "nope.missing"}}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r["errors"][0]["path"], "event_type_from.map.issues", "{r}");
+
+    // A transform shapes the request (body, headers, query) into the event.
+    let (status, r) = patch(json!({"transform": {
+        "data": {"branch": "{{ body.ref }}", "delivery": "{{ headers.x-github-delivery }}"},
+        "context": {"repo": "{{ query.repo }}"}}}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let (status, r) = post(
+        &app,
+        &format!("{url}?repo=hookline"),
+        &github("s2", "d-10", body),
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+    let (_, event) = api(
+        Method::GET,
+        app.url(&format!(
+            "/api/v1/events/{}",
+            r["event_id"].as_str().unwrap()
+        )),
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(
+        event["envelope"]["data"],
+        json!({"branch": "refs/heads/main", "delivery": "d-10"})
+    );
+    assert_eq!(
+        event["envelope"]["current_context"],
+        json!({"repo": "hookline"})
+    );
+    let (status, r) = post(&app, &url, &github("s2", "d-11", body), body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r["error"].as_str().unwrap().contains("transform.context"),
+        "{r}"
+    );
+
     // Bad settings are named by path; a viewer cannot change a source.
     let (status, r) = api(
         Method::POST,
@@ -324,6 +389,115 @@ async fn a_github_source_rotates_its_secret_and_keeps_to_its_allowlist(backend: 
     assert_eq!(
         post(&app, &url, &github("s2", "d-7", body), body).await.0,
         StatusCode::NOT_FOUND
+    );
+    app.stop().await;
+}
+
+async fn xml_and_form_bodies_with_an_api_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    event_type(&app, &key, "partner.note", json!({"type": "object"})).await;
+    let (status, source) = api(
+        Method::POST,
+        app.url("/api/v1/sources"),
+        Some(&key),
+        Some(json!({"name": "erp", "event_type": "partner.note",
+                    "verification": {"type": "api_key", "header": "X-Partner-Key", "query": "key", "key": "k-123"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{source}");
+    let url = source["url"].as_str().unwrap().to_owned();
+    let send = |path: String,
+                content_type: &'static str,
+                headers: Vec<(&'static str, String)>,
+                body: &'static str| {
+        let app = &app;
+        async move {
+            let mut req = reqwest::Client::new()
+                .post(app.url(&path))
+                .header("content-type", content_type)
+                .body(body);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let event = |id: String| {
+        let (app, key) = (&app, &key);
+        async move {
+            let (_, e) = api(
+                Method::GET,
+                app.url(&format!("/api/v1/events/{id}")),
+                Some(key),
+                None,
+            )
+            .await;
+            e["envelope"]["data"].clone()
+        }
+    };
+    let (status, r) = send(
+        url.clone(),
+        "application/xml",
+        vec![("x-partner-key", "k-123".into())],
+        r#"<note id="n-1"><to>ops</to><line>one</line><line>two</line></note>"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+    assert_eq!(
+        event(r["event_id"].as_str().unwrap().to_owned()).await,
+        json!({"note": {"@id": "n-1", "to": "ops", "line": ["one", "two"]}})
+    );
+    let (status, r) = send(
+        format!("{url}?key=k-123"),
+        "application/x-www-form-urlencoded",
+        vec![],
+        "to=ops&text=hello+there",
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+    assert_eq!(
+        event(r["event_id"].as_str().unwrap().to_owned()).await,
+        json!({"to": "ops", "text": "hello there"})
+    );
+
+    let (status, r) = send(
+        url.clone(),
+        "application/xml",
+        vec![("x-partner-key", "k-124".into())],
+        "<a/>",
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("wrong API key"))
+    );
+    let (status, r) = send(
+        url.clone(),
+        "application/xml",
+        vec![("x-partner-key", "k-123".into())],
+        r#"<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r["error"].as_str().unwrap().contains("DOCTYPE"), "{r}");
+
+    let (_, page) = api(
+        Method::GET,
+        app.url(&format!(
+            "/api/v1/sources/{}/requests",
+            source["id"].as_str().unwrap()
+        )),
+        Some(&key),
+        None,
+    )
+    .await;
+    let first = page["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        first["headers"]["x-partner-key"], "***",
+        "the key is masked in the log: {first}"
     );
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 
 pub mod receive;
 pub mod verify;
+pub mod xml;
 
 use super::audit::AuditEntry;
 use super::crypto::Keyring;
@@ -90,6 +91,37 @@ fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Vec<FieldErro
         )),
         Ok(_) => {}
     }
+    if let Some(from) = &s.event_type_from {
+        let places = [&from.header, &from.query, &from.json_path]
+            .iter()
+            .filter(|p| p.as_deref().is_some_and(|p| !p.trim().is_empty()))
+            .count();
+        if places != 1 {
+            errors.push(FieldError::new(
+                "event_type_from",
+                "name exactly one of header, query or json_path",
+            ));
+        }
+        for (value, target) in &from.map {
+            if !known_type(target) {
+                errors.push(FieldError::new(
+                    format!("event_type_from.map.{value}"),
+                    format!("no event type {target}"),
+                ));
+            }
+        }
+    }
+    if let Some(t) = &s.transform {
+        let mut check = |v: &Value, at: &str| {
+            if let Err(e) = super::endpoints::template::check(v, at) {
+                errors.extend(e);
+            }
+        };
+        check(&t.data, "transform.data");
+        if let Some(c) = &t.context {
+            check(c, "transform.context");
+        }
+    }
     for (i, c) in s.allowed_ips.iter().enumerate() {
         if parse_cidr(c.trim()).is_none() {
             errors.push(FieldError::new(
@@ -141,6 +173,21 @@ fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Vec<FieldErro
                 errors.push(FieldError::new(
                     "verification.timestamp_header",
                     "is required when {timestamp} is signed",
+                ));
+            }
+        }
+        Verification::Jwt { algorithm, key, .. } if key != MASK => {
+            use crate::types::sources::JwtAlgorithm;
+            use jsonwebtoken::DecodingKey;
+            let bad = match algorithm {
+                JwtAlgorithm::HS256 => false,
+                JwtAlgorithm::RS256 => DecodingKey::from_rsa_pem(key.as_bytes()).is_err(),
+                JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(key.as_bytes()).is_err(),
+            };
+            if bad {
+                errors.push(FieldError::new(
+                    "verification.key",
+                    format!("must be the partner's {algorithm:?} public key in PEM"),
                 ));
             }
         }

@@ -7,13 +7,14 @@
 
 use super::verify::{Inbound, verify};
 use super::{Sources, contains, parse_cidr};
+use crate::backend::endpoints::template;
 use crate::backend::events::Events;
 use crate::backend::{Actor, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::types::endpoints::{MASK, header_name_looks_secret};
 use crate::types::events::PublishEvent;
 use crate::types::ids::{InboundRequestId, SourceId};
-use crate::types::sources::{SourceInput, Verdict, Verification};
+use crate::types::sources::{SourceInput, Transform, UnknownValue, Verdict, Verification};
 use crate::with_db;
 use serde_json::{Value, json};
 use std::net::IpAddr;
@@ -67,15 +68,17 @@ impl Logged {
     }
 }
 
-/// The body as a JSON value: JSON, or a form (`a=1&b=2` becomes `{"a": "1", "b": "2"}`).
+/// The body as a JSON value: JSON, XML (by the rule in [`super::xml`]) or a form
+/// (`a=1&b=2` becomes `{"a": "1", "b": "2"}`), by its content type.
 fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, String> {
-    let form = content_type.is_some_and(|c| {
-        c.split(';').next().is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-    });
-    if form {
+    let media = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if media == "application/xml" || media == "text/xml" || media.ends_with("+xml") {
+        return super::xml::to_json(body);
+    }
+    if media == "application/x-www-form-urlencoded" {
         let map: serde_json::Map<String, Value> = url::form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
@@ -92,6 +95,75 @@ fn at_path(v: &Value, path: &str) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// The event's `data` and `current_context`, rendered from the request by the source's
+/// templates; the context is `{"source": …}` unless the source shapes it.
+fn transform(
+    t: &Transform,
+    r: &Inbound,
+    body: Value,
+    max_bytes: usize,
+) -> Result<(Value, Value), String> {
+    let headers: serde_json::Map<String, Value> = r
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let query: serde_json::Map<String, Value> = url::form_urlencoded::parse(r.query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    let request = json!({ "body": body, "headers": headers, "query": query });
+    let render = |template: &Value, at: &str| {
+        template::render(template, &request, at, max_bytes).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    };
+    let data = render(&t.data, "transform.data")?;
+    let context = match &t.context {
+        Some(c) => render(c, "transform.context")?,
+        None => json!({}),
+    };
+    Ok((data, context))
+}
+
+/// The event type a request becomes: the source's, or looked up from the request.
+fn event_type(s: &SourceInput, r: &Inbound, body: &Value) -> Result<String, String> {
+    let Some(from) = &s.event_type_from else {
+        return Ok(s.event_type.clone());
+    };
+    let (place, value) = if let Some(h) = &from.header {
+        (format!("header {h}"), r.header(h).map(str::to_owned))
+    } else if let Some(q) = &from.query {
+        (
+            format!("query parameter {q}"),
+            url::form_urlencoded::parse(r.query.as_bytes())
+                .find(|(k, _)| k == q.as_str())
+                .map(|(_, v)| v.into_owned()),
+        )
+    } else {
+        let p = from.json_path.clone().unwrap_or_default();
+        (format!("body {p}"), at_path(body, &p))
+    };
+    let found = value.as_ref().and_then(|v| {
+        if from.map.is_empty() {
+            Some(v.clone())
+        } else {
+            from.map.get(v).cloned()
+        }
+    });
+    match (found, from.unknown) {
+        (Some(t), _) => Ok(t),
+        (None, UnknownValue::Default) => Ok(s.event_type.clone()),
+        (None, UnknownValue::Refuse) => Err(match value {
+            Some(v) => format!("{place} is {v:?}, which maps to no event type"),
+            None => format!("{place} is missing: no event type"),
+        }),
     }
 }
 
@@ -200,11 +272,22 @@ impl Sources {
             });
         }
         let key = dedup_key(source, &inbound, &body);
+        let event_type = match event_type(source, &inbound, &body) {
+            Ok(t) => t,
+            Err(why) => return Ok(Logged::invalid(422, why, key)),
+        };
+        let (data, context) = match &source.transform {
+            None => (body, json!({ "source": id.as_str() })),
+            Some(t) => match transform(t, &inbound, body, events.limits.max_rendered_bytes) {
+                Ok(shaped) => shaped,
+                Err(why) => return Ok(Logged::invalid(422, why, key)),
+            },
+        };
         let input = PublishEvent {
-            event_type: source.event_type.clone(),
-            data: body,
+            event_type,
+            data,
             tenant: source.tenant.clone(),
-            context: Some(json!({ "source": id.as_str() })),
+            context: Some(context),
             idempotency_key: None,
         };
         let actor = Actor::source(id.as_str(), &source.name);
