@@ -77,6 +77,7 @@ pub fn SourcesPage() -> impl IntoView {
                 allowed_ips: Vec::new(),
                 dedup: None,
                 transform: None,
+                response: None,
                 tenant: None,
             },
         });

@@ -271,6 +271,22 @@ pub struct Transform {
     pub context: Option<serde_json::Value>,
 }
 
+/// The answer to an accepted request: a 2xx status and a JSON body, a template that may
+/// place `{{ event_id }}` and `{{ duplicate }}`. A duplicate gets the same body, with 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceResponse {
+    #[serde(default = "accepted")]
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+fn accepted() -> u16 {
+    202
+}
+
 /// What a value that maps to no event type gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -319,6 +335,10 @@ pub struct SourceInput {
     pub allowed_ips: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<Dedup>,
+    /// What an accepted request is answered with (default: 202 and
+    /// `{"event_id", "duplicate"}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<SourceResponse>,
     /// Shapes the request into the event (the body as it is, otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform: Option<Transform>,

@@ -463,6 +463,38 @@ async fn xml_and_form_bodies_with_an_api_key(backend: Backend) {
         json!({"to": "ops", "text": "hello there"})
     );
 
+    // A configured answer.
+    let source_url = app.url(&format!(
+        "/api/v1/sources/{}",
+        source["id"].as_str().unwrap()
+    ));
+    let (status, r) = api(
+        Method::PATCH,
+        source_url.clone(),
+        Some(&key),
+        Some(json!({"response": {"status": 200, "body": {"ok": true, "ref": "{{ event_id }}"}}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let (status, r) = send(
+        url.clone(),
+        "application/json",
+        vec![("x-partner-key", "k-123".into())],
+        "{}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["ok"], true);
+    assert!(r["ref"].as_str().unwrap().starts_with("evt_"), "{r}");
+    let (status, _) = api(
+        Method::PATCH,
+        source_url,
+        Some(&key),
+        Some(json!({"response": {"status": 302}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
     let (status, r) = send(
         url.clone(),
         "application/xml",

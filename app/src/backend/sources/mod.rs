@@ -111,6 +111,16 @@ fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Vec<FieldErro
             }
         }
     }
+    if let Some(r) = &s.response {
+        if !(200..300).contains(&r.status) {
+            errors.push(FieldError::new("response.status", "must be a 2xx status"));
+        }
+        if let Some(b) = &r.body
+            && let Err(e) = super::endpoints::template::check(b, "response.body")
+        {
+            errors.extend(e);
+        }
+    }
     if let Some(t) = &s.transform {
         let mut check = |v: &Value, at: &str| {
             if let Err(e) = super::endpoints::template::check(v, at) {

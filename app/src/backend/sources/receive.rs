@@ -294,17 +294,30 @@ impl Sources {
         match events.publish(&actor, input, key.as_deref()).await {
             Ok(outcome) => {
                 let event_id = outcome.published.id.to_string();
+                let answer = json!({ "event_id": event_id, "duplicate": outcome.replayed });
+                let (status, body) = match &source.response {
+                    None => (if outcome.replayed { 200 } else { 202 }, answer),
+                    Some(r) => {
+                        let body = match &r.body {
+                            // Checked when saved; a field it lacks leaves the default answer.
+                            Some(t) => template::render(t, &answer, "response.body", 64 * 1024)
+                                .unwrap_or(answer),
+                            None => answer,
+                        };
+                        (if outcome.replayed { 200 } else { r.status }, body)
+                    }
+                };
                 Ok(Logged {
                     verdict: if outcome.replayed {
                         Verdict::Duplicate
                     } else {
                         Verdict::Accepted
                     },
-                    status: if outcome.replayed { 200 } else { 202 },
+                    status,
                     reason: outcome
                         .replayed
                         .then(|| format!("duplicate of {event_id}: not published again")),
-                    body: json!({ "event_id": event_id, "duplicate": outcome.replayed }),
+                    body,
                     event_id: Some(event_id),
                     dedup_key: key,
                 })
