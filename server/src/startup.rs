@@ -88,8 +88,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         );
     }
     let keys = crate::keys::keyring(&args.keys, &args.db.url)?;
-    let state =
+    let mut state =
         AppState::new(db.clone(), ThrottlePolicy::default(), keys).with_limits(args.limits());
+    state.sources.public_url = args.public_url.as_ref().map(|u| u.as_str().to_owned());
+    state.sources.trusted_proxies = args.trusted_proxies.clone();
     // Before anything is served: seal what older versions stored in plaintext, and stop
     // here if the key is not the one the database was sealed with.
     let sealed = state

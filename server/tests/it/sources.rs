@@ -18,6 +18,7 @@ crate::on_both_backends!(
     a_standard_webhooks_source_verifies_dedups_and_publishes,
     a_github_source_rotates_its_secret_and_keeps_to_its_allowlist,
     xml_and_form_bodies_with_an_api_key,
+    forwarded_addresses_count_only_from_trusted_proxies,
 );
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -530,6 +531,54 @@ async fn xml_and_form_bodies_with_an_api_key(backend: Backend) {
     assert_eq!(
         first["headers"]["x-partner-key"], "***",
         "the key is masked in the log: {first}"
+    );
+    app.stop().await;
+}
+
+async fn forwarded_addresses_count_only_from_trusted_proxies(backend: Backend) {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let app = spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
+        a.trusted_proxies = vec![app::backend::sources::parse_cidr("127.0.0.1").unwrap()];
+    })
+    .await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    event_type(&app, &key, "partner.note", json!({"type": "object"})).await;
+    let (status, source) = api(
+        Method::POST,
+        app.url("/api/v1/sources"),
+        Some(&key),
+        Some(json!({"name": "behind a proxy", "event_type": "partner.note", "allowed_ips": ["203.0.113.0/24"],
+                    "verification": {"type": "none"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{source}");
+    assert!(
+        source["warning"].as_str().unwrap().contains("anyone"),
+        "{source}"
+    );
+    let url = source["url"].as_str().unwrap().to_owned();
+    let from = |xff: Option<&str>| {
+        let headers: Vec<(&'static str, String)> = xff
+            .map(|v| ("x-forwarded-for", v.to_owned()))
+            .into_iter()
+            .collect();
+        let (app, url) = (&app, url.clone());
+        async move { post(app, &url, &headers, b"{}").await }
+    };
+    assert_eq!(from(Some("203.0.113.9")).await.0, StatusCode::ACCEPTED);
+    let (status, r) = from(None).await;
+    assert_eq!(
+        (status, r["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("address 127.0.0.1 not allowed"))
+    );
+    // What the client put in front of the proxy's own hop is not believed.
+    let (status, r) = from(Some("203.0.113.9, 198.51.100.1")).await;
+    assert_eq!(
+        (status, r["error"].as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            Some("address 198.51.100.1 not allowed")
+        )
     );
     app.stop().await;
 }

@@ -209,8 +209,19 @@ fn masked_headers(s: Option<&SourceInput>, headers: &[(String, String)]) -> Valu
 impl Sources {
     /// Handles one request posted to source `id` and answers what to send back. An id
     /// that names no live source is a 404 (there is no log to write it to).
-    pub async fn receive(&self, events: &Events, id: &str, req: Received<'_>) -> AppResult<Reply> {
+    pub async fn receive(
+        &self,
+        events: &Events,
+        id: &str,
+        mut req: Received<'_>,
+    ) -> AppResult<Reply> {
         let id = SourceId::parse(id)?;
+        let forwarded = req
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-forwarded-for")
+            .map(|(_, v)| v.as_str());
+        req.remote = super::client_address(req.remote, forwarded, &self.trusted_proxies);
         let row = self.row(id.as_str()).await?;
         let source = self.open(&row.id, &row.config)?;
         let logged = self.judge(events, &id, &source, &req).await?;
