@@ -92,6 +92,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         AppState::new(db.clone(), ThrottlePolicy::default(), keys).with_limits(args.limits());
     state.sources.public_url = args.public_url.as_ref().map(|u| u.as_str().to_owned());
     state.sources.trusted_proxies = args.trusted_proxies.clone();
+    state.sources.default_body_limit = args.max_body_bytes as usize;
     // Before anything is served: seal what older versions stored in plaintext, and stop
     // here if the key is not the one the database was sealed with.
     let sealed = state

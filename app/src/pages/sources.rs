@@ -78,6 +78,7 @@ pub fn SourcesPage() -> impl IntoView {
                 dedup: None,
                 transform: None,
                 response: None,
+                max_body_bytes: None,
                 tenant: None,
             },
         });

@@ -335,6 +335,10 @@ pub struct SourceInput {
     pub allowed_ips: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<Dedup>,
+    /// The largest body this source takes, in bytes (up to 10 MiB); default:
+    /// `--max-body-bytes`. A larger one is refused with 413 before it is read further.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<u64>,
     /// What an accepted request is answered with (default: 202 and
     /// `{"event_id", "duplicate"}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -350,6 +354,9 @@ pub struct SourceInput {
 fn yes() -> bool {
     true
 }
+
+/// The most a source may be configured to take.
+pub const MAX_SOURCE_BODY_BYTES: u64 = 10 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

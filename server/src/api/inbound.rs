@@ -9,17 +9,18 @@ use app::backend::sources::receive::Received;
 use app::error::AppError;
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use std::net::SocketAddr;
 
-pub fn router(body_limit: usize) -> Router<ServerState> {
+/// Each source has its own body limit, applied while the body is read (see `receive`).
+pub fn router() -> Router<ServerState> {
     Router::new()
         .route("/in/{id}", post(receive))
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::disable())
 }
 
 async fn receive(
@@ -28,7 +29,7 @@ async fn receive(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, AppError> {
     let headers: Vec<(String, String)> = headers
         .iter()
@@ -39,13 +40,29 @@ async fn receive(
             )
         })
         .collect();
-    let received = Received {
-        remote: peer.ip(),
-        headers,
-        query: query.as_deref().unwrap_or(""),
-        body: &body,
+    // The source's limit is known before its body is read, and reading stops there.
+    let limit = app.sources.body_limit(&id).await?;
+    let query = query.as_deref().unwrap_or("");
+    let reply = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            let received = Received {
+                remote: peer.ip(),
+                headers,
+                query,
+                body: &bytes,
+            };
+            app.sources.receive(&app.events, &id, received).await?
+        }
+        Err(_) => {
+            let received = Received {
+                remote: peer.ip(),
+                headers,
+                query,
+                body: b"",
+            };
+            app.sources.refuse_oversized(&id, received, limit).await?
+        }
     };
-    let reply = app.sources.receive(&app.events, &id, received).await?;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::ACCEPTED);
     Ok((status, Json(reply.body)).into_response())
 }

@@ -15,6 +15,6 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
     Router::new()
         .merge(health::router())
         .merge(live::router())
-        .merge(inbound::router(body_limit))
+        .merge(inbound::router())
         .nest("/api/v1", v1::router(body_limit))
 }

@@ -19,6 +19,7 @@ crate::on_both_backends!(
     a_github_source_rotates_its_secret_and_keeps_to_its_allowlist,
     xml_and_form_bodies_with_an_api_key,
     forwarded_addresses_count_only_from_trusted_proxies,
+    each_source_has_its_own_body_limit,
 );
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -580,5 +581,67 @@ async fn forwarded_addresses_count_only_from_trusted_proxies(backend: Backend) {
             Some("address 198.51.100.1 not allowed")
         )
     );
+    app.stop().await;
+}
+
+/// A source's limit applies while its body is read: over it, 413 and a log entry without
+/// the body; a source may take more than `--max-body-bytes` (up to 10 MiB) when set.
+async fn each_source_has_its_own_body_limit(backend: Backend) {
+    let dir = std::sync::Arc::new(TempDir::new());
+    let app = spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
+        a.max_body_bytes = 64 * 1024
+    })
+    .await;
+    let key = app.api_key(ApiKeyScope::Admin).await;
+    event_type(&app, &key, "partner.note", json!({"type": "object"})).await;
+    let create = |name: &str, limit: Option<u64>| {
+        let mut body =
+            json!({"name": name, "event_type": "partner.note", "verification": {"type": "none"}});
+        if let Some(n) = limit {
+            body["max_body_bytes"] = json!(n);
+        }
+        let (app, key) = (&app, &key);
+        async move {
+            let (status, s) = api(
+                Method::POST,
+                app.url("/api/v1/sources"),
+                Some(key),
+                Some(body),
+            )
+            .await;
+            (status, s)
+        }
+    };
+    let (_, small) = create("small", Some(1000)).await;
+    let (_, large) = create("large", Some(2 * 1024 * 1024)).await;
+    let (_, default) = create("default", None).await;
+    let body_of = |n: usize| format!("{{\"pad\":\"{}\"}}", "x".repeat(n)).into_bytes();
+    let url = |s: &Value| s["url"].as_str().unwrap().to_owned();
+
+    assert_eq!(
+        post(&app, &url(&small), &[], &body_of(500)).await.0,
+        StatusCode::ACCEPTED
+    );
+    let (status, r) = post(&app, &url(&small), &[], &body_of(2000)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r["error"], "body over the source's limit of 1000 bytes");
+    assert_eq!(
+        post(&app, &url(&large), &[], &body_of(1024 * 1024)).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        post(&app, &url(&default), &[], &body_of(100 * 1024))
+            .await
+            .0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+
+    let entries = log(&app, &key, small["id"].as_str().unwrap()).await;
+    assert_eq!(entries[0]["verdict"], "invalid");
+    assert_eq!(entries[0]["status"], 413);
+    assert_eq!(entries[0]["body"], "", "an oversized body is not kept");
+    let (status, r) = create("too much", Some(11 * 1024 * 1024)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r["errors"][0]["path"], "max_body_bytes");
     app.stop().await;
 }

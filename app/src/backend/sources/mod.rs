@@ -28,6 +28,8 @@ pub struct Sources {
     pub public_url: Option<String>,
     /// `--trusted-proxy`: whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<(std::net::IpAddr, u8)>,
+    /// `--max-body-bytes`: a source's body limit unless it sets its own.
+    pub default_body_limit: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -140,6 +142,17 @@ fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Vec<FieldErro
             }
         }
     }
+    if let Some(n) = s.max_body_bytes
+        && !(1..=crate::types::sources::MAX_SOURCE_BODY_BYTES).contains(&n)
+    {
+        errors.push(FieldError::new(
+            "max_body_bytes",
+            format!(
+                "must be between 1 and {} (10 MiB)",
+                crate::types::sources::MAX_SOURCE_BODY_BYTES
+            ),
+        ));
+    }
     if let Some(r) = &s.response {
         if !(200..300).contains(&r.status) {
             errors.push(FieldError::new("response.status", "must be a 2xx status"));
@@ -248,6 +261,7 @@ impl Sources {
             keys,
             public_url: None,
             trusted_proxies: Vec::new(),
+            default_body_limit: 1024 * 1024,
         }
     }
 

@@ -207,6 +207,58 @@ fn masked_headers(s: Option<&SourceInput>, headers: &[(String, String)]) -> Valu
 }
 
 impl Sources {
+    /// The largest body source `id` takes, read before its body is: a 404 for an id that
+    /// names no live source. (Its settings are read as stored; no secret is opened.)
+    pub async fn body_limit(&self, id: &str) -> AppResult<usize> {
+        let stored = self.stored(id).await?;
+        Ok(stored
+            .max_body_bytes
+            .map_or(self.default_body_limit, |n| n as usize))
+    }
+
+    /// The settings as stored (secrets still sealed): enough for limits and masking.
+    async fn stored(&self, id: &str) -> AppResult<SourceInput> {
+        let id = SourceId::parse(id)?;
+        let row = self.row(id.as_str()).await?;
+        serde_json::from_str(&row.config).map_err(|e| {
+            AppError::internal(
+                "stored source settings are unreadable",
+                format!("{id}: {e}"),
+            )
+        })
+    }
+
+    /// The client's address (see [`super::client_address`]).
+    fn client(&self, req: &Received<'_>) -> IpAddr {
+        let forwarded = req
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-forwarded-for")
+            .map(|(_, v)| v.as_str());
+        super::client_address(req.remote, forwarded, &self.trusted_proxies)
+    }
+
+    /// Logs a request whose body passed the source's limit (the body is not kept) and
+    /// answers 413.
+    pub async fn refuse_oversized(
+        &self,
+        id: &str,
+        mut req: Received<'_>,
+        limit: usize,
+    ) -> AppResult<Reply> {
+        let stored = self.stored(id).await?;
+        let id = SourceId::parse(id)?;
+        req.remote = self.client(&req);
+        let reason = format!("body over the source's limit of {limit} bytes");
+        let logged = Logged::invalid(413, reason, None);
+        let reply = Reply {
+            status: 413,
+            body: logged.body.clone(),
+        };
+        self.log(&id, Some(&stored), &req, logged).await?;
+        Ok(reply)
+    }
+
     /// Handles one request posted to source `id` and answers what to send back. An id
     /// that names no live source is a 404 (there is no log to write it to).
     pub async fn receive(
@@ -216,12 +268,7 @@ impl Sources {
         mut req: Received<'_>,
     ) -> AppResult<Reply> {
         let id = SourceId::parse(id)?;
-        let forwarded = req
-            .headers
-            .iter()
-            .find(|(k, _)| k == "x-forwarded-for")
-            .map(|(_, v)| v.as_str());
-        req.remote = super::client_address(req.remote, forwarded, &self.trusted_proxies);
+        req.remote = self.client(&req);
         let row = self.row(id.as_str()).await?;
         let source = self.open(&row.id, &row.config)?;
         let logged = self.judge(events, &id, &source, &req).await?;
