@@ -251,13 +251,8 @@ pub struct ServeArgs {
     /// A reverse proxy (address or CIDR; repeat, or separate with commas) whose
     /// `X-Forwarded-For` is believed for the sources' allowlists. From anyone else the
     /// header is ignored and the connection's address counts.
-    #[arg(long = "trusted-proxy", env = "HOOKLINE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
-    pub trusted_proxies: Vec<(std::net::IpAddr, u8)>,
-}
-
-fn parse_proxy(s: &str) -> Result<(std::net::IpAddr, u8), String> {
-    app::backend::sources::parse_cidr(s.trim())
-        .ok_or_else(|| format!("{s:?} is not an address or CIDR such as 10.0.0.0/8"))
+    #[arg(long = "trusted-proxy", env = "HOOKLINE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxies: Vec<crate::engine::outbound::ssrf::Cidr>,
 }
 
 fn parse_public_url(s: &str) -> Result<crate::guards::origin::PublicUrl, String> {

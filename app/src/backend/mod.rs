@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
+pub mod cidr;
 pub mod crypto;
 pub mod db;
 pub mod deliveries;

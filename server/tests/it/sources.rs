@@ -539,7 +539,7 @@ async fn xml_and_form_bodies_with_an_api_key(backend: Backend) {
 async fn forwarded_addresses_count_only_from_trusted_proxies(backend: Backend) {
     let dir = std::sync::Arc::new(TempDir::new());
     let app = spawn_app_with(fresh_db_url(backend, &dir), dir, |a| {
-        a.trusted_proxies = vec![app::backend::sources::parse_cidr("127.0.0.1").unwrap()];
+        a.trusted_proxies = vec![app::backend::cidr::Cidr::parse("127.0.0.1").unwrap()];
     })
     .await;
     let key = app.api_key(ApiKeyScope::Admin).await;

@@ -3,9 +3,14 @@
 //! and the inbound log. A request posted to a source's URL is verified (`verify`), turned
 //! into an event and published through the normal pipeline (`receive`).
 
+pub mod address;
+mod jwt;
 pub mod receive;
+mod validate;
 pub mod verify;
 pub mod xml;
+
+pub use address::client_address;
 
 use super::audit::AuditEntry;
 use super::crypto::Keyring;
@@ -15,7 +20,7 @@ use crate::time_fmt::Timestamp;
 use crate::types::endpoints::MASK;
 use crate::types::ids::{InboundRequestId, SourceId};
 use crate::types::sources::{InboundRequestView, SourceInput, Verdict, Verification};
-use crate::types::{FieldError, Page, Role};
+use crate::types::{Page, Role};
 use crate::with_db;
 use serde_json::Value;
 use std::sync::Arc;
@@ -27,7 +32,7 @@ pub struct Sources {
     /// `--public-url`: source URLs are absolute when it is set.
     pub public_url: Option<String>,
     /// `--trusted-proxy`: whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<(std::net::IpAddr, u8)>,
+    pub trusted_proxies: Vec<crate::backend::cidr::Cidr>,
     /// `--max-body-bytes`: a source's body limit unless it sets its own.
     pub default_body_limit: usize,
 }
@@ -42,216 +47,6 @@ struct SourceRow {
 
 fn context(id: &str, path: &str) -> String {
     format!("source/{id}/verification.{path}")
-}
-
-/// A CIDR (`192.0.2.0/24`, `2001:db8::/32`) or a single address.
-pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
-    let (addr, len) = match s.split_once('/') {
-        Some((a, l)) => (a.parse().ok()?, l.parse().ok()?),
-        None => {
-            let a: std::net::IpAddr = s.parse().ok()?;
-            (a, if a.is_ipv4() { 32 } else { 128 })
-        }
-    };
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    (len <= max).then_some((addr, len))
-}
-
-/// Is `ip` inside `cidr`? (Parsed by [`parse_cidr`]; IPv4-mapped IPv6 counts as IPv4.)
-pub fn contains(cidr: (std::net::IpAddr, u8), ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    };
-    match (cidr.0, ip) {
-        (IpAddr::V4(net), IpAddr::V4(a)) => {
-            let mask = u32::MAX.checked_shl(32 - cidr.1 as u32).unwrap_or(0);
-            u32::from(net) & mask == u32::from(a) & mask
-        }
-        (IpAddr::V6(net), IpAddr::V6(a)) => {
-            let mask = u128::MAX.checked_shl(128 - cidr.1 as u32).unwrap_or(0);
-            u128::from(net) & mask == u128::from(a) & mask
-        }
-        _ => false,
-    }
-}
-
-/// The client's address: the connection's, or, when that is a trusted proxy, the last
-/// address in `X-Forwarded-For` that is not one (proxies append what they saw, so
-/// anything left of a trusted hop is the client's own claim and is not believed).
-pub fn client_address(
-    peer: std::net::IpAddr,
-    forwarded_for: Option<&str>,
-    trusted: &[(std::net::IpAddr, u8)],
-) -> std::net::IpAddr {
-    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|c| contains(*c, ip));
-    if !is_trusted(peer) {
-        return peer;
-    }
-    let Some(header) = forwarded_for else {
-        return peer;
-    };
-    let mut client = peer;
-    for hop in header.rsplit(',') {
-        match hop.trim().parse::<std::net::IpAddr>() {
-            Ok(ip) if is_trusted(ip) => client = ip,
-            Ok(ip) => return ip,
-            // An unreadable hop: stop at the last address we could trust.
-            Err(_) => return client,
-        }
-    }
-    client
-}
-
-/// Every problem with a source's settings, each with its path.
-fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if s.name.trim().is_empty() {
-        errors.push(FieldError::new("name", "is required"));
-    }
-    match super::domain::EventTypeName::parse_user_defined(&s.event_type) {
-        Err(_) if s.event_type.starts_with("hookline") => errors.push(FieldError::new(
-            "event_type",
-            "the hookline.* names are Hookline's own events",
-        )),
-        Err(_) => errors.push(FieldError::new("event_type", "is not an event type name")),
-        Ok(_) if !known_type(&s.event_type) => errors.push(FieldError::new(
-            "event_type",
-            format!("no event type {} (create it first)", s.event_type),
-        )),
-        Ok(_) => {}
-    }
-    if let Some(from) = &s.event_type_from {
-        let places = [&from.header, &from.query, &from.json_path]
-            .iter()
-            .filter(|p| p.as_deref().is_some_and(|p| !p.trim().is_empty()))
-            .count();
-        if places != 1 {
-            errors.push(FieldError::new(
-                "event_type_from",
-                "name exactly one of header, query or json_path",
-            ));
-        }
-        for (value, target) in &from.map {
-            if !known_type(target) {
-                errors.push(FieldError::new(
-                    format!("event_type_from.map.{value}"),
-                    format!("no event type {target}"),
-                ));
-            }
-        }
-    }
-    if let Some(n) = s.max_body_bytes
-        && !(1..=crate::types::sources::MAX_SOURCE_BODY_BYTES).contains(&n)
-    {
-        errors.push(FieldError::new(
-            "max_body_bytes",
-            format!(
-                "must be between 1 and {} (10 MiB)",
-                crate::types::sources::MAX_SOURCE_BODY_BYTES
-            ),
-        ));
-    }
-    if let Some(r) = &s.response {
-        if !(200..300).contains(&r.status) {
-            errors.push(FieldError::new("response.status", "must be a 2xx status"));
-        }
-        if let Some(b) = &r.body
-            && let Err(e) = super::endpoints::template::check(b, "response.body")
-        {
-            errors.extend(e);
-        }
-    }
-    if let Some(t) = &s.transform {
-        let mut check = |v: &Value, at: &str| {
-            if let Err(e) = super::endpoints::template::check(v, at) {
-                errors.extend(e);
-            }
-        };
-        check(&t.data, "transform.data");
-        if let Some(c) = &t.context {
-            check(c, "transform.context");
-        }
-    }
-    for (i, c) in s.allowed_ips.iter().enumerate() {
-        if parse_cidr(c.trim()).is_none() {
-            errors.push(FieldError::new(
-                format!("allowed_ips[{i}]"),
-                "is not an address or CIDR such as 192.0.2.0/24",
-            ));
-        }
-    }
-    let mut v = s.verification.clone();
-    for (path, value) in v.secrets_mut() {
-        if value.trim().is_empty() {
-            errors.push(FieldError::new(
-                format!("verification.{path}"),
-                "is required",
-            ));
-        }
-    }
-    match &s.verification {
-        Verification::StandardWebhooks { secret, .. } => {
-            use base64::Engine;
-            let raw = secret.strip_prefix("whsec_").unwrap_or(secret);
-            if secret != MASK
-                && base64::engine::general_purpose::STANDARD
-                    .decode(raw)
-                    .is_err()
-            {
-                errors.push(FieldError::new(
-                    "verification.secret",
-                    "must be whsec_ followed by base64",
-                ));
-            }
-        }
-        Verification::Hmac {
-            header,
-            signed,
-            timestamp_header,
-            ..
-        } => {
-            if header.trim().is_empty() {
-                errors.push(FieldError::new("verification.header", "is required"));
-            }
-            if !signed.contains("{body}") {
-                errors.push(FieldError::new(
-                    "verification.signed",
-                    "must contain {body}, e.g. {timestamp}.{body}",
-                ));
-            }
-            if signed.contains("{timestamp}") && timestamp_header.is_none() {
-                errors.push(FieldError::new(
-                    "verification.timestamp_header",
-                    "is required when {timestamp} is signed",
-                ));
-            }
-        }
-        Verification::Jwt { algorithm, key, .. } if key != MASK => {
-            use crate::types::sources::JwtAlgorithm;
-            use jsonwebtoken::DecodingKey;
-            let bad = match algorithm {
-                JwtAlgorithm::HS256 => false,
-                JwtAlgorithm::RS256 => DecodingKey::from_rsa_pem(key.as_bytes()).is_err(),
-                JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(key.as_bytes()).is_err(),
-            };
-            if bad {
-                errors.push(FieldError::new(
-                    "verification.key",
-                    format!("must be the partner's {algorithm:?} public key in PEM"),
-                ));
-            }
-        }
-        Verification::ApiKey { header, query, .. } if header.is_none() && query.is_none() => {
-            errors.push(FieldError::new(
-                "verification.header",
-                "say where the key comes: header or query",
-            ));
-        }
-        _ => {}
-    }
-    errors
 }
 
 impl Sources {
@@ -321,7 +116,7 @@ impl Sources {
         let types = super::catalog::event_types::EventTypes::new(self.db.clone())
             .all()
             .await?;
-        let errors = validate(&s, &|n| types.iter().any(|t| t.name == n));
+        let errors = validate::validate(&s, &|n| types.iter().any(|t| t.name == n));
         if errors.is_empty() {
             Ok(s)
         } else {
@@ -581,69 +376,5 @@ impl Verification {
 
     fn has_mask(&self) -> bool {
         self.clone().secrets_mut().iter().any(|(_, v)| **v == MASK)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let proxy = vec![parse_cidr("10.0.0.0/8").unwrap()];
-        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
-        // From a trusted proxy: the last hop it did not add itself.
-        assert_eq!(
-            client_address(ip("10.0.0.5"), Some("203.0.113.9"), &proxy),
-            ip("203.0.113.9")
-        );
-        assert_eq!(
-            client_address(
-                ip("10.0.0.5"),
-                Some("198.51.100.1, 203.0.113.9, 10.0.0.7"),
-                &proxy
-            ),
-            ip("203.0.113.9"),
-            "a client's own claim left of the real hop is not believed"
-        );
-        // From anyone else the header is ignored.
-        assert_eq!(
-            client_address(ip("192.0.2.1"), Some("10.1.1.1"), &proxy),
-            ip("192.0.2.1")
-        );
-        assert_eq!(client_address(ip("10.0.0.5"), None, &proxy), ip("10.0.0.5"));
-        assert_eq!(
-            client_address(ip("10.0.0.5"), Some("nonsense"), &proxy),
-            ip("10.0.0.5")
-        );
-        assert_eq!(
-            client_address(ip("10.0.0.5"), Some("1.2.3.4"), &[]),
-            ip("10.0.0.5")
-        );
-    }
-
-    #[test]
-    fn cidrs_match_their_addresses_only() {
-        let net = parse_cidr("192.0.2.0/24").unwrap();
-        assert!(contains(net, "192.0.2.77".parse().unwrap()));
-        assert!(!contains(net, "192.0.3.1".parse().unwrap()));
-        assert!(
-            contains(net, "::ffff:192.0.2.9".parse().unwrap()),
-            "v4-mapped"
-        );
-        let one = parse_cidr("10.1.2.3").unwrap();
-        assert!(contains(one, "10.1.2.3".parse().unwrap()));
-        assert!(!contains(one, "10.1.2.4".parse().unwrap()));
-        assert!(contains(
-            parse_cidr("0.0.0.0/0").unwrap(),
-            "8.8.8.8".parse().unwrap()
-        ));
-        assert!(contains(
-            parse_cidr("2001:db8::/32").unwrap(),
-            "2001:db8::1".parse().unwrap()
-        ));
-        for bad in ["", "10.0.0.0/33", "nope", "10.0.0/8"] {
-            assert!(parse_cidr(bad).is_none(), "{bad}");
-        }
     }
 }

@@ -5,8 +5,9 @@
 //! is written to the inbound log with its verdict and reason, whatever the verdict; a
 //! refused or invalid one is never published.
 
+use super::Sources;
 use super::verify::{Inbound, verify};
-use super::{Sources, contains, parse_cidr};
+use crate::backend::cidr::Cidr;
 use crate::backend::endpoints::template;
 use crate::backend::events::Events;
 use crate::backend::{Actor, now_ms};
@@ -294,8 +295,8 @@ impl Sources {
             && !source
                 .allowed_ips
                 .iter()
-                .filter_map(|c| parse_cidr(c.trim()))
-                .any(|c| contains(c, req.remote))
+                .filter_map(|c| Cidr::parse(c).ok())
+                .any(|c| c.contains(req.remote))
         {
             return Ok(Logged::refused(
                 403,

@@ -4,7 +4,7 @@
 //! fails closed: a missing header, an unreadable signature or an unknown prefix is a
 //! refusal with its reason, never a pass.
 
-use crate::types::sources::{HmacAlgorithm, JwtAlgorithm, SignatureEncoding, Verification};
+use crate::types::sources::{HmacAlgorithm, SignatureEncoding, Verification};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -40,9 +40,9 @@ impl Inbound<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
-type Verdict = Result<(), Refusal>;
+pub(super) type Verdict = Result<(), Refusal>;
 
-fn refuse(why: impl Into<String>) -> Verdict {
+pub(super) fn refuse(why: impl Into<String>) -> Verdict {
     Err(Refusal(why.into()))
 }
 
@@ -160,7 +160,7 @@ pub fn verify(v: &Verification, r: &Inbound) -> Verdict {
                 .strip_prefix("Bearer ")
                 .or_else(|| auth.strip_prefix("bearer "))
                 .ok_or_else(|| Refusal("Authorization is not Bearer".into()))?;
-            let check = JwtCheck {
+            let check = super::jwt::JwtCheck {
                 algorithm: *algorithm,
                 audience: audience.as_deref(),
                 issuer: issuer.as_deref(),
@@ -221,66 +221,6 @@ pub fn verify(v: &Verification, r: &Inbound) -> Verdict {
             if ok { Ok(()) } else { refuse("wrong API key") }
         }
         Verification::None => Ok(()),
-    }
-}
-
-/// A JWT bearer check, with the `jsonwebtoken` crate: the algorithm is fixed by the source
-/// (a token naming another is refused), `exp` is required, `nbf`, `aud` and `iss` are
-/// checked, and the clock may be `leeway` seconds off.
-struct JwtCheck<'a> {
-    algorithm: JwtAlgorithm,
-    audience: Option<&'a str>,
-    issuer: Option<&'a str>,
-    leeway: u64,
-}
-
-impl JwtCheck<'_> {
-    fn verify(&self, token: &str, keys: Vec<&str>) -> Verdict {
-        use jsonwebtoken::errors::ErrorKind;
-        use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
-        let alg = match self.algorithm {
-            JwtAlgorithm::HS256 => Algorithm::HS256,
-            JwtAlgorithm::RS256 => Algorithm::RS256,
-            JwtAlgorithm::ES256 => Algorithm::ES256,
-        };
-        let mut v = Validation::new(alg);
-        v.leeway = self.leeway;
-        v.validate_nbf = true;
-        v.set_required_spec_claims(&["exp"]);
-        match self.audience {
-            Some(a) => v.set_audience(&[a]),
-            None => v.validate_aud = false,
-        }
-        if let Some(i) = self.issuer {
-            v.set_issuer(&[i]);
-        }
-        let mut last = None;
-        for k in keys {
-            let key = match self.algorithm {
-                JwtAlgorithm::HS256 => Ok(DecodingKey::from_secret(k.as_bytes())),
-                JwtAlgorithm::RS256 => DecodingKey::from_rsa_pem(k.as_bytes()),
-                JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(k.as_bytes()),
-            };
-            let Ok(key) = key else {
-                return refuse("the source's key is not a PEM public key");
-            };
-            match decode::<serde_json::Value>(token, &key, &v) {
-                Ok(_) => return Ok(()),
-                Err(e) => last = Some(e),
-            }
-        }
-        let why = match last.as_ref().map(|e| e.kind()) {
-            Some(ErrorKind::InvalidSignature) => "signature mismatch".to_string(),
-            Some(ErrorKind::ExpiredSignature) => "token expired".to_string(),
-            Some(ErrorKind::ImmatureSignature) => "token not valid yet (nbf)".to_string(),
-            Some(ErrorKind::InvalidAudience) => "wrong audience (aud)".to_string(),
-            Some(ErrorKind::InvalidIssuer) => "wrong issuer (iss)".to_string(),
-            Some(ErrorKind::InvalidAlgorithm) => format!("token is not signed with {alg:?}"),
-            Some(ErrorKind::MissingRequiredClaim(c)) => format!("token has no {c}"),
-            Some(_) => format!("not a valid JWT: {}", last.expect("an error")),
-            None => "no key to check the token with".to_string(),
-        };
-        refuse(why)
     }
 }
 
@@ -426,10 +366,14 @@ fn stripe(secrets: Vec<&str>, tolerance: u64, r: &Inbound) -> Verdict {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn req<'a>(headers: &'a [(String, String)], body: &'a [u8], now: i64) -> Inbound<'a> {
+    pub(in crate::backend::sources) fn req<'a>(
+        headers: &'a [(String, String)],
+        body: &'a [u8],
+        now: i64,
+    ) -> Inbound<'a> {
         Inbound {
             headers,
             query: "",
@@ -438,7 +382,7 @@ mod tests {
         }
     }
 
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub(in crate::backend::sources) fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
@@ -507,82 +451,6 @@ mod tests {
         assert_eq!(verify(&basic, &req(&auth("partner", "pw"), b"", 0)), Ok(()));
         assert!(verify(&basic, &req(&auth("partner", "px"), b"", 0)).is_err());
         assert!(verify(&basic, &req(&auth("other", "pw"), b"", 0)).is_err());
-    }
-
-    #[test]
-    fn jwt_bearer_checks_signature_expiry_audience_and_issuer() {
-        use jsonwebtoken::{EncodingKey, Header, encode};
-        let v = Verification::Jwt {
-            algorithm: JwtAlgorithm::HS256,
-            key: "jwt-secret".into(),
-            previous_key: None,
-            audience: Some("hookline".into()),
-            issuer: Some("https://partner.example".into()),
-            leeway_secs: 0,
-        };
-        let now = crate::backend::now_ms() / 1000;
-        let token = |claims: serde_json::Value, key: &str| {
-            let t = encode(
-                &Header::default(),
-                &claims,
-                &EncodingKey::from_secret(key.as_bytes()),
-            )
-            .unwrap();
-            h(&[("Authorization", &format!("Bearer {t}"))])
-        };
-        let good = serde_json::json!({"exp": now + 60, "aud": "hookline", "iss": "https://partner.example"});
-        assert_eq!(
-            verify(&v, &req(&token(good.clone(), "jwt-secret"), b"", now)),
-            Ok(())
-        );
-        let reason = |claims, key| {
-            verify(&v, &req(&token(claims, key), b"", now))
-                .unwrap_err()
-                .0
-        };
-        assert_eq!(reason(good.clone(), "other"), "signature mismatch");
-        let mut expired = good.clone();
-        expired["exp"] = (now - 10).into();
-        assert_eq!(reason(expired, "jwt-secret"), "token expired");
-        let mut aud = good.clone();
-        aud["aud"] = "someone-else".into();
-        assert_eq!(reason(aud, "jwt-secret"), "wrong audience (aud)");
-        let mut iss = good.clone();
-        iss["iss"] = "https://evil.example".into();
-        assert_eq!(reason(iss, "jwt-secret"), "wrong issuer (iss)");
-        let mut early = good.clone();
-        early["nbf"] = (now + 600).into();
-        assert_eq!(reason(early, "jwt-secret"), "token not valid yet (nbf)");
-        assert_eq!(
-            reason(
-                serde_json::json!({"aud": "hookline", "iss": "https://partner.example"}),
-                "jwt-secret"
-            ),
-            "token has no exp"
-        );
-        // `alg: none` and another algorithm than the source's are refused.
-        let none = format!(
-            "{}.{}.",
-            STANDARD
-                .encode(br#"{"alg":"none","typ":"JWT"}"#)
-                .trim_end_matches('='),
-            STANDARD.encode(good.to_string()).trim_end_matches('=')
-        );
-        let headers = h(&[("Authorization", &format!("Bearer {none}"))]);
-        assert!(verify(&v, &req(&headers, b"", now)).is_err());
-        let hs512 = encode(
-            &Header::new(jsonwebtoken::Algorithm::HS512),
-            &good,
-            &EncodingKey::from_secret(b"jwt-secret"),
-        )
-        .unwrap();
-        let headers = h(&[("Authorization", &format!("Bearer {hs512}"))]);
-        assert!(
-            verify(&v, &req(&headers, b"", now))
-                .unwrap_err()
-                .0
-                .contains("HS256")
-        );
     }
 
     #[test]

@@ -73,51 +73,7 @@ fn special_v4(ip: Ipv4Addr) -> Option<&'static str> {
     }
 }
 
-/// A CIDR block such as `10.0.0.0/8` or `::1/128` (a bare address means one host).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    net: IpAddr,
-    bits: u8,
-}
-
-impl Cidr {
-    pub fn parse(s: &str) -> Result<Cidr, String> {
-        let (addr, bits) = match s.trim().split_once('/') {
-            Some((a, b)) => (a, Some(b)),
-            None => (s.trim(), None),
-        };
-        let net: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("'{s}' is not an IP address or CIDR block"))?;
-        let max = if net.is_ipv4() { 32 } else { 128 };
-        let bits = match bits {
-            Some(b) => b
-                .parse::<u8>()
-                .ok()
-                .filter(|b| *b <= max)
-                .ok_or_else(|| format!("'{s}': prefix length must be 0..={max}"))?,
-            None => max,
-        };
-        Ok(Cidr { net, bits })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.net, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => prefix_eq(&n.octets(), &a.octets(), self.bits),
-            (IpAddr::V6(n), IpAddr::V6(a)) => prefix_eq(&n.octets(), &a.octets(), self.bits),
-            (IpAddr::V4(n), IpAddr::V6(a)) => a
-                .to_ipv4_mapped()
-                .is_some_and(|a| prefix_eq(&n.octets(), &a.octets(), self.bits)),
-            _ => false,
-        }
-    }
-}
-
-fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
-    let full = (bits / 8) as usize;
-    let rest = bits % 8;
-    a[..full] == b[..full] && (rest == 0 || (a[full] ^ b[full]) & (0xffu8 << (8 - rest)) == 0)
-}
+pub use app::backend::cidr::Cidr;
 
 #[derive(Debug, Clone, Default)]
 pub struct TargetPolicy {
