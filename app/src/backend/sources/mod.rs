@@ -45,6 +45,16 @@ struct SourceRow {
     updated_at: i64,
 }
 
+/// The settings as stored, secrets still sealed: enough for answers, limits and masking.
+fn sealed(id: &str, config: &str) -> AppResult<SourceInput> {
+    serde_json::from_str(config).map_err(|e| {
+        AppError::internal(
+            "stored source settings are unreadable",
+            format!("{id}: {e}"),
+        )
+    })
+}
+
 fn context(id: &str, path: &str) -> String {
     format!("source/{id}/verification.{path}")
 }
@@ -77,12 +87,7 @@ impl Sources {
 
     /// The stored settings with secrets opened: for verifying, server-side only.
     fn open(&self, id: &str, config: &str) -> AppResult<SourceInput> {
-        let mut s: SourceInput = serde_json::from_str(config).map_err(|e| {
-            AppError::internal(
-                "stored source settings are unreadable",
-                format!("{id}: {e}"),
-            )
-        })?;
+        let mut s = sealed(id, config)?;
         for (path, value) in s.verification.secrets_mut() {
             let plain = self.keys.open(&context(id, path), value).map_err(|e| {
                 AppError::internal(
@@ -95,13 +100,13 @@ impl Sources {
         Ok(s)
     }
 
+    /// An answer: the settings as stored, secrets masked (none is decrypted for it).
     fn view(&self, row: SourceRow) -> AppResult<crate::types::sources::SourceView> {
-        let settings = self.open(&row.id, &row.config)?;
-        let mut shown = settings.clone();
-        shown.verification = settings.verification.masked();
+        let mut shown = sealed(&row.id, &row.config)?;
+        shown.verification = shown.verification.masked();
         Ok(crate::types::sources::SourceView {
             url: self.url(&row.id),
-            warning: matches!(settings.verification, Verification::None).then(|| {
+            warning: matches!(shown.verification, Verification::None).then(|| {
                 "verification is none: anyone who knows the URL can post events".to_string()
             }),
             id: SourceId::from_db(row.id),

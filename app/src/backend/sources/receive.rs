@@ -221,12 +221,7 @@ impl Sources {
     async fn stored(&self, id: &str) -> AppResult<SourceInput> {
         let id = SourceId::parse(id)?;
         let row = self.row(id.as_str()).await?;
-        serde_json::from_str(&row.config).map_err(|e| {
-            AppError::internal(
-                "stored source settings are unreadable",
-                format!("{id}: {e}"),
-            )
-        })
+        super::sealed(&row.id, &row.config)
     }
 
     /// The client's address (see [`super::client_address`]).
