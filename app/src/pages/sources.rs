@@ -79,6 +79,7 @@ pub fn SourcesPage() -> impl IntoView {
                 transform: None,
                 response: None,
                 max_body_bytes: None,
+                rate_limit_per_second: None,
                 tenant: None,
             },
         });

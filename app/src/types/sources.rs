@@ -229,6 +229,100 @@ impl Verification {
         out
     }
 
+    /// The current secret becomes the previous one (still accepted) and `new` the
+    /// current; `None` for `none`, which has no secret.
+    pub fn rotate(&mut self, new: String) -> Option<()> {
+        let (current, previous) = match self {
+            Self::StandardWebhooks {
+                secret,
+                previous_secret,
+                ..
+            }
+            | Self::Stripe {
+                secret,
+                previous_secret,
+                ..
+            }
+            | Self::Github {
+                secret,
+                previous_secret,
+            }
+            | Self::Shopify {
+                secret,
+                previous_secret,
+            }
+            | Self::Hmac {
+                secret,
+                previous_secret,
+                ..
+            }
+            | Self::Slack {
+                signing_secret: secret,
+                previous_secret,
+                ..
+            }
+            | Self::Basic {
+                password: secret,
+                previous_password: previous_secret,
+                ..
+            }
+            | Self::ApiKey {
+                key: secret,
+                previous_key: previous_secret,
+                ..
+            }
+            | Self::Jwt {
+                key: secret,
+                previous_key: previous_secret,
+                ..
+            } => (secret, previous_secret),
+            Self::None => return None,
+        };
+        *previous = Some(std::mem::replace(current, new));
+        Some(())
+    }
+
+    /// Ends a rotation: only the current secret is accepted from now on.
+    pub fn retire_previous(&mut self) {
+        match self {
+            Self::StandardWebhooks {
+                previous_secret, ..
+            }
+            | Self::Stripe {
+                previous_secret, ..
+            }
+            | Self::Github {
+                previous_secret, ..
+            }
+            | Self::Shopify {
+                previous_secret, ..
+            }
+            | Self::Hmac {
+                previous_secret, ..
+            }
+            | Self::Slack {
+                previous_secret, ..
+            } => *previous_secret = None,
+            Self::Basic {
+                previous_password, ..
+            } => *previous_password = None,
+            Self::ApiKey { previous_key, .. } | Self::Jwt { previous_key, .. } => {
+                *previous_key = None
+            }
+            Self::None => {}
+        }
+    }
+
+    /// Whether Hookline may make up a new secret (the provider issues Stripe's, Slack's
+    /// and Shopify's, and a JWT's public key is the partner's).
+    pub fn hookline_chooses_secret(&self) -> bool {
+        match self {
+            Self::Stripe { .. } | Self::Slack { .. } | Self::Shopify { .. } | Self::None => false,
+            Self::Jwt { algorithm, .. } => *algorithm == JwtAlgorithm::HS256,
+            _ => true,
+        }
+    }
+
     /// The same scheme with every secret shown as `***`.
     pub fn masked(&self) -> Verification {
         let mut copy = self.clone();
@@ -300,8 +394,10 @@ pub enum UnknownValue {
 }
 
 /// Where a request's duplicate-detection id comes from: a header, or a path into the
-/// JSON body (`id`, `data.object.id`). Unset: the scheme's own (`webhook-id`, Stripe's
-/// event `id`, `X-GitHub-Delivery`, `X-Shopify-Webhook-Id`, Slack's `event_id`).
+/// JSON body (`id`, `data.object.id`), at most one. Neither: the scheme's own
+/// (`webhook-id`, Stripe's event `id`, `X-GitHub-Delivery`, `X-Shopify-Webhook-Id`,
+/// Slack's `event_id`). A request whose id was seen within `window_secs` (default one
+/// day, 60 s to 30 days) is a duplicate, whatever its body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -310,7 +406,16 @@ pub struct Dedup {
     pub header: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_secs: Option<u64>,
 }
+
+/// The duplicate window unless a source sets its own: one day.
+pub const DEFAULT_DEDUP_WINDOW_SECS: u64 = 24 * 3600;
+/// The longest duplicate window a source may set: 30 days.
+pub const MAX_DEDUP_WINDOW_SECS: u64 = 30 * 24 * 3600;
+/// The most requests per second a source may be limited to.
+pub const MAX_SOURCE_RATE_PER_SECOND: u32 = 100_000;
 
 /// A source's settings: the body of `POST /api/v1/sources`, and (merged onto the current
 /// settings) of `PATCH /api/v1/sources/{id}`.
@@ -339,6 +444,10 @@ pub struct SourceInput {
     /// `--max-body-bytes`. A larger one is refused with 413 before it is read further.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<u64>,
+    /// At most this many requests per second are taken (bursts up to one second's worth),
+    /// per `hookline` process; more get 429 with `Retry-After`, logged without their body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<u32>,
     /// What an accepted request is answered with (default: 202 and
     /// `{"event_id", "duplicate"}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -411,6 +520,94 @@ impl Verdict {
     }
 }
 
+/// A source's secret in plain (`GET /api/v1/sources/{id}/secret`, editors only, audited),
+/// and the previous one while a rotation is rolled out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceSecret {
+    pub secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+}
+
+/// `POST /api/v1/sources/{id}/secret/rotate`: the new secret, or none for Hookline to
+/// make one (where the provider does not issue its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RotateSourceSecret {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// `POST /api/v1/sources/preview`: what a request would become under `settings` (saved
+/// or not), without publishing or logging it. Verification is not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PreviewInbound {
+    pub settings: SourceInput,
+    /// Header name to value (`content-type` picks JSON, XML or form).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: String,
+    pub body: String,
+}
+
+/// The event a previewed request would become, or why it would be refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboundPreview {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_key: Option<String>,
+    /// How many endpoints it would be delivered to (when it is valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<usize>,
+    /// Every reason it would be invalid (422), each with its place.
+    pub errors: Vec<String>,
+}
+
+/// How a logged request came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Via {
+    /// Posted to the source's URL.
+    #[default]
+    Http,
+    /// The dashboard's "Send a signed sample": signed as the provider would, with the
+    /// source's own secret.
+    Sample,
+    /// A replay of an earlier request (`replay_of`): mapping and validation run again on
+    /// the stored request; verification is not (it passed when the request came in).
+    Replay,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Sample => "sample",
+            Self::Replay => "replay",
+        }
+    }
+
+    pub fn parse(s: &str) -> Via {
+        match s {
+            "sample" => Self::Sample,
+            "replay" => Self::Replay,
+            _ => Self::Http,
+        }
+    }
+}
+
 /// One request in a source's inbound log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -419,6 +616,9 @@ pub struct InboundRequestView {
     pub source_id: SourceId,
     pub received_at: crate::time_fmt::Timestamp,
     pub remote_addr: String,
+    /// The query string as received (without `?`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub query: String,
     /// Header name to value, secrets masked.
     pub headers: serde_json::Value,
     /// The body as received (UTF-8; other bytes are shown replaced).
@@ -433,4 +633,10 @@ pub struct InboundRequestView {
     pub event_id: Option<EventId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_key: Option<String>,
+    /// It passed verification (only such a request may be replayed).
+    pub verified: bool,
+    #[serde(default)]
+    pub via: Via,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<InboundRequestId>,
 }

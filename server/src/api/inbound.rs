@@ -1,11 +1,12 @@
 //! `POST /in/{id}`: where partners post their webhooks. No API key: each source verifies
 //! its partner by its own scheme (see `app::backend::sources`). The answer is the
 //! source's: 202 with the event id once the event is committed, 200 for a duplicate,
-//! 401/403 when refused, 422 when the body is not a valid event; 404 for no such source.
+//! 401/403 when refused, 413 over its body limit, 422 when the body is not a valid event,
+//! 429 (with `Retry-After`) over its rate limit; 404 for no such source.
 
 use crate::api::state::ServerState;
 use app::backend::AppState;
-use app::backend::sources::receive::Received;
+use app::backend::sources::receive::{Admission, Received};
 use app::error::AppError;
 use axum::Json;
 use axum::Router;
@@ -40,29 +41,32 @@ async fn receive(
             )
         })
         .collect();
-    // The source's limit is known before its body is read, and reading stops there.
-    let limit = app.sources.body_limit(&id).await?;
     let query = query.as_deref().unwrap_or("");
-    let reply = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => {
-            let received = Received {
-                remote: peer.ip(),
-                headers,
-                query,
-                body: &bytes,
-            };
-            app.sources.receive(&app.events, &id, received).await?
-        }
-        Err(_) => {
-            let received = Received {
-                remote: peer.ip(),
-                headers,
-                query,
-                body: b"",
-            };
-            app.sources.refuse_oversized(&id, received, limit).await?
-        }
+    // The source and its rate limit are checked, and its body limit known, before its
+    // body is read; reading stops at the limit.
+    let admitted = app
+        .sources
+        .admit(&id, Received::http(peer.ip(), headers.clone(), query, b""))
+        .await?;
+    let reply = match admitted {
+        Admission::Refused(reply) => reply,
+        Admission::Read { limit } => match axum::body::to_bytes(body, limit).await {
+            Ok(bytes) => {
+                let received = Received::http(peer.ip(), headers, query, &bytes);
+                app.sources.receive(&app.events, &id, received).await?
+            }
+            Err(_) => {
+                let received = Received::http(peer.ip(), headers, query, b"");
+                app.sources.refuse_oversized(&id, received, limit).await?
+            }
+        },
     };
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::ACCEPTED);
-    Ok((status, Json(reply.body)).into_response())
+    let mut response = (status, Json(reply.body)).into_response();
+    if let Some(secs) = reply.retry_after {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, secs.into());
+    }
+    Ok(response)
 }

@@ -26,6 +26,7 @@ mod secrets;
 mod sensitive;
 mod sessions;
 mod sources;
+mod sources_lifecycle;
 mod ssrf;
 mod storage;
 mod tools;

@@ -22,9 +22,9 @@ crate::on_both_backends!(
     each_source_has_its_own_body_limit,
 );
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     path: &str,
     headers: &[(&str, String)],
@@ -44,7 +44,7 @@ async fn post(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-fn signed(id: &str, ts: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+pub(crate) fn signed(id: &str, ts: i64, body: &[u8]) -> Vec<(&'static str, String)> {
     let wh = standardwebhooks::Webhook::new(SECRET).unwrap();
     vec![
         ("webhook-id", id.to_owned()),
@@ -53,11 +53,11 @@ fn signed(id: &str, ts: i64, body: &[u8]) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     app::backend::now_ms() / 1000
 }
 
-async fn log(app: &TestApp, key: &str, source: &str) -> Vec<Value> {
+pub(crate) async fn log(app: &TestApp, key: &str, source: &str) -> Vec<Value> {
     let (status, page) = api(
         Method::GET,
         app.url(&format!("/api/v1/sources/{source}/requests")),
@@ -197,7 +197,7 @@ async fn a_standard_webhooks_source_verifies_dedups_and_publishes(backend: Backe
     app.stop().await;
 }
 
-fn github(secret: &str, delivery: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+pub(crate) fn github(secret: &str, delivery: &str, body: &[u8]) -> Vec<(&'static str, String)> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     let hex: String = mac

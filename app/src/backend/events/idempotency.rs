@@ -15,6 +15,8 @@ pub(super) struct IdempotencyKey {
     pub key: String,
     pub fingerprint: String,
     pub path: String,
+    /// Until when the key answers with its first event.
+    pub expires_at: i64,
 }
 
 /// Whose idempotency keys these are: each API key, each dashboard user and Hookline itself

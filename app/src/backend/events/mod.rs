@@ -27,6 +27,7 @@ mod test_fire;
 use group_commit::Job;
 pub use operational::Operational;
 use outbox::Reuse;
+pub use prepare::KeyFrom;
 use prepare::prepare;
 
 /// An idempotency key answers with the same event for this long.
@@ -81,16 +82,44 @@ impl Events {
             .await
     }
 
+    /// One event, through the group commit; `header_key` is the `Idempotency-Key` header.
     pub async fn publish(
         &self,
         actor: &Actor,
         input: PublishEvent,
         header_key: Option<&str>,
     ) -> AppResult<Outcome> {
+        let key = header_key.map(|key| KeyFrom {
+            key,
+            window_ms: IDEMPOTENCY_WINDOW_MS,
+        });
+        self.publish_one(actor, input, key, None).await
+    }
+
+    /// One event from an inbound request, deduplicated by `key` (the partner's id), and
+    /// the request's log entry written in the event's transaction.
+    pub async fn publish_inbound(
+        &self,
+        actor: &Actor,
+        input: PublishEvent,
+        key: Option<KeyFrom<'_>>,
+        logged: super::sources::log::InboundRow,
+    ) -> AppResult<Outcome> {
+        self.publish_one(actor, input, key, Some(logged)).await
+    }
+
+    async fn publish_one(
+        &self,
+        actor: &Actor,
+        input: PublishEvent,
+        key: Option<KeyFrom<'_>>,
+        inbound: Option<super::sources::log::InboundRow>,
+    ) -> AppResult<Outcome> {
         actor.require_publish()?;
         let catalog = self.catalog_for(actor).await?;
-        let prepared = prepare(&catalog, actor, input, "", header_key, now_ms())
-            .map_err(AppError::invalid_many)?;
+        let mut prepared =
+            prepare(&catalog, actor, input, "", key, now_ms()).map_err(AppError::invalid_many)?;
+        prepared.inbound = inbound;
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.writer()
             .send((prepared, reply))
@@ -99,6 +128,17 @@ impl Events {
         answer.await.map_err(|_| {
             AppError::internal("publish", "the group-commit writer dropped a publish")
         })?
+    }
+
+    /// What publishing `input` would do, without storing anything: how many endpoints it
+    /// would go to, or every problem with it.
+    pub async fn dry_run(
+        &self,
+        actor: &Actor,
+        input: PublishEvent,
+    ) -> AppResult<Result<usize, Vec<crate::types::FieldError>>> {
+        let catalog = self.catalog_for(actor).await?;
+        Ok(prepare(&catalog, actor, input, "", None, now_ms()).map(|p| p.endpoints.len()))
     }
 
     /// Up to 1000 events in one transaction: all stored, or none (with every item's errors).

@@ -3,8 +3,9 @@
 //! its own, in `test_fire`).
 
 use super::prepare::Prepared;
-use super::{Events, IDEMPOTENCY_WINDOW_MS, Outcome};
+use super::{Events, Outcome};
 use crate::backend::faults::Faults;
+use crate::backend::sources::log::RowVerdict;
 use crate::backend::{Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::types::events::Published;
@@ -55,7 +56,7 @@ impl Events {
                     .bind(&key.key)
                     .bind(&key.fingerprint)
                     .bind(&e.id)
-                    .bind(now + IDEMPOTENCY_WINDOW_MS)
+                    .bind(key.expires_at)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -154,6 +155,18 @@ impl Events {
                 });
                 // Not kept prepared: each row count is a new statement.
                 q.build().persistent(false).execute(&mut *tx).await?;
+            }
+            // An inbound request's log entry exists exactly when its event (or its answer
+            // as a duplicate) does.
+            for (e, outcome) in events.iter().zip(&outcomes) {
+                if let (Some(row), Ok(o)) = (&e.inbound, outcome) {
+                    let verdict = RowVerdict::published(
+                        row.accepted_status,
+                        o.published.id.as_str(),
+                        o.replayed,
+                    );
+                    row.insert(&mut *tx, &verdict).await?;
+                }
             }
             if is_postgres && fresh.iter().any(|e| !e.endpoints.is_empty()) {
                 // Delivered to every listening node when (and only if) this commits.

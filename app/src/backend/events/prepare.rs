@@ -21,6 +21,16 @@ pub(super) struct Prepared {
     pub created_at: i64,
     /// Matching endpoints, and whether each is FIFO.
     pub endpoints: Vec<(String, bool)>,
+    /// The inbound request it came from, logged in the same transaction.
+    pub inbound: Option<crate::backend::sources::log::InboundRow>,
+}
+
+/// An idempotency key from outside the body (the `Idempotency-Key` header, or a source's
+/// duplicate id) and how long it holds.
+#[derive(Clone, Copy)]
+pub struct KeyFrom<'a> {
+    pub key: &'a str,
+    pub window_ms: i64,
 }
 
 /// Only Hookline publishes `hookline.*` events (its subscribers trust them as operational).
@@ -33,7 +43,7 @@ pub(super) fn prepare(
     actor: &Actor,
     input: PublishEvent,
     at: &str,
-    header_key: Option<&str>,
+    header_key: Option<KeyFrom<'_>>,
     now: i64,
 ) -> Result<Prepared, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -80,7 +90,8 @@ pub(super) fn prepare(
     if !context.is_object() {
         errors.push(FieldError::new(p("context"), "must be an object"));
     }
-    let key = match (input.idempotency_key.as_deref(), header_key) {
+    let window_ms = header_key.map_or(super::IDEMPOTENCY_WINDOW_MS, |k| k.window_ms);
+    let key = match (input.idempotency_key.as_deref(), header_key.map(|k| k.key)) {
         (Some(b), Some(h)) if b != h => {
             errors.push(FieldError::new(
                 p("idempotency_key"),
@@ -103,8 +114,15 @@ pub(super) fn prepare(
     let idempotency_key = key.map(|(key, path)| super::idempotency::IdempotencyKey {
         scope: super::idempotency::scope(actor),
         key,
-        fingerprint: super::idempotency::fingerprint(&input, &context),
+        // A source's duplicate id names the partner's event: the same id is the same event
+        // whatever the body (a retry may carry a new timestamp), so it is not fingerprinted.
+        fingerprint: if actor.kind == ActorKind::Source {
+            String::new()
+        } else {
+            super::idempotency::fingerprint(&input, &context)
+        },
         path,
+        expires_at: now + window_ms,
     });
     let id = crate::backend::ids::new_id("evt");
     let env = envelope(&id, now, &input.event_type, context, input.data);
@@ -121,5 +139,6 @@ pub(super) fn prepare(
         envelope: env.to_string(),
         created_at: now,
         endpoints,
+        inbound: None,
     })
 }

@@ -5,7 +5,14 @@
 
 pub mod address;
 mod jwt;
+pub mod log;
+mod mapping;
+mod preview;
+mod rate;
 pub mod receive;
+mod replay;
+mod sample;
+mod secret;
 mod validate;
 pub mod verify;
 pub mod xml;
@@ -18,8 +25,8 @@ use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::time_fmt::Timestamp;
 use crate::types::endpoints::MASK;
-use crate::types::ids::{InboundRequestId, SourceId};
-use crate::types::sources::{InboundRequestView, SourceInput, Verdict, Verification};
+use crate::types::ids::SourceId;
+use crate::types::sources::{SourceInput, Verification};
 use crate::types::{Page, Role};
 use crate::with_db;
 use serde_json::Value;
@@ -35,6 +42,8 @@ pub struct Sources {
     pub trusted_proxies: Vec<crate::backend::cidr::Cidr>,
     /// `--max-body-bytes`: a source's body limit unless it sets its own.
     pub default_body_limit: usize,
+    /// Each source's `rate_limit_per_second`, counted in this process.
+    rates: Arc<rate::Rates>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,6 +76,7 @@ impl Sources {
             public_url: None,
             trusted_proxies: Vec::new(),
             default_body_limit: 1024 * 1024,
+            rates: Arc::new(rate::Rates::default()),
         }
     }
 
@@ -264,16 +274,27 @@ impl Sources {
                 "*** keeps a stored secret only for the same scheme; send the new secret",
             ));
         }
+        self.save(actor, &row.id, next, "update").await
+    }
+
+    /// Checks and stores new settings for source `id`, with an audit entry for `action`.
+    async fn save(
+        &self,
+        actor: &Actor,
+        id: &str,
+        next: SourceInput,
+        action: &'static str,
+    ) -> AppResult<crate::types::sources::SourceView> {
         let next = self.checked(next).await?;
-        let config = self.seal(&row.id, &next);
+        let config = self.seal(id, &next);
         let now = now_ms();
         let mut shown = next.clone();
         shown.verification = next.verification.masked();
         let audit = AuditEntry::new(
             actor,
-            "update",
+            action,
             "source",
-            &row.id,
+            id,
             serde_json::to_value(&shown).unwrap_or_default(),
         );
         with_db!(&self.db, |pool| {
@@ -287,14 +308,14 @@ impl Sources {
             .bind(&next.tenant)
             .bind(next.enabled)
             .bind(now)
-            .bind(&row.id)
+            .bind(id)
             .execute(&mut *tx)
             .await?;
             audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
         })?;
-        self.get(actor, id).await
+        self.view(self.row(id).await?)
     }
 
     /// Deletes the source: its URL answers 404 from now on; its log stays until retention.
@@ -313,64 +334,9 @@ impl Sources {
             audit.insert_in(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
-        })
-    }
-
-    /// The inbound log, newest first.
-    pub async fn requests(
-        &self,
-        actor: &Actor,
-        id: &SourceId,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> AppResult<Page<InboundRequestView>> {
-        actor.require(Role::Viewer)?;
-        self.row(id.as_str()).await?;
-        let limit = limit.clamp(1, 500) as i64;
-        type Row = (
-            String,
-            i64,
-            String,
-            String,
-            Vec<u8>,
-            String,
-            Option<String>,
-            i64,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-            "SELECT id, received_at, remote_addr, headers, body, verdict, reason, status, event_id, dedup_key \
-             FROM inbound_requests WHERE source_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-        )
-        .bind(id.as_str())
-        .bind(cursor)
-        .bind(limit + 1)
-        .fetch_all(pool)
-        .await
         })?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(InboundRequestView {
-                    id: InboundRequestId::from_db(r.0),
-                    source_id: id.clone(),
-                    received_at: Timestamp(r.1),
-                    remote_addr: r.2,
-                    headers: serde_json::from_str(&r.3).unwrap_or(Value::Null),
-                    body: String::from_utf8_lossy(&r.4).into_owned(),
-                    verdict: Verdict::parse(&r.5).ok_or_else(|| {
-                        AppError::internal("an inbound request has an unknown verdict", r.5.clone())
-                    })?,
-                    reason: r.6,
-                    status: r.7 as u16,
-                    event_id: r.8.map(crate::types::ids::EventId::from_db),
-                    dedup_key: r.9,
-                })
-            })
-            .collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::cut(items, limit as usize, |r| r.id.to_string()))
+        self.rates.forget(&row.id);
+        Ok(())
     }
 }
 

@@ -55,6 +55,32 @@ pub(super) fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Ve
             ),
         ));
     }
+    if let Some(d) = &s.dedup {
+        if d.header.is_some() && d.json_path.is_some() {
+            errors.push(FieldError::new(
+                "dedup",
+                "name at most one of header or json_path",
+            ));
+        }
+        use crate::types::sources::MAX_DEDUP_WINDOW_SECS;
+        if let Some(w) = d.window_secs
+            && !(60..=MAX_DEDUP_WINDOW_SECS).contains(&w)
+        {
+            errors.push(FieldError::new(
+                "dedup.window_secs",
+                format!("must be between 60 and {MAX_DEDUP_WINDOW_SECS} (30 days)"),
+            ));
+        }
+    }
+    use crate::types::sources::MAX_SOURCE_RATE_PER_SECOND;
+    if let Some(n) = s.rate_limit_per_second
+        && !(1..=MAX_SOURCE_RATE_PER_SECOND).contains(&n)
+    {
+        errors.push(FieldError::new(
+            "rate_limit_per_second",
+            format!("must be between 1 and {MAX_SOURCE_RATE_PER_SECOND}"),
+        ));
+    }
     if let Some(r) = &s.response {
         if !(200..300).contains(&r.status) {
             errors.push(FieldError::new("response.status", "must be a 2xx status"));

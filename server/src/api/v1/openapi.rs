@@ -39,6 +39,8 @@ impl Modify for BearerAuth {
         deliveries::list, deliveries::read, deliveries::retry, deliveries::replay, deliveries::replay_progress,
         tools::test_filter, tools::preview_template,
         sources::create, sources::list, sources::read, sources::update, sources::remove, sources::requests,
+        sources::request, sources::replay, sources::sample, sources::preview, sources::secret,
+        sources::rotate, sources::retire,
         audit::list,
     ),
     components(schemas(ApiError, FieldError)),
