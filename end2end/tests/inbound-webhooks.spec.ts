@@ -1,6 +1,7 @@
-// Inbound webhooks: a GitHub source made from its preset; a request signed with GitHub's
-// own library is verified, logged and delivered to an endpoint; a tampered one is
-// refused with its reason.
+// Inbound webhooks: a GitHub source made from its preset; the dashboard's signed sample
+// is verified, delivered to an endpoint and shown in the live inbound log, and its
+// tampered twin refused with its reason; a request signed with GitHub's own library is
+// accepted, and a tampered one refused.
 import { test, expect } from '@playwright/test';
 import { HooklineServer, hydrated } from './support/server';
 import { Receiver } from './support/receiver';
@@ -68,4 +69,24 @@ test('a GitHub source verifies a signed request, delivers it, and refuses a tamp
   await expect(rows.nth(1)).toHaveAttribute('data-verdict', 'accepted');
   await expect(rows.nth(1)).toContainText(eventId);
   expect(receiver.hits.length).toBe(1);
+
+  // The dashboard's sample, signed as GitHub signs with the source's secret: verified,
+  // delivered, and on top of the live log without a reload.
+  await expect(page.getByTestId('live-state')).toContainText('Live');
+  await page.getByRole('button', { name: 'Send a signed sample' }).click();
+  await expect(page.getByTestId('sample-verdict')).toHaveAttribute('data-verdict', 'accepted');
+  await expect(rows).toHaveCount(3);
+  await expect(rows.nth(0)).toHaveAttribute('data-verdict', 'accepted');
+  await expect(rows.nth(0)).toHaveAttribute('data-via', 'sample');
+  await expect.poll(() => receiver.hits.length).toBe(2);
+  expect(JSON.parse(receiver.hits[1].body).data).toEqual({ id: 'o-example', total: 12 });
+
+  await page.getByRole('button', { name: 'Send a tampered sample' }).click();
+  await expect(page.getByTestId('sample-verdict')).toHaveAttribute('data-verdict', 'refused');
+  await expect(page.getByTestId('sample-verdict')).toContainText('signature mismatch');
+  await expect(rows).toHaveCount(4);
+  await expect(rows.nth(0)).toHaveAttribute('data-verdict', 'refused');
+  await expect(rows.nth(0).getByTestId('inbound-reason')).toHaveText('signature mismatch');
+  await page.waitForTimeout(300);
+  expect(receiver.hits.length).toBe(2);
 });

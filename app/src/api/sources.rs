@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::types::Page;
+#[cfg(feature = "ssr")]
 use crate::types::ids::SourceId;
 use crate::types::sources::{
     InboundPreview, InboundRequestView, PreviewInbound, SourceInput, SourceSecret, SourceView,

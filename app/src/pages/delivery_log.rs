@@ -10,7 +10,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 /// Rows kept on screen at most.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 const MAX_ROWS: usize = 200;
 
 /// `initial`: the first page when the caller already has it. Pages that render the log
@@ -143,7 +142,6 @@ fn row(d: DeliveryView, compact: bool) -> impl IntoView {
 
 /// Merges changed deliveries into the rows: updated in place, new ones on top; rows that
 /// no longer match the status filter leave.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn merge(rows: &mut Vec<DeliveryView>, changed: Vec<DeliveryView>, filter: &LogFilter) {
     for d in changed {
         let wanted = (filter.status.is_empty() || d.status.as_str() == filter.status)
@@ -162,79 +160,30 @@ fn merge(rows: &mut Vec<DeliveryView>, changed: Vec<DeliveryView>, filter: &LogF
     rows.truncate(MAX_ROWS);
 }
 
-#[cfg(not(feature = "hydrate"))]
-fn live_updates(_: Signal<LogFilter>, _: RwSignal<Vec<DeliveryView>>, _: RwSignal<bool>) {}
-
-/// In the browser: one `EventSource` per filter, closed when the filter changes or the
-/// table goes away.
-#[cfg(feature = "hydrate")]
+/// New and changed deliveries from `/live/deliveries` for the filter, merged in.
 fn live_updates(
     filter: Signal<LogFilter>,
     rows: RwSignal<Vec<DeliveryView>>,
     live: RwSignal<bool>,
 ) {
-    use send_wrapper::SendWrapper;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    type Listener = Closure<dyn FnMut(web_sys::MessageEvent)>;
-    let current: StoredValue<Option<SendWrapper<(web_sys::EventSource, Listener, Listener)>>> =
-        StoredValue::new(None);
-    let close = move || {
-        if let Some(old) = current.try_update_value(Option::take).flatten() {
-            old.0.close();
-        }
-    };
-    Effect::new(move |_| {
+    use super::live::encode;
+    let url = Signal::derive(move || {
         let f = filter.get();
-        close();
-        live.set(false);
-        let url = format!(
+        format!(
             "/live/deliveries?endpoint={}&event_type={}",
             encode(&f.endpoint),
             encode(&f.event_type)
-        );
-        let Ok(source) = web_sys::EventSource::new(&url) else {
-            return;
-        };
-        let on_rows: Listener = Closure::new(move |ev: web_sys::MessageEvent| {
-            if let Some(text) = ev.data().as_string()
-                && let Ok(changed) = serde_json::from_str::<Vec<DeliveryView>>(&text)
-            {
-                let f = filter.get_untracked();
-                rows.update(|r| merge(r, changed, &f));
-            }
-        });
-        // The server ended the stream on purpose (signed out): do not reconnect.
-        let on_end: Listener = Closure::new(move |ev: web_sys::MessageEvent| {
-            live.set(false);
-            if let Some(source) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::EventSource>().ok())
-            {
-                source.close();
-            }
-        });
-        let _ =
-            source.add_event_listener_with_callback("deliveries", on_rows.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("end", on_end.as_ref().unchecked_ref());
-        let opened: Closure<dyn FnMut()> = Closure::new(move || live.set(true));
-        source.set_onopen(Some(opened.as_ref().unchecked_ref()));
-        opened.forget();
-        current.set_value(Some(SendWrapper::new((source, on_rows, on_end))));
+        )
     });
-    on_cleanup(close);
-}
-
-#[cfg(feature = "hydrate")]
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+    super::live::follow(
+        url,
+        "deliveries",
+        move |changed: Vec<DeliveryView>| {
+            let f = filter.get_untracked();
+            rows.update(|r| merge(r, changed, &f));
+        },
+        live,
+    );
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod events;
 pub mod filter_builder;
 pub mod forms;
 pub mod layout;
+pub mod live;
 pub mod login;
 pub mod metrics;
 pub mod not_found;

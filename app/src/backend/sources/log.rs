@@ -181,6 +181,31 @@ impl Sources {
         Ok(Page::cut(items, limit as usize, |r| r.id.to_string()))
     }
 
+    /// Requests logged at or after `since` (ms), oldest first: the live log.
+    pub async fn requests_since(
+        &self,
+        actor: &Actor,
+        id: &SourceId,
+        since: i64,
+        limit: u32,
+    ) -> AppResult<Vec<InboundRequestView>> {
+        actor.require(Role::Viewer)?;
+        self.row(id.as_str()).await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM inbound_requests WHERE source_id = $1 AND received_at >= $2 \
+             ORDER BY received_at, id LIMIT $3"
+        );
+        let rows: Vec<Row> = with_db!(&self.db, |pool| {
+            sqlx::query_as(&sql)
+                .bind(id.as_str())
+                .bind(since)
+                .bind(limit.clamp(1, 500) as i64)
+                .fetch_all(pool)
+                .await
+        })?;
+        rows.into_iter().map(view).collect()
+    }
+
     /// One logged request of source `id`: a 404 if it is another source's.
     pub async fn request(
         &self,

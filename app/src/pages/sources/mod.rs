@@ -1,16 +1,24 @@
-//! Sources pages: the list with each source's URL and scheme, creating one from a
-//! provider's preset, and one source's inbound log (every request, its verdict and why).
+//! Sources pages: the list with each source's URL and scheme, and creating one from a
+//! provider's preset (here); one source's page (`page`) with its signed sample, secret,
+//! settings editor (`editor`, `draft`), live preview (`preview`) and live inbound log
+//! (`inbound_log`).
+
+mod draft;
+mod editor;
+mod inbound_log;
+mod page;
+mod preview;
+
+pub use page::SourcePage;
 
 use super::forms::{FieldMessage, FormMessage, TableHead};
 use crate::api::event_types::list_event_types;
-use crate::api::sources::{SaveSource, get_source, list_sources, source_requests};
-use crate::time_fmt;
-use crate::types::sources::{InboundRequestView, SourceInput, SourceView, Verdict, Verification};
+use crate::api::sources::{SaveSource, list_sources};
+use crate::types::sources::{SourceInput, SourceView, Verification};
 use crate::types::{Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 /// The providers a source can be made for in one step, with what their secret is called.
 const PRESETS: [(&str, &str, &str); 6] = [
@@ -185,78 +193,6 @@ fn SourceTable(list: Vec<SourceView>) -> impl IntoView {
     view! {
         <table class="data">
             <TableHead columns=&["Name", "URL", "Verification", "Event type", "State"]/>
-            <tbody>{rows}</tbody>
-        </table>
-    }
-}
-
-#[component]
-pub fn SourcePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let source = Resource::new(id, get_source);
-    let log = Resource::new(id, source_requests);
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match source.await {
-                    Ok(s) => view! {
-                        <Title text=format!("Source {}", s.settings.name)/>
-                        <h1>"Source " {s.settings.name.clone()}</h1>
-                        <section class="card">
-                            <dl class="facts">
-                                <dt>"URL"</dt><dd><code data-testid="source-url">{s.url.clone()}</code></dd>
-                                <dt>"Verification"</dt><dd>{s.settings.verification.kind()}</dd>
-                                <dt>"Event type"</dt><dd><code>{s.settings.event_type.clone()}</code></dd>
-                                {s.warning.clone().map(|w| view! { <dt>"Warning"</dt><dd class="form-error">{w}</dd> })}
-                            </dl>
-                        </section>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-        <section class="card">
-            <h2>"Inbound log"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(page) if page.items.is_empty() => view! {
-                            <p class="empty">"Nothing received yet: give the URL to the partner."</p>
-                        }.into_any(),
-                        Ok(page) => view! { <RequestTable list=page.items/> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-    }
-}
-
-#[component]
-fn RequestTable(list: Vec<InboundRequestView>) -> impl IntoView {
-    let rows = list
-        .into_iter()
-        .map(|r| {
-            let class = match r.verdict {
-                Verdict::Accepted | Verdict::Duplicate => "status ok",
-                Verdict::Refused | Verdict::Invalid => "status off",
-            };
-            view! {
-                <tr data-testid="inbound-row" data-verdict=r.verdict.as_str()>
-                    <td class="nowrap">{time_fmt::utc(r.received_at.0)}</td>
-                    <td><span class=class>{r.verdict.as_str()}</span></td>
-                    <td>{r.status}</td>
-                    <td data-testid="inbound-reason">{r.reason.clone().unwrap_or_default()}</td>
-                    <td>{r.event_id.clone().map(|e| view! { <A href=format!("/events/{e}")><code>{e}</code></A> })}</td>
-                    <td><code>{r.remote_addr.clone()}</code></td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <table class="data">
-            <TableHead columns=&["Received", "Verdict", "Status", "Why", "Event", "From"]/>
             <tbody>{rows}</tbody>
         </table>
     }
