@@ -323,6 +323,25 @@ impl Verification {
         }
     }
 
+    /// The headers (lower case) this scheme reads its signature or credential from: masked
+    /// in the inbound log whatever their names.
+    pub fn credential_headers(&self) -> Vec<String> {
+        let fixed: &[&str] = match self {
+            Self::StandardWebhooks { .. } => &["webhook-signature"],
+            Self::Stripe { .. } => &["stripe-signature"],
+            Self::Github { .. } => &["x-hub-signature-256", "x-hub-signature"],
+            Self::Shopify { .. } => &["x-shopify-hmac-sha256"],
+            Self::Slack { .. } => &["x-slack-signature"],
+            Self::Jwt { .. } | Self::Basic { .. } => &["authorization"],
+            Self::Hmac { header, .. } => return vec![header.to_ascii_lowercase()],
+            Self::ApiKey { header, .. } => {
+                return header.iter().map(|h| h.to_ascii_lowercase()).collect();
+            }
+            Self::None => &[],
+        };
+        fixed.iter().map(|h| h.to_string()).collect()
+    }
+
     /// The same scheme with every secret shown as `***`.
     pub fn masked(&self) -> Verification {
         let mut copy = self.clone();

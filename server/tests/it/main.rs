@@ -27,6 +27,7 @@ mod sensitive;
 mod sessions;
 mod sources;
 mod sources_lifecycle;
+mod sources_providers;
 mod ssrf;
 mod storage;
 mod tools;

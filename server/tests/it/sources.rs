@@ -533,6 +533,13 @@ async fn xml_and_form_bodies_with_an_api_key(backend: Backend) {
         first["headers"]["x-partner-key"], "***",
         "the key is masked in the log: {first}"
     );
+    let items = page["items"].as_array().unwrap();
+    let by_query = items.iter().find(|i| i["query"] != Value::Null).unwrap();
+    assert_eq!(
+        by_query["query"], "key=***",
+        "so is the key in the query: {by_query}"
+    );
+    assert!(!page.to_string().contains("k-123"), "{page}");
     app.stop().await;
 }
 

@@ -113,23 +113,46 @@ impl Judged {
     }
 }
 
-/// Headers as kept in the log: credentials and signatures shown as `***`.
+/// Headers as kept in the log: credentials and signatures shown as `***` (by their names,
+/// and whatever the source's scheme reads them from).
 fn masked_headers(s: Option<&SourceInput>, headers: &[(String, String)]) -> String {
-    let key_header = match s.map(|s| &s.verification) {
-        Some(Verification::ApiKey {
-            header: Some(h), ..
-        }) => Some(h.to_ascii_lowercase()),
-        _ => None,
-    };
+    let credentials = s
+        .map(|s| s.verification.credential_headers())
+        .unwrap_or_default();
     let map: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(k, v)| {
-            let secret = header_name_looks_secret(k) || key_header.as_deref() == Some(k);
+            let secret = header_name_looks_secret(k) || credentials.contains(k);
             let shown = if secret { MASK.to_owned() } else { v.clone() };
             (k.clone(), Value::String(shown))
         })
         .collect();
     Value::Object(map).to_string()
+}
+
+/// The query string as kept in the log: the API key parameter, and any whose name looks
+/// secret (`token`, `key`, `signature`, …), shown as `***`; the rest exactly as received.
+fn masked_query(s: &SourceInput, query: &str) -> String {
+    let key_param = match &s.verification {
+        Verification::ApiKey { query: Some(q), .. } => Some(q.as_str()),
+        _ => None,
+    };
+    query
+        .split('&')
+        .map(|pair| {
+            let (raw_name, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let name: String = url::form_urlencoded::parse(raw_name.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .next()
+                .unwrap_or_default();
+            if key_param == Some(name.as_str()) || header_name_looks_secret(&name) {
+                format!("{raw_name}={MASK}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The status an accepted request is answered with.
@@ -168,7 +191,7 @@ impl Sources {
             source_id: id.clone(),
             received_at: now_ms(),
             remote_addr: req.remote.to_string(),
-            query: req.query.to_owned(),
+            query: masked_query(source, req.query),
             headers: masked_headers(Some(source), &req.headers),
             body: req.body.to_vec(),
             dedup_key,
@@ -385,5 +408,23 @@ impl Sources {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_logged_query_hides_the_key_and_secret_looking_parameters() {
+        let s: SourceInput = serde_json::from_value(serde_json::json!({
+            "name": "n", "event_type": "a.b",
+            "verification": {"type": "api_key", "query": "k", "key": "x"}}))
+        .unwrap();
+        assert_eq!(
+            masked_query(&s, "shop=north&k=s3cr%21&access_token=t&q=a%20b"),
+            "shop=north&k=***&access_token=***&q=a%20b"
+        );
+        assert_eq!(masked_query(&s, ""), "");
     }
 }

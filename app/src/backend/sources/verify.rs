@@ -408,6 +408,77 @@ pub(super) mod tests {
         assert!(verify(&v, &req(&[], b"Hello, World!", 0)).is_err());
     }
 
+    /// Slack's own example from "Verifying requests from Slack" (a slash command).
+    #[test]
+    fn slack_matches_its_documented_example() {
+        let v = Verification::Slack {
+            signing_secret: "8f742231b10e8888abcd99yyyzzz85a5".into(),
+            previous_secret: None,
+            tolerance_secs: 300,
+        };
+        let body = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+        let headers = h(&[
+            ("X-Slack-Request-Timestamp", "1531420618"),
+            (
+                "X-Slack-Signature",
+                "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+            ),
+        ]);
+        let at = 1_531_420_618 + 30;
+        assert_eq!(verify(&v, &req(&headers, body, at)), Ok(()));
+        let mut changed = body.to_vec();
+        changed[6] = b'X';
+        assert_eq!(
+            verify(&v, &req(&headers, &changed, at)),
+            Err(Refusal("signature mismatch".into()))
+        );
+        assert_eq!(
+            verify(&v, &req(&headers, body, at + 600)),
+            Err(Refusal("timestamp 10 min old (tolerance 300 s)".into()))
+        );
+        assert_eq!(
+            verify(&v, &req(&headers[..1], body, at)),
+            Err(Refusal("missing header x-slack-signature".into()))
+        );
+    }
+
+    /// Shopify's algorithm (HMAC-SHA256 of the raw body, base64), the expected value made
+    /// with Python's `hmac` module rather than with this code.
+    #[test]
+    fn shopify_checks_the_base64_hmac_of_the_raw_body() {
+        let v = Verification::Shopify {
+            secret: "hush".into(),
+            previous_secret: None,
+        };
+        let body = br#"{"id":820982911946154508,"email":"jon@example.com"}"#;
+        let headers = h(&[(
+            "X-Shopify-Hmac-Sha256",
+            "D0UMXmhjwBRi4y66TmhJrDlhQABD7zI2fm3p6/QLMo8=",
+        )]);
+        assert_eq!(verify(&v, &req(&headers, body, 0)), Ok(()));
+        assert_eq!(
+            verify(
+                &v,
+                &req(
+                    &headers,
+                    br#"{"id":820982911946154509,"email":"jon@example.com"}"#,
+                    0
+                )
+            ),
+            Err(Refusal("signature mismatch".into()))
+        );
+        let wrong = Verification::Shopify {
+            secret: "hash".into(),
+            previous_secret: None,
+        };
+        assert!(verify(&wrong, &req(&headers, body, 0)).is_err());
+        let garbled = h(&[("X-Shopify-Hmac-Sha256", "not base64!")]);
+        assert_eq!(
+            verify(&v, &req(&garbled, body, 0)),
+            Err(Refusal("X-Shopify-Hmac-Sha256 is not base64".into()))
+        );
+    }
+
     #[test]
     fn timestamps_outside_the_tolerance_are_refused_with_their_age() {
         assert_eq!(fresh("1000", 300, 1300), Ok(()));
