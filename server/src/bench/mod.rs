@@ -4,6 +4,9 @@
 //! is measured alone; a local sink receives the deliveries and records when each arrived.
 //! In the same run, the same kind of client posts straight to the same sink: the ceiling
 //! the delivery rate is compared with. A benchmark, never a test: it only reports.
+//! `inbound` is the phase for webhooks received from partners.
+
+mod inbound;
 
 use anyhow::Context;
 use axum::body::Bytes;
@@ -401,6 +404,8 @@ async fn measure(args: &BenchArgs, port: u16, pid: u32, key: String) -> anyhow::
         "server peak RSS after the bursts",
         format!("{:.1} MB", peak_burst_kib as f64 / 1024.0)
     );
+
+    inbound::phase(&b, n, c).await?;
 
     // Open loop: offered rates, publish -> receive latency.
     for &rate in &args.rates {
