@@ -34,7 +34,7 @@ pub enum Command {
     #[command(subcommand)]
     User(UserCommand),
     /// Measure throughput, latency and memory on this machine (starts its own server).
-    Bench(crate::bench::BenchArgs),
+    Bench(BenchArgs),
     /// Manage REST API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -408,4 +408,27 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("unknown role"), "{err}");
     }
+}
+
+/// `hookline bench`: what to measure (see `crate::bench`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Events per throughput phase.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: usize,
+    /// Concurrent publishers (and concurrent raw posts for the ceiling).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Events per batch request in the batch phase.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: usize,
+    /// Offered rates for the latency phases, events per second.
+    #[arg(long, value_delimiter = ',', default_value = "200,1000")]
+    pub rates: Vec<u64>,
+    /// Seconds per latency phase.
+    #[arg(long, default_value_t = 10)]
+    pub latency_secs: u64,
+    /// Database for the server under test (default: a fresh SQLite file in a temp dir).
+    #[arg(long = "bench-database-url")]
+    pub bench_database_url: Option<String>,
 }

@@ -50,14 +50,14 @@ async fn receive(
         .await?;
     let reply = match admitted {
         Admission::Refused(reply) => reply,
-        Admission::Read { limit } => match axum::body::to_bytes(body, limit).await {
+        Admission::Read(admitted) => match axum::body::to_bytes(body, admitted.limit()).await {
             Ok(bytes) => {
                 let received = Received::http(peer.ip(), headers, query, &bytes);
-                app.sources.receive(&app.events, &id, received).await?
+                app.sources.receive(&app.events, admitted, received).await?
             }
             Err(_) => {
                 let received = Received::http(peer.ip(), headers, query, b"");
-                app.sources.refuse_oversized(&id, received, limit).await?
+                app.sources.refuse_oversized(admitted, received).await?
             }
         },
     };

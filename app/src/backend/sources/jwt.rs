@@ -1,6 +1,5 @@
 //! JWT bearer tokens (`verification.type = "jwt"`), checked with the `jsonwebtoken` crate.
 
-use super::verify::{Verdict, refuse};
 use crate::types::sources::JwtAlgorithm;
 
 /// A JWT bearer check, with the `jsonwebtoken` crate: the algorithm is fixed by the source
@@ -14,7 +13,8 @@ pub(super) struct JwtCheck<'a> {
 }
 
 impl JwtCheck<'_> {
-    pub fn verify(&self, token: &str, keys: Vec<&str>) -> Verdict {
+    /// `Err` says why the token is refused.
+    pub fn verify(&self, token: &str, keys: Vec<&str>) -> Result<(), String> {
         use jsonwebtoken::errors::ErrorKind;
         use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
         let alg = match self.algorithm {
@@ -41,7 +41,7 @@ impl JwtCheck<'_> {
                 JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(k.as_bytes()),
             };
             let Ok(key) = key else {
-                return refuse("the source's key is not a PEM public key");
+                return Err("the source's key is not a PEM public key".into());
             };
             match decode::<serde_json::Value>(token, &key, &v) {
                 Ok(_) => return Ok(()),
@@ -59,7 +59,7 @@ impl JwtCheck<'_> {
             Some(_) => format!("not a valid JWT: {}", last.expect("an error")),
             None => "no key to check the token with".to_string(),
         };
-        refuse(why)
+        Err(why)
     }
 }
 

@@ -63,13 +63,26 @@ pub struct Reply {
     pub logged_as: InboundRequestId,
 }
 
-/// Whether the body may be read, and up to how many bytes.
+/// Whether the body may be read.
 pub enum Admission {
-    Read {
-        limit: usize,
-    },
+    Read(Admitted),
     /// Refused before the body is read (logged without it).
     Refused(Reply),
+}
+
+/// A request's source, read once when it was admitted: its body may be read up to
+/// [`Admitted::limit`] bytes.
+pub struct Admitted {
+    id: SourceId,
+    row: super::SourceRow,
+    stored: SourceInput,
+    limit: usize,
+}
+
+impl Admitted {
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
 }
 
 /// The outcome of the checks: its verdict, and whether the outbox already logged it.
@@ -161,12 +174,6 @@ fn accepted_status(s: &SourceInput) -> u16 {
 }
 
 impl Sources {
-    /// The settings as stored (secrets still sealed): enough for limits and masking.
-    async fn stored(&self, id: &SourceId) -> AppResult<SourceInput> {
-        let row = self.row(id.as_str()).await?;
-        super::sealed(&row.id, &row.config)
-    }
-
     /// The client's address (see [`super::client_address`]).
     fn client(&self, req: &Received<'_>) -> IpAddr {
         let forwarded = req
@@ -225,7 +232,8 @@ impl Sources {
     /// are read as stored; no secret is opened.
     pub async fn admit(&self, id: &str, mut req: Received<'_>) -> AppResult<Admission> {
         let id = SourceId::parse(id)?;
-        let stored = self.stored(&id).await?;
+        let row = self.row(id.as_str()).await?;
+        let stored = super::sealed(&row.id, &row.config)?;
         if let Some(rate) = stored.rate_limit_per_second
             && let Err(retry) = self
                 .rates
@@ -240,44 +248,41 @@ impl Sources {
             let reply = self.refuse_unread(&id, &stored, &req, judged).await?;
             return Ok(Admission::Refused(reply));
         }
-        Ok(Admission::Read {
-            limit: stored
-                .max_body_bytes
-                .map_or(self.default_body_limit, |n| n as usize),
-        })
+        let limit = stored
+            .max_body_bytes
+            .map_or(self.default_body_limit, |n| n as usize);
+        Ok(Admission::Read(Admitted {
+            id,
+            row,
+            stored,
+            limit,
+        }))
     }
 
     /// Logs a request whose body passed the source's limit (the body is not kept) and
     /// answers 413.
     pub async fn refuse_oversized(
         &self,
-        id: &str,
+        admitted: Admitted,
         mut req: Received<'_>,
-        limit: usize,
     ) -> AppResult<Reply> {
-        let id = SourceId::parse(id)?;
-        let stored = self.stored(&id).await?;
         req.remote = self.client(&req);
-        let reason = format!("body over the source's limit of {limit} bytes");
+        let reason = format!("body over the source's limit of {} bytes", admitted.limit);
         let judged = Judged::not_published(Verdict::Invalid, 413, reason);
-        self.refuse_unread(&id, &stored, &req, judged).await
+        self.refuse_unread(&admitted.id, &admitted.stored, &req, judged)
+            .await
     }
 
-    /// Handles one request posted to source `id` and answers what to send back. An id
-    /// that names no live source is a 404 (there is no log to write it to).
+    /// Handles one request posted to an admitted source and answers what to send back.
     pub async fn receive(
         &self,
         events: &Events,
-        id: &str,
+        admitted: Admitted,
         mut req: Received<'_>,
     ) -> AppResult<Reply> {
-        let id = SourceId::parse(id)?;
-        if req.via == Via::Http {
-            req.remote = self.client(&req);
-        }
-        let row = self.row(id.as_str()).await?;
-        let source = self.open(&row.id, &row.config)?;
-        self.handle(events, &id, &source, req).await
+        req.remote = self.client(&req);
+        let source = self.open(&admitted.row.id, &admitted.row.config)?;
+        self.handle(events, &admitted.id, &source, req).await
     }
 
     /// Judges, publishes and logs a request to an opened source.

@@ -166,7 +166,9 @@ pub fn verify(v: &Verification, r: &Inbound) -> Verdict {
                 issuer: issuer.as_deref(),
                 leeway: *leeway_secs,
             };
-            check.verify(token.trim(), secrets(key, previous_key))
+            check
+                .verify(token.trim(), secrets(key, previous_key))
+                .map_err(Refusal)
         }
         Verification::Basic {
             username,
