@@ -65,7 +65,7 @@ pub struct Reply {
 
 /// Whether the body may be read.
 pub enum Admission {
-    Read(Admitted),
+    Read(Box<Admitted>),
     /// Refused before the body is read (logged without it).
     Refused(Reply),
 }
@@ -251,19 +251,19 @@ impl Sources {
         let limit = stored
             .max_body_bytes
             .map_or(self.default_body_limit, |n| n as usize);
-        Ok(Admission::Read(Admitted {
+        Ok(Admission::Read(Box::new(Admitted {
             id,
             row,
             stored,
             limit,
-        }))
+        })))
     }
 
     /// Logs a request whose body passed the source's limit (the body is not kept) and
     /// answers 413.
     pub async fn refuse_oversized(
         &self,
-        admitted: Admitted,
+        admitted: Box<Admitted>,
         mut req: Received<'_>,
     ) -> AppResult<Reply> {
         req.remote = self.client(&req);
@@ -277,7 +277,7 @@ impl Sources {
     pub async fn receive(
         &self,
         events: &Events,
-        admitted: Admitted,
+        admitted: Box<Admitted>,
         mut req: Received<'_>,
     ) -> AppResult<Reply> {
         req.remote = self.client(&req);
