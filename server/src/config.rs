@@ -323,6 +323,39 @@ fn parse_session_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `hookline bench`: what to measure (see `crate::bench`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Events per throughput phase.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: usize,
+    /// Concurrent publishers (and concurrent raw posts for the ceiling).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Events per batch request in the batch phase.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: usize,
+    /// Offered rates for the latency phases, events per second.
+    #[arg(long, value_delimiter = ',', default_value = "200,1000")]
+    pub rates: Vec<u64>,
+    /// Seconds per latency phase.
+    #[arg(long, default_value_t = 10)]
+    pub latency_secs: u64,
+    /// Databases to measure, one after the other, comma-separated: `sqlite` (a fresh file
+    /// per run), `postgres` (a throwaway durable cluster the bench starts from this
+    /// machine's initdb/postgres), or a `postgres://` server URL (a fresh database in it
+    /// per run).
+    #[arg(long = "database", value_delimiter = ',', default_value = "sqlite")]
+    pub databases: Vec<String>,
+    /// Runs per database: each figure is printed as the median, with the spread.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// After each Postgres run, print its N most expensive statements (total execution
+    /// time, from `pg_stat_statements`, which the bench's own cluster loads).
+    #[arg(long, default_value_t = 0)]
+    pub top_statements: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,27 +441,4 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("unknown role"), "{err}");
     }
-}
-
-/// `hookline bench`: what to measure (see `crate::bench`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchArgs {
-    /// Events per throughput phase.
-    #[arg(long, default_value_t = 20_000)]
-    pub events: usize,
-    /// Concurrent publishers (and concurrent raw posts for the ceiling).
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
-    /// Events per batch request in the batch phase.
-    #[arg(long, default_value_t = 500)]
-    pub batch_size: usize,
-    /// Offered rates for the latency phases, events per second.
-    #[arg(long, value_delimiter = ',', default_value = "200,1000")]
-    pub rates: Vec<u64>,
-    /// Seconds per latency phase.
-    #[arg(long, default_value_t = 10)]
-    pub latency_secs: u64,
-    /// Database for the server under test (default: a fresh SQLite file in a temp dir).
-    #[arg(long = "bench-database-url")]
-    pub bench_database_url: Option<String>,
 }

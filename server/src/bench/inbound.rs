@@ -66,7 +66,12 @@ async fn post_all(
     .await
 }
 
-pub(super) async fn phase(b: &Arc<Bench>, n: usize, concurrency: usize) -> anyhow::Result<()> {
+pub(super) async fn phase(
+    b: &Arc<Bench>,
+    n: usize,
+    concurrency: usize,
+    out: &mut super::report::Run,
+) -> anyhow::Result<()> {
     let r = b
         .client
         .post(format!("{}/api/v1/sources", b.base))
@@ -97,23 +102,24 @@ pub(super) async fn phase(b: &Arc<Bench>, n: usize, concurrency: usize) -> anyho
     b.reset();
     let refused_n = (n / 4).max(1);
     let refused = post_all(b, &url, refused_n, concurrency, true).await?;
-    println!(
-        "{:<52} {:>14}",
+    out.rate(
         "inbound, signed requests verified and stored",
-        format!("{:.0} req/s", n as f64 / accepted.as_secs_f64())
+        n as f64 / accepted.as_secs_f64(),
+        "req/s",
     );
-    println!(
-        "{:<52} {:>14}",
+    out.rate(
         "  their deliveries end to end",
-        format!("{:.0} /s", n as f64 / e2e.as_secs_f64().max(1e-9))
+        n as f64 / e2e.as_secs_f64().max(1e-9),
+        "/s",
     );
     if !all {
-        println!("  warning: not every inbound event was delivered within the time limit");
+        out.notes
+            .push("not every inbound event was delivered within the time limit".into());
     }
-    println!(
-        "{:<52} {:>14}",
+    out.rate(
         "inbound, forged signatures refused and logged",
-        format!("{:.0} req/s", refused_n as f64 / refused.as_secs_f64())
+        refused_n as f64 / refused.as_secs_f64(),
+        "req/s",
     );
     Ok(())
 }

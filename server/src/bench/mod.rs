@@ -4,12 +4,16 @@
 //! is measured alone; a local sink receives the deliveries and records when each arrived.
 //! In the same run, the same kind of client posts straight to the same sink: the ceiling
 //! the delivery rate is compared with. A benchmark, never a test: it only reports.
-//! `inbound` is the phase for webhooks received from partners.
+//! `runs` runs it per database and run, `report` prints the figures as medians with their
+//! spread, `postgres` is the bench's own durable cluster, and `inbound` the phase for
+//! webhooks received from partners.
 
 mod inbound;
+mod postgres;
+mod report;
+mod runs;
 
 pub use crate::config::BenchArgs;
-use anyhow::Context;
 use axum::body::Bytes;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -173,60 +177,17 @@ where
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("hookline-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let db_url = args
-        .bench_database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
-    let db = crate::startup::open_database(&db_url).await?;
-    let key = app::backend::access::api_keys::ApiKeys::new(db.clone())
-        .create(
-            &app::backend::Actor::cli(),
-            "bench",
-            app::types::ApiKeyScope::Admin,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .key;
-    db.close().await;
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--allow-private-targets",
-            "--max-body-bytes",
-            "16777216",
-            // The 1,000-in-flight scenario measures what one node holds for one endpoint;
-            // by default an endpoint gets a quarter of the slots.
-            "--max-in-flight-per-endpoint",
-            "1000",
-        ])
-        .env("DATABASE_URL", &db_url)
-        // A throwaway database: a throwaway master key, unless one is given.
-        .env(
-            "HOOKLINE_MASTER_KEY",
-            std::env::var("HOOKLINE_MASTER_KEY").unwrap_or_else(|_| {
-                use base64::Engine;
-                base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
-            }),
-        )
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .context("starting the server under test")?;
-    let pid = child.id();
-    let result = measure(&args, port, pid, key).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    let result = runs::run_all(&args, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn measure(args: &BenchArgs, port: u16, pid: u32, key: String) -> anyhow::Result<()> {
+async fn measure(
+    args: &BenchArgs,
+    port: u16,
+    pid: u32,
+    key: String,
+) -> anyhow::Result<report::Run> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
         .build()?;
@@ -342,49 +303,37 @@ async fn measure(args: &BenchArgs, port: u16, pid: u32, key: String) -> anyhow::
     let peak_burst_kib = rss_kib(pid, "VmHWM:").unwrap_or(0);
     b.reset();
 
-    println!();
-    println!(
-        "{:<52} {:>14}",
-        "raw POST ceiling (client -> sink)",
-        format!("{raw_rate:.0} req/s")
-    );
-    println!(
-        "{:<52} {:>14}",
+    let mut out = report::Run::default();
+    out.add("raw POST ceiling (client -> sink)", raw_rate, "req/s");
+    out.rate(
         "ingest, single POSTs",
-        format!("{:.0} ev/s", n as f64 / single.as_secs_f64())
+        n as f64 / single.as_secs_f64(),
+        "ev/s",
     );
-    println!(
-        "{:<52} {:>14}",
+    out.rate(
         format!("ingest, batches of {}", args.batch_size),
-        format!("{:.0} ev/s", total_batch as f64 / batch_time.as_secs_f64())
+        total_batch as f64 / batch_time.as_secs_f64(),
+        "ev/s",
     );
     let d_single = delivered_single as f64 / e2e_single.as_secs_f64().max(1e-9);
     let d_batch = total_batch as f64 / e2e_batch.as_secs_f64().max(1e-9);
-    println!(
-        "{:<52} {:>14}",
+    out.rate(
         "deliveries/s end to end (single-POST burst)",
-        format!("{d_single:.0} /s")
+        d_single,
+        "/s",
     );
-    println!(
-        "{:<52} {:>14}",
-        "deliveries/s end to end (batch burst)",
-        format!("{d_batch:.0} /s")
-    );
-    println!(
-        "{:<52} {:>14}",
-        "  as a share of the raw ceiling",
-        format!("{:.0} %", 100.0 * d_batch.max(d_single) / raw_rate)
-    );
+    out.rate("deliveries/s end to end (batch burst)", d_batch, "/s");
     if !all {
-        println!("  warning: not every single-POST event arrived within the time limit");
+        out.notes
+            .push("not every single-POST event arrived within the time limit".into());
     }
-    println!(
-        "{:<52} {:>14}",
+    out.add(
         "server peak RSS after the bursts",
-        format!("{:.1} MB", peak_burst_kib as f64 / 1024.0)
+        peak_burst_kib as f64 / 1024.0,
+        "MB",
     );
 
-    inbound::phase(&b, n, c).await?;
+    inbound::phase(&b, n, c, &mut out).await?;
 
     // Open loop: offered rates, publish -> receive latency.
     for &rate in &args.rates {
@@ -411,16 +360,13 @@ async fn measure(args: &BenchArgs, port: u16, pid: u32, key: String) -> anyhow::
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         lat.sort_unstable();
-        println!(
-            "{:<52} {:>14}",
-            format!("publish -> receive at {rate} ev/s offered, p50 / p95 / p99"),
-            format!(
-                "{:.1} / {:.1} / {:.1} ms",
-                percentile(&lat, 0.50),
-                percentile(&lat, 0.95),
-                percentile(&lat, 0.99)
-            )
-        );
+        for (name, p) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
+            out.add(
+                format!("publish -> receive at {rate} ev/s offered, {name}"),
+                percentile(&lat, p),
+                "ms",
+            );
+        }
         b.reset();
     }
 
@@ -441,23 +387,24 @@ async fn measure(args: &BenchArgs, port: u16, pid: u32, key: String) -> anyhow::
         peak = peak.max(rss_kib(pid, "VmRSS:").unwrap_or(0));
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!(
-        "{:<52} {:>14}",
+    out.add(
         "1,000 in flight to a 1 s receiver: all answered in",
-        format!("{:.2} s", start.elapsed().as_secs_f64())
+        start.elapsed().as_secs_f64(),
+        "s",
     );
-    println!(
-        "{:<52} {:>14}",
+    out.add(
         "  server RSS while in flight (peak sampled)",
-        format!("{:.1} MB", peak as f64 / 1024.0)
+        peak as f64 / 1024.0,
+        "MB",
     );
-    large_event(&b, pid).await
+    large_event(&b, pid, &mut out).await?;
+    Ok(out)
 }
 
 /// One 10 MB event (the largest payload the seeds ask for), published and delivered: how
 /// long it takes, and the server's peak memory above its resting size, as a multiple of
 /// the payload. The kernel's peak counter is reset first (`clear_refs` 5).
-async fn large_event(b: &Bench, pid: u32) -> anyhow::Result<()> {
+async fn large_event(b: &Bench, pid: u32, out: &mut report::Run) -> anyhow::Result<()> {
     const SIZE: usize = 10 * 1024 * 1024;
     b.sink.delay_ms.store(0, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -471,27 +418,28 @@ async fn large_event(b: &Bench, pid: u32) -> anyhow::Result<()> {
     let received = b.wait_received(1, Duration::from_secs(120)).await;
     let took = start.elapsed();
     let peak = rss_kib(pid, "VmHWM:").unwrap_or(0);
-    println!(
-        "{:<52} {:>14}",
-        "one 10 MB event: published and received in",
-        if received {
-            format!("{:.2} s", took.as_secs_f64())
-        } else {
-            "not received".to_string()
-        }
-    );
+    if received {
+        out.add(
+            "one 10 MB event: published and received in",
+            took.as_secs_f64(),
+            "s",
+        );
+    } else {
+        out.notes
+            .push("the 10 MB event was not received within 120 s".into());
+    }
+    if !reset {
+        out.notes.push(
+            "the kernel's peak counter could not be reset: the 10 MB figure is the peak since start"
+                .into(),
+        );
+    }
     let above = peak.saturating_sub(resting) as f64 / 1024.0;
-    println!(
-        "{:<52} {:>14}",
-        if reset {
-            "  server peak RSS above resting, x payload"
-        } else {
-            "  server peak RSS above resting (since start!)"
-        },
-        format!(
-            "{above:.0} MB, {:.1}x",
-            above * 1024.0 * 1024.0 / SIZE as f64
-        )
+    out.add("  server peak RSS above resting", above, "MB");
+    out.add(
+        "  … as a multiple of the payload",
+        above * 1024.0 * 1024.0 / SIZE as f64,
+        "x",
     );
     Ok(())
 }
