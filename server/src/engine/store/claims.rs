@@ -25,6 +25,33 @@ const FIFO_READY: &str = " AND (d.ordered = FALSE OR NOT EXISTS ( \
 
 const RETURNING: &str = " RETURNING id, event_id, endpoint_id, attempts, lease_token, test_fire";
 
+/// Runs an open claim. On Postgres its commit does not wait for the disk
+/// (`SET LOCAL synchronous_commit = off`): a claim only says who is sending a delivery,
+/// and if Postgres itself crashed before writing it out, the delivery is simply still due
+/// and is claimed and sent again, which at-least-once delivery allows (the same happens
+/// when a node crashes after sending). WAL is written in order, so no later durable commit
+/// (an attempt's outcome) can survive without the claim before it. Events, deliveries and
+/// outcomes keep durable commits.
+macro_rules! claim_commit {
+    ($self:ident, $pool:ident, $q:ident) => {{
+        if matches!($self.db, Db::Postgres(_)) {
+            let mut tx = $pool.begin().await?;
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await?;
+            let rows = $q
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(rows)
+        } else {
+            $q.build_query_as().persistent(false).fetch_all($pool).await
+        }
+    }};
+}
+
 /// One round's claim over the open endpoints.
 #[derive(Debug, Default)]
 pub struct OpenClaim {
@@ -180,7 +207,7 @@ impl EngineStore {
                 .push_bind(plan.limit as i64)
                 .push(")")
                 .push(RETURNING);
-            q.build_query_as().persistent(false).fetch_all(pool).await
+            claim_commit!(self, pool, q)
         })
     }
 
@@ -222,7 +249,7 @@ impl EngineStore {
             .push_bind(plan.limit as i64)
             .push(")")
             .push(RETURNING);
-            q.build_query_as().persistent(false).fetch_all(pool).await
+            claim_commit!(self, pool, q)
         })
     }
 
