@@ -127,3 +127,44 @@ pub const WINDOWS: [(&str, &str); 5] = [
     ("7d", "last 7 days"),
     ("30d", "last 30 days"),
 ];
+
+/// A whole number typed into `field`, or nothing if it is blank; a typing mistake is
+/// pushed onto `errors` under `field`.
+pub fn typed_number<T: std::str::FromStr>(
+    errors: &mut Vec<crate::types::FieldError>,
+    field: &str,
+    s: &str,
+) -> Option<T> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    s.parse()
+        .map_err(|_| {
+            errors.push(crate::types::FieldError::new(
+                field,
+                "must be a whole number",
+            ))
+        })
+        .ok()
+}
+
+/// JSON typed into `field`, or nothing if it is blank; a syntax error is pushed onto
+/// `errors` under `field`.
+pub fn typed_json(
+    errors: &mut Vec<crate::types::FieldError>,
+    field: &str,
+    s: &str,
+) -> Option<serde_json::Value> {
+    if s.trim().is_empty() {
+        return None;
+    }
+    serde_json::from_str(s)
+        .map_err(|e| {
+            errors.push(crate::types::FieldError::new(
+                field,
+                format!("is not valid JSON: {e}"),
+            ))
+        })
+        .ok()
+}

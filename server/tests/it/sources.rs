@@ -30,9 +30,20 @@ pub(crate) async fn post(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> (StatusCode, Value) {
+    post_as(app, path, "application/json", headers, body).await
+}
+
+/// [`post`] with another content type.
+pub(crate) async fn post_as(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (StatusCode, Value) {
     let mut req = reqwest::Client::new()
         .post(app.url(path))
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         // Partners post from their own origin: the dashboard's origin check does not apply.
         .header("origin", "https://partner.example")
         .body(body.to_vec());
@@ -55,6 +66,22 @@ pub(crate) fn signed(id: &str, ts: i64, body: &[u8]) -> Vec<(&'static str, Strin
 
 pub(crate) fn now() -> i64 {
     app::backend::now_ms() / 1000
+}
+
+/// Creates a source from `body`: its id and URL.
+pub(crate) async fn create_source(app: &TestApp, key: &str, body: Value) -> (String, String) {
+    let (status, s) = api(
+        Method::POST,
+        app.url("/api/v1/sources"),
+        Some(key),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{s}");
+    (
+        s["id"].as_str().unwrap().to_owned(),
+        s["url"].as_str().unwrap().to_owned(),
+    )
 }
 
 pub(crate) async fn log(app: &TestApp, key: &str, source: &str) -> Vec<Value> {

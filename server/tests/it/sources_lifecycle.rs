@@ -6,7 +6,7 @@ use crate::endpoints::event_type;
 use crate::events::endpoint;
 use crate::helpers::*;
 use crate::receiver::Receiver;
-use crate::sources::{SECRET, github, log, now, post, signed};
+use crate::sources::{SECRET, create_source, github, log, now, post, signed};
 use app::types::ApiKeyScope;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,21 +21,6 @@ crate::on_both_backends!(
     the_preview_shows_the_event_or_why_not,
     an_accepted_request_is_logged_in_its_events_transaction,
 );
-
-async fn source(app: &TestApp, key: &str, body: Value) -> (String, String) {
-    let (status, s) = api(
-        Method::POST,
-        app.url("/api/v1/sources"),
-        Some(key),
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{s}");
-    (
-        s["id"].as_str().unwrap().to_owned(),
-        s["url"].as_str().unwrap().to_owned(),
-    )
-}
 
 async fn call(
     app: &TestApp,
@@ -65,7 +50,7 @@ async fn a_replay_reruns_mapping_on_the_stored_request(backend: Backend) {
         json!({"name": "crm", "url": receiver.url, "event_types": ["order.paid"]}),
     )
     .await;
-    let (id, url) = source(
+    let (id, url) = create_source(
         &app,
         &key,
         json!({"name": "shop", "event_type": "order.created",
@@ -157,7 +142,7 @@ async fn a_replay_reruns_mapping_on_the_stored_request(backend: Backend) {
             .contains("signature mismatch"),
         "{r}"
     );
-    let (other, _) = source(
+    let (other, _) = create_source(
         &app,
         &key,
         json!({"name": "other", "event_type": "order.created", "verification": {"type": "none"}}),
@@ -210,7 +195,7 @@ async fn a_rate_limit_answers_429_before_the_body_is_read(backend: Backend) {
             vec!["rate_limit_per_second".to_string()]
         )
     );
-    let (id, url) = source(
+    let (id, url) = create_source(
         &app,
         &key,
         json!({"name": "burst", "event_type": "order.created",
@@ -269,7 +254,7 @@ async fn a_duplicate_window_of_its_own_whatever_the_body(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
     assert_eq!(error_paths(&r), ["dedup", "dedup.window_secs"]);
-    let (_, url) = source(
+    let (_, url) = create_source(
         &app,
         &key,
         json!({"name": "w", "event_type": "order.created",
@@ -330,7 +315,7 @@ async fn signed_samples_and_the_secrets_reveal_rotation_and_retirement(backend: 
         json!({"name": "crm", "url": receiver.url, "event_types": ["order.created"]}),
     )
     .await;
-    let (id, url) = source(
+    let (id, url) = create_source(
         &app,
         &key,
         json!({"name": "gh", "event_type": "order.created",
@@ -450,7 +435,7 @@ async fn signed_samples_and_the_secrets_reveal_rotation_and_retirement(backend: 
     assert_eq!(allowed(&app, &new, "d-4").await, StatusCode::ACCEPTED);
 
     // Stripe issues its own secrets: a rotation must be given the new one.
-    let (stripe, _) = source(
+    let (stripe, _) = create_source(
         &app,
         &key,
         json!({"name": "st", "event_type": "order.created",
@@ -577,7 +562,7 @@ async fn an_accepted_request_is_logged_in_its_events_transaction(backend: Backen
         json!({"name": "crm", "url": "https://crm.example"}),
     )
     .await;
-    let (id, url) = source(
+    let (id, url) = create_source(
         &app,
         &key,
         json!({"name": "w", "event_type": "order.created",

@@ -5,7 +5,7 @@
 
 use crate::endpoints::event_type;
 use crate::helpers::*;
-use crate::sources::{log, now};
+use crate::sources::{create_source, log, now, post_as};
 use app::types::ApiKeyScope;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -26,37 +26,9 @@ fn mac(secret: &str, parts: &[&[u8]]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
-async fn send(
-    app: &TestApp,
-    url: &str,
-    content_type: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new()
-        .post(app.url(url))
-        .header("content-type", content_type)
-        .body(body.to_vec());
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let res = req.send().await.unwrap();
-    (res.status(), res.json().await.unwrap_or(Value::Null))
-}
-
 async fn source(app: &TestApp, key: &str, verification: Value) -> (String, String) {
-    let (status, s) = api(
-        Method::POST,
-        app.url("/api/v1/sources"),
-        Some(key),
-        Some(json!({"name": "p", "event_type": "chat.command", "verification": verification})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{s}");
-    (
-        s["id"].as_str().unwrap().into(),
-        s["url"].as_str().unwrap().into(),
-    )
+    let body = json!({"name": "p", "event_type": "chat.command", "verification": verification});
+    create_source(app, key, body).await
 }
 
 async fn slack_answers_its_challenge_and_takes_a_signed_form(backend: Backend) {
@@ -88,7 +60,7 @@ async fn slack_answers_its_challenge_and_takes_a_signed_form(backend: Backend) {
     };
     // Slack checks a new URL with a signed challenge: answered here, not published.
     let challenge = br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
-    let (status, r) = send(
+    let (status, r) = post_as(
         &app,
         &url,
         "application/json",
@@ -102,11 +74,11 @@ async fn slack_answers_its_challenge_and_takes_a_signed_form(backend: Backend) {
         json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
     );
     // An unsigned challenge is refused like anything else.
-    let (status, _) = send(&app, &url, "application/json", &[], challenge).await;
+    let (status, _) = post_as(&app, &url, "application/json", &[], challenge).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // A slash command: form-encoded, signed over the raw bytes.
     let form = b"command=%2Fdeploy&text=web+now&user_name=roadrunner";
-    let (status, r) = send(
+    let (status, r) = post_as(
         &app,
         &url,
         "application/x-www-form-urlencoded",
@@ -130,7 +102,7 @@ async fn slack_answers_its_challenge_and_takes_a_signed_form(backend: Backend) {
         json!({"command": "/deploy", "text": "web now", "user_name": "roadrunner"}),
         "{event}"
     );
-    let (status, r) = send(
+    let (status, r) = post_as(
         &app,
         &url,
         "application/x-www-form-urlencoded",
@@ -175,7 +147,7 @@ async fn shopify_verifies_the_raw_body_and_dedups_by_its_webhook_id(backend: Bac
             ("x-shopify-webhook-id", hook.to_string()),
         ]
     };
-    let (status, first) = send(
+    let (status, first) = post_as(
         &app,
         &url,
         "application/json",
@@ -184,7 +156,7 @@ async fn shopify_verifies_the_raw_body_and_dedups_by_its_webhook_id(backend: Bac
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{first}");
-    let (status, again) = send(
+    let (status, again) = post_as(
         &app,
         &url,
         "application/json",
@@ -197,7 +169,7 @@ async fn shopify_verifies_the_raw_body_and_dedups_by_its_webhook_id(backend: Bac
         (StatusCode::OK, &first["event_id"])
     );
     let reformatted = br#"{"id":820982911946154508,"email":"jon@example.com"}"#;
-    let (status, r) = send(
+    let (status, r) = post_as(
         &app,
         &url,
         "application/json",
@@ -209,7 +181,7 @@ async fn shopify_verifies_the_raw_body_and_dedups_by_its_webhook_id(backend: Bac
         (status, r["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("signature mismatch"))
     );
-    let (status, _) = send(
+    let (status, _) = post_as(
         &app,
         &url,
         "application/json",
@@ -218,7 +190,7 @@ async fn shopify_verifies_the_raw_body_and_dedups_by_its_webhook_id(backend: Bac
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, r) = send(
+    let (status, r) = post_as(
         &app,
         &url,
         "application/json",

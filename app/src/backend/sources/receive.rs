@@ -128,10 +128,8 @@ impl Judged {
 
 /// Headers as kept in the log: credentials and signatures shown as `***` (by their names,
 /// and whatever the source's scheme reads them from).
-fn masked_headers(s: Option<&SourceInput>, headers: &[(String, String)]) -> String {
-    let credentials = s
-        .map(|s| s.verification.credential_headers())
-        .unwrap_or_default();
+fn masked_headers(s: &SourceInput, headers: &[(String, String)]) -> String {
+    let credentials = s.verification.credential_headers();
     let map: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(k, v)| {
@@ -199,7 +197,7 @@ impl Sources {
             received_at: now_ms(),
             remote_addr: req.remote.to_string(),
             query: masked_query(source, req.query),
-            headers: masked_headers(Some(source), &req.headers),
+            headers: masked_headers(source, &req.headers),
             body: req.body.to_vec(),
             dedup_key,
             verified,

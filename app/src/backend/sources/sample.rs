@@ -6,6 +6,7 @@
 
 use super::Sources;
 use super::receive::Received;
+use super::verify::mac;
 use crate::backend::events::Events;
 use crate::backend::{Actor, now_ms};
 use crate::error::{AppError, AppResult};
@@ -16,24 +17,6 @@ use crate::types::sources::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
-use sha2::{Sha256, Sha512};
-
-fn mac(alg: HmacAlgorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    macro_rules! sign {
-        ($d:ty) => {{
-            let mut m = <Hmac<$d> as Mac>::new_from_slice(key).expect("HMAC takes any key");
-            for p in parts {
-                m.update(p);
-            }
-            m.finalize().into_bytes().to_vec()
-        }};
-    }
-    match alg {
-        HmacAlgorithm::Sha256 => sign!(Sha256),
-        HmacAlgorithm::Sha512 => sign!(Sha512),
-    }
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -271,22 +271,27 @@ fn any_secret(secrets: Vec<&str>, ok: impl Fn(&str) -> bool) -> Verdict {
     }
 }
 
-fn hmac_ok(alg: HmacAlgorithm, key: &[u8], parts: &[&[u8]], expected: &[u8]) -> bool {
-    macro_rules! check {
+/// HMAC of `parts` (concatenated) under `key`: the one primitive verifying and signing
+/// samples share.
+pub(super) fn mac(alg: HmacAlgorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    macro_rules! sign {
         ($d:ty) => {{
-            let Ok(mut mac) = <Hmac<$d> as Mac>::new_from_slice(key) else {
-                return false;
-            };
+            let mut m = <Hmac<$d> as Mac>::new_from_slice(key).expect("HMAC takes any key");
             for p in parts {
-                mac.update(p);
+                m.update(p);
             }
-            mac.verify_slice(expected).is_ok()
+            m.finalize().into_bytes().to_vec()
         }};
     }
     match alg {
-        HmacAlgorithm::Sha256 => check!(Sha256),
-        HmacAlgorithm::Sha512 => check!(Sha512),
+        HmacAlgorithm::Sha256 => sign!(Sha256),
+        HmacAlgorithm::Sha512 => sign!(Sha512),
     }
+}
+
+/// Whether `expected` is the HMAC of `parts`, compared in constant time.
+fn hmac_ok(alg: HmacAlgorithm, key: &[u8], parts: &[&[u8]], expected: &[u8]) -> bool {
+    bool::from(mac(alg, key, parts).as_slice().ct_eq(expected))
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {

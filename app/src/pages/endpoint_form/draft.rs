@@ -187,28 +187,13 @@ impl Draft {
                 .filter(|p| !p.is_empty())
                 .collect::<Vec<_>>()
         };
-        let mut number = |field: &str, s: String| -> Option<u32> {
-            let s = s.trim().to_string();
-            if s.is_empty() {
-                return None;
-            }
-            s.parse()
-                .map_err(|_| errors.push(FieldError::new(field, "must be a whole number")))
-                .ok()
-        };
-        let rate = number("rate_limit_per_minute", self.rate.get());
-        let concurrency = number("max_concurrency", self.concurrency.get());
-        let batch_max = number("batch.max_events", self.batch_max.get());
-        let mut json = |field: &str, s: String| -> Option<serde_json::Value> {
-            if s.trim().is_empty() {
-                return None;
-            }
-            serde_json::from_str(&s)
-                .map_err(|e| errors.push(FieldError::new(field, format!("is not valid JSON: {e}"))))
-                .ok()
-        };
-        let filter = json("filter", self.filter.get());
-        let template = json("template", self.template.get());
+        use crate::pages::forms::{typed_json, typed_number};
+        let rate = typed_number::<u32>(&mut errors, "rate_limit_per_minute", &self.rate.get());
+        let concurrency =
+            typed_number::<u32>(&mut errors, "max_concurrency", &self.concurrency.get());
+        let batch_max = typed_number::<u32>(&mut errors, "batch.max_events", &self.batch_max.get());
+        let filter = typed_json(&mut errors, "filter", &self.filter.get());
+        let template = typed_json(&mut errors, "template", &self.template.get());
         let mut event_types = if self.all_types.get() {
             vec!["*".to_string()]
         } else {

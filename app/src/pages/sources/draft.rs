@@ -107,30 +107,20 @@ impl Draft {
     /// tracked, so a preview built on it follows every keystroke.
     pub(super) fn build(&self) -> Result<SourceInput, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut number = |field: &str, s: String| -> Option<u64> {
-            let s = s.trim().to_string();
-            if s.is_empty() {
-                return None;
-            }
-            s.parse()
-                .map_err(|_| errors.push(FieldError::new(field, "must be a whole number")))
-                .ok()
-        };
-        let window = number("dedup.window_secs", self.dedup_window.get());
-        let rate = number("rate_limit_per_second", self.rate.get());
-        let max_body = number("max_body_bytes", self.max_body.get());
-        let status = number("response.status", self.response_status.get());
-        let mut json = |field: &str, s: String| -> Option<serde_json::Value> {
-            if s.trim().is_empty() {
-                return None;
-            }
-            serde_json::from_str(&s)
-                .map_err(|e| errors.push(FieldError::new(field, format!("is not valid JSON: {e}"))))
-                .ok()
-        };
-        let response_body = json("response.body", self.response_body.get());
-        let data = json("transform.data", self.transform_data.get());
-        let context = json("transform.context", self.transform_context.get());
+        use crate::pages::forms::{typed_json, typed_number};
+        let window =
+            typed_number::<u64>(&mut errors, "dedup.window_secs", &self.dedup_window.get());
+        let rate = typed_number::<u64>(&mut errors, "rate_limit_per_second", &self.rate.get());
+        let max_body = typed_number::<u64>(&mut errors, "max_body_bytes", &self.max_body.get());
+        let status =
+            typed_number::<u64>(&mut errors, "response.status", &self.response_status.get());
+        let response_body = typed_json(&mut errors, "response.body", &self.response_body.get());
+        let data = typed_json(&mut errors, "transform.data", &self.transform_data.get());
+        let context = typed_json(
+            &mut errors,
+            "transform.context",
+            &self.transform_context.get(),
+        );
         let mut map = BTreeMap::new();
         for (i, line) in self.type_map.get().lines().enumerate() {
             if line.trim().is_empty() {
