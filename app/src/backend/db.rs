@@ -47,6 +47,8 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Setting(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -66,6 +68,24 @@ fn sqlite_connections() -> u32 {
         .and_then(|v| v.parse().ok())
         .filter(|n| (1..=64).contains(n))
         .unwrap_or(8)
+}
+
+/// How SQLite commits. `FULL` (the default) syncs the write-ahead log at every commit, so an
+/// event answered 202 survives a power loss; `HOOKLINE_SQLITE_SYNCHRONOUS=normal` syncs only
+/// at checkpoints: a crash of the process still loses nothing, but a power loss or an OS
+/// crash may lose the last commits. That trades durability for speed, so it is opt-in.
+fn sqlite_synchronous() -> Result<SqliteSynchronous, DbError> {
+    match std::env::var("HOOKLINE_SQLITE_SYNCHRONOUS")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "" | "full" => Ok(SqliteSynchronous::Full),
+        "normal" => Ok(SqliteSynchronous::Normal),
+        other => Err(DbError::Setting(format!(
+            "HOOKLINE_SQLITE_SYNCHRONOUS must be full or normal, not {other:?}"
+        ))),
+    }
 }
 
 pub fn is_postgres_url(url: &str) -> bool {
@@ -110,7 +130,7 @@ impl Db {
                 .map_err(DbError::Connect)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(sqlite_synchronous()?)
                 .foreign_keys(true)
                 .busy_timeout(LOCK_WAIT);
             let pool = SqlitePoolOptions::new()
@@ -183,5 +203,37 @@ fn short_busy_waits(db: *mut libsqlite3_sys::sqlite3) {
     // handler touches no shared state and is a plain `extern "C"` function.
     unsafe {
         libsqlite3_sys::sqlite3_busy_handler(db, Some(again), std::ptr::null_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without `HOOKLINE_SQLITE_SYNCHRONOUS`, every commit is synced (`PRAGMA synchronous`
+    /// 2 = FULL): an accepted event survives a power loss.
+    #[tokio::test]
+    async fn sqlite_syncs_every_commit_by_default() {
+        if std::env::var_os("HOOKLINE_SQLITE_SYNCHRONOUS").is_some() {
+            panic!("unset HOOKLINE_SQLITE_SYNCHRONOUS to test the default");
+        }
+        let dir = std::env::temp_dir().join(format!("hookline-sync-{}", std::process::id()));
+        let url = format!("sqlite://{}/default.db", dir.display());
+        let db = Db::connect(&url).await.unwrap();
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        let mode: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, 2);
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

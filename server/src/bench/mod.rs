@@ -12,6 +12,7 @@ mod inbound;
 mod postgres;
 mod report;
 mod runs;
+mod scenarios;
 
 pub use crate::config::BenchArgs;
 use axum::body::Bytes;
@@ -26,38 +27,83 @@ fn now_us() -> u64 {
         .as_micros() as u64
 }
 
-/// The receiver: 200 at once (or after `delay`), recording arrival latency when the
-/// payload carries `data.sent_us`.
+/// The receiver: 200 at once (or after `delay`, or after `n` ms on `/slow/{n}`), recording
+/// arrival latency when the payload carries `data.sent_us`, and, while asked to, how many
+/// times each `webhook-id` arrived.
 #[derive(Clone, Default)]
 struct Sink {
     received: Arc<AtomicUsize>,
     latencies_us: Arc<Mutex<Vec<u64>>>,
     delay_ms: Arc<AtomicU64>,
     last_us: Arc<AtomicU64>,
+    ids: Arc<Mutex<Option<IdCount>>>,
+}
+
+/// Requests received, and the distinct webhook ids among them.
+type IdCount = (usize, std::collections::HashSet<String>);
+
+impl Sink {
+    fn latencies(&self) -> Vec<u64> {
+        self.latencies_us
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn latency_count(&self) -> usize {
+        self.latencies_us
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Starts (`true`) or stops counting webhook ids; stopping answers how many requests
+    /// arrived meanwhile and how many distinct ids they carried.
+    fn count_ids(&self, on: bool) -> (usize, usize) {
+        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        let counted = ids.take().map_or((0, 0), |(n, set)| (n, set.len()));
+        if on {
+            *ids = Some((0, Default::default()));
+        }
+        counted
+    }
 }
 
 async fn start_sink(sink: Sink) -> anyhow::Result<String> {
     let s = sink.clone();
     let app = axum::Router::new()
-        .fallback(move |body: Bytes| {
-            let s = s.clone();
-            async move {
-                let at = now_us();
-                let delay = s.delay_ms.load(Ordering::Relaxed);
-                if delay > 0 {
-                    tokio::time::sleep(Duration::from_millis(delay)).await;
+        .fallback(
+            move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: Bytes| {
+                let s = s.clone();
+                async move {
+                    let at = now_us();
+                    let delay = uri
+                        .path()
+                        .strip_prefix("/sink/slow/")
+                        .and_then(|ms| ms.parse().ok())
+                        .unwrap_or_else(|| s.delay_ms.load(Ordering::Relaxed));
+                    if let Some((n, set)) = s.ids.lock().unwrap_or_else(|p| p.into_inner()).as_mut()
+                    {
+                        *n += 1;
+                        if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+                            set.insert(id.to_owned());
+                        }
+                    }
+                    if delay > 0 {
+                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                    }
+                    if let Some(sent) = find_sent(&body) {
+                        s.latencies_us
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(at.saturating_sub(sent));
+                    }
+                    s.received.fetch_add(1, Ordering::Relaxed);
+                    s.last_us.store(now_us(), Ordering::Relaxed);
+                    "ok"
                 }
-                if let Some(sent) = find_sent(&body) {
-                    s.latencies_us
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(at.saturating_sub(sent));
-                }
-                s.received.fetch_add(1, Ordering::Relaxed);
-                s.last_us.store(now_us(), Ordering::Relaxed);
-                "ok"
-            }
-        })
+            },
+        )
         // The 10 MB scenario's body.
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -102,6 +148,8 @@ struct Bench {
     base: String,
     key: String,
     sink: Sink,
+    /// The sink's URL: scenarios add a path to it.
+    sink_base: String,
 }
 
 impl Bench {
@@ -187,6 +235,7 @@ async fn measure(
     port: u16,
     pid: u32,
     key: String,
+    second: Option<&mut runs::SecondNode>,
 ) -> anyhow::Result<report::Run> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
@@ -213,6 +262,7 @@ async fn measure(
         base,
         key,
         sink,
+        sink_base: sink_url.clone(),
     });
     b.post(
         "/api/v1/event-types",
@@ -221,7 +271,7 @@ async fn measure(
     .await?;
     b.post(
         "/api/v1/endpoints",
-        &serde_json::json!({"name": "sink", "url": sink_url}),
+        &serde_json::json!({"name": "sink", "url": sink_url, "event_types": ["bench.event"]}),
     )
     .await?;
     let n = args.events;
@@ -398,6 +448,13 @@ async fn measure(
         "MB",
     );
     large_event(&b, pid, &mut out).await?;
+    scenarios::fan_out(&b, n, &mut out).await?;
+    scenarios::slow_receiver(&b, n, &mut out).await?;
+    scenarios::noisy_neighbour(&b, 200, args.latency_secs, &mut out).await?;
+    if let Some(node) = second {
+        let url = node.start().await?;
+        scenarios::two_nodes(&b, &url, &node.db_url, n, &mut out).await?;
+    }
     Ok(out)
 }
 

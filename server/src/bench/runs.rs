@@ -75,9 +75,9 @@ async fn durability(db: &app::backend::Db) -> anyhow::Result<String> {
             let sync = match sync {
                 0 => "OFF",
                 1 => {
-                    "NORMAL (WAL: a crash of the process loses nothing; a power loss may lose the last commits)"
+                    "NORMAL (HOOKLINE_SQLITE_SYNCHRONOUS=normal: a crash of the process loses nothing; a power loss may lose the last commits)"
                 }
-                2 => "FULL",
+                2 => "FULL (every commit synced to disk, the default)",
                 _ => "EXTRA",
             };
             format!("SQLite journal_mode={journal}, synchronous={sync}")
@@ -110,10 +110,26 @@ async fn one_run(args: &BenchArgs, db_url: &str) -> anyhow::Result<(report::Run,
     let settings = durability(&db).await?;
     db.close().await;
 
+    let (mut child, port) = spawn_server(db_url)?;
+    let pid = child.id();
+    // A second node for the two-node scenario, where nodes can share the database.
+    let mut second = db_url.starts_with("postgres").then(|| SecondNode {
+        db_url: db_url.to_owned(),
+        child: None,
+    });
+    let result = measure(args, port, pid, key, second.as_mut()).await;
+    drop(second);
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok((result?, settings))
+}
+
+/// `hookline serve` on `db_url` as a child process on a free port.
+fn spawn_server(db_url: &str) -> anyhow::Result<(std::process::Child, u16)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut child = std::process::Command::new(std::env::current_exe()?)
+    let child = std::process::Command::new(std::env::current_exe()?)
         .args([
             "serve",
             "--listen",
@@ -127,23 +143,67 @@ async fn one_run(args: &BenchArgs, db_url: &str) -> anyhow::Result<(report::Run,
             "1000",
         ])
         .env("DATABASE_URL", db_url)
-        // A throwaway database: a throwaway master key, unless one is given.
-        .env(
-            "HOOKLINE_MASTER_KEY",
-            std::env::var("HOOKLINE_MASTER_KEY").unwrap_or_else(|_| {
-                use base64::Engine;
-                base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
-            }),
-        )
+        // A throwaway database: a throwaway master key, unless one is given (both nodes of
+        // a run read the same secrets, so the key is made once per bench).
+        .env("HOOKLINE_MASTER_KEY", master_key())
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())
         .spawn()
         .context("starting the server under test")?;
-    let pid = child.id();
-    let result = measure(args, port, pid, key).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    Ok((result?, settings))
+    Ok((child, port))
+}
+
+fn master_key() -> String {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        std::env::var("HOOKLINE_MASTER_KEY").unwrap_or_else(|_| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+        })
+    })
+    .clone()
+}
+
+/// Another `hookline serve` on the run's database, started when the scenario needs it and
+/// stopped with the run.
+pub(super) struct SecondNode {
+    pub db_url: String,
+    child: Option<std::process::Child>,
+}
+
+impl SecondNode {
+    /// Starts the node and answers its base URL once it is ready.
+    pub async fn start(&mut self) -> anyhow::Result<String> {
+        let (child, port) = spawn_server(&self.db_url)?;
+        self.child = Some(child);
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let ready = client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return Ok(base);
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the second node did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for SecondNode {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 /// The `n` statements that took the most execution time in the run on `db_url` (from

@@ -73,7 +73,7 @@ impl Admission {
         let mut round = Round {
             open: OpenClaim {
                 limit,
-                scan: limit * 4,
+                scan: limit,
                 default_cap: self.share.min(limit),
                 ..Default::default()
             },
@@ -106,6 +106,16 @@ impl Admission {
                     .each
                     .push((id.clone(), room.min(round.open.default_cap)));
             }
+        }
+        // Reading past `limit` due rows only helps when the caps may turn some of them
+        // down and another endpoint's rows lie further on; otherwise every row read is
+        // taken, or none past the cap could be. (On Postgres each row read is also
+        // locked until the claim commits, so a wider read costs writes and hides rows
+        // from other nodes.)
+        if round.open.each.len() > 1
+            && (round.open.default_cap < limit || !round.open.caps.is_empty())
+        {
+            round.open.scan = limit * 4;
         }
         round
     }
@@ -177,6 +187,25 @@ mod tests {
                 (id.to_string(), Target::build(&e).map(Arc::new))
             })
             .collect()
+    }
+
+    #[test]
+    fn the_claim_reads_past_its_limit_only_when_a_cap_may_turn_rows_down() {
+        let one = targets(&[("only", serde_json::json!({}))]);
+        let two = targets(&[
+            ("hot", serde_json::json!({})),
+            ("cold", serde_json::json!({})),
+        ]);
+        // Shares of 4 below a limit of 100: with two endpoints, the rows past one's cap
+        // may hold the other's; with one, nothing past its cap can be taken.
+        let small = Admission::new(4);
+        assert_eq!(small.plan(&one, 100).open.scan, 100);
+        assert_eq!(small.plan(&two, 100).open.scan, 400);
+        // A share as large as the limit: every row read is taken.
+        let large = Admission::new(100);
+        assert_eq!(large.plan(&two, 100).open.scan, 100);
+        let _busy = large.start("hot", 90);
+        assert_eq!(large.plan(&two, 100).open.scan, 400, "hot is capped at 10");
     }
 
     #[test]

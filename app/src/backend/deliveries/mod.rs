@@ -159,7 +159,7 @@ impl Deliveries {
             sqlx::query_as(
             "SELECT \
                (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1), \
-               (SELECT COUNT(*) FROM deliveries WHERE status = 'failed' AND next_attempt_at > $1)"
+               (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND status = 'failed' AND next_attempt_at > $1)"
         )
         .bind(now)
         .fetch_one(pool)

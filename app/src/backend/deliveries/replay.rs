@@ -50,10 +50,15 @@ impl Deliveries {
     ) -> AppResult<ReplayView> {
         let endpoint_id = endpoint_id.as_str();
         actor.require(Role::Editor)?;
+        // Which rows, each set as the predicate of the partial index that holds it (SQLite
+        // uses a partial index only when the query repeats its predicate).
+        const FAILED: &str = "status IN ('pending', 'failed') AND status = 'failed'";
+        const DEAD: &str = "status IN ('dead', 'cancelled') AND status = 'dead'";
+        const CANCELLED: &str = "status IN ('dead', 'cancelled') AND status = 'cancelled'";
         let statuses: &[&str] = match status {
-            "failed" => &["failed", "dead"],
-            "dead" => &["dead"],
-            "cancelled" => &["cancelled"],
+            "failed" => &[FAILED, DEAD],
+            "dead" => &[DEAD],
+            "cancelled" => &[CANCELLED],
             other => {
                 return Err(AppError::invalid(
                     "status",
@@ -77,22 +82,22 @@ impl Deliveries {
             endpoint_id,
             serde_json::json!({ "status": status, "since": since, "replay": id }),
         );
-        let (a, b) = (statuses[0], *statuses.last().unwrap_or(&statuses[0]));
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            let total = sqlx::query(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, completed_at = NULL, updated_at = $1, replay_id = $2 \
-                 WHERE endpoint_id = $3 AND status IN ($4, $5) AND ($6 IS NULL OR created_at >= $6)",
-            )
-            .bind(now)
-            .bind(id.as_str())
-            .bind(endpoint_id)
-            .bind(a)
-            .bind(b)
-            .bind(since.map(|t| t.0))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as i64;
+            let mut total = 0;
+            for which in statuses {
+                total += sqlx::query(&format!(
+                    "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, completed_at = NULL, updated_at = $1, replay_id = $2 \
+                     WHERE endpoint_id = $3 AND {which} AND ($4 IS NULL OR created_at >= $4)"
+                ))
+                .bind(now)
+                .bind(id.as_str())
+                .bind(endpoint_id)
+                .bind(since.map(|t| t.0))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+            }
             sqlx::query("INSERT INTO replays (id, endpoint_id, status_filter, since, total, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(id.as_str())
                 .bind(endpoint_id)

@@ -129,14 +129,17 @@ impl Stats {
         let (retries, queue_depth, in_flight, dead_letters): (i64, i64, i64, i64) = with_db!(
             &self.db,
             |pool| {
+                // One count per status, each read from the partial index that holds it (the
+                // repeated status terms are that index's own predicate, which SQLite needs
+                // verbatim to use it); the retries also count finished deliveries that
+                // needed more than one attempt in the window.
                 sqlx::query_as(
                 "SELECT \
-                 CAST(COALESCE(SUM(CASE WHEN status = 'failed' OR (attempts > 1 AND updated_at >= $1) THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                 CAST(COALESCE(SUM(CASE WHEN status IN ('pending', 'failed') THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                 CAST(COALESCE(SUM(CASE WHEN status = 'in_flight' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                 CAST(COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-                 FROM deliveries WHERE ($2 IS NULL OR endpoint_id = $2) \
-                 AND (status IN ('pending', 'failed', 'in_flight', 'dead') OR updated_at >= $1)"
+                 (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND status = 'failed' AND ($2 IS NULL OR endpoint_id = $2)) \
+                 + (SELECT COUNT(*) FROM deliveries WHERE updated_at >= $1 AND attempts > 1 AND status <> 'failed' AND ($2 IS NULL OR endpoint_id = $2)), \
+                 (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND ($2 IS NULL OR endpoint_id = $2)), \
+                 (SELECT COUNT(*) FROM deliveries WHERE status = 'in_flight' AND ($2 IS NULL OR endpoint_id = $2)), \
+                 (SELECT COUNT(*) FROM deliveries WHERE status IN ('dead', 'cancelled') AND status = 'dead' AND ($2 IS NULL OR endpoint_id = $2))"
             )
             .bind(since)
             .bind(endpoint)

@@ -32,8 +32,12 @@ const RETURNING: &str = " RETURNING id, event_id, endpoint_id, attempts, lease_t
 /// when a node crashes after sending). WAL is written in order, so no later durable commit
 /// (an attempt's outcome) can survive without the claim before it. Events, deliveries and
 /// outcomes keep durable commits.
+///
+/// `$fixed`: the statement has the same text whatever the round (no per-endpoint lists), so
+/// it is prepared once per connection and its plan reused; the others are parsed each time
+/// rather than filling the statement cache with one variant per list length.
 macro_rules! claim_commit {
-    ($self:ident, $pool:ident, $q:ident) => {{
+    ($self:ident, $pool:ident, $q:ident, $fixed:expr) => {{
         if matches!($self.db, Db::Postgres(_)) {
             let mut tx = $pool.begin().await?;
             sqlx::query("SET LOCAL synchronous_commit = off")
@@ -41,13 +45,16 @@ macro_rules! claim_commit {
                 .await?;
             let rows = $q
                 .build_query_as()
-                .persistent(false)
+                .persistent($fixed)
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;
             Ok(rows)
         } else {
-            $q.build_query_as().persistent(false).fetch_all($pool).await
+            $q.build_query_as()
+                .persistent($fixed)
+                .fetch_all($pool)
+                .await
         }
     }};
 }
@@ -207,7 +214,12 @@ impl EngineStore {
                 .push_bind(plan.limit as i64)
                 .push(")")
                 .push(RETURNING);
-            claim_commit!(self, pool, q)
+            claim_commit!(
+                self,
+                pool,
+                q,
+                plan.exclude.is_empty() && plan.caps.is_empty()
+            )
         })
     }
 
@@ -249,7 +261,7 @@ impl EngineStore {
             .push_bind(plan.limit as i64)
             .push(")")
             .push(RETURNING);
-            claim_commit!(self, pool, q)
+            claim_commit!(self, pool, q, false)
         })
     }
 
