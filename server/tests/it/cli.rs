@@ -165,6 +165,21 @@ fn bad_config_values_stop_the_start_naming_the_setting() {
         .unwrap();
     assert!(!out.status.success());
     assert!(text(&out).contains("--database-url"), "{}", text(&out));
+
+    // A durability setting that is neither full nor normal is refused, not guessed.
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("h.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .args(["migrate", "--database-url", &url])
+        .env("HOOKLINE_SQLITE_SYNCHRONOUS", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("HOOKLINE_SQLITE_SYNCHRONOUS must be full or normal"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
