@@ -876,3 +876,35 @@ async fn stats_and_health_follow_the_attempts(backend: Backend) {
     assert_eq!(body["errors"][0]["path"], "since", "{body}");
     s.app.stop().await;
 }
+
+/// On SQLite an open claim commits without syncing (its connection's `synchronous` is
+/// lowered for the claim alone): afterwards every connection of the server's pool still
+/// syncs every commit, so events, deliveries and outcomes stay durable.
+#[tokio::test]
+async fn sqlite_claims_leave_every_connection_syncing() {
+    let s = setup(Backend::Sqlite, json!({})).await;
+    for n in 0..20 {
+        let event = publish(&s, json!({"n": n})).await;
+        delivery(&s, &event, "succeeded", Duration::from_secs(10)).await;
+    }
+    let app::backend::Db::Sqlite(pool) = &s.app.state.db else {
+        unreachable!()
+    };
+    // Every connection the pool holds, at once (new ones open as needed).
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for conn in &mut held {
+        let mode: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            mode, 2,
+            "a connection left the claim without syncing commits"
+        );
+    }
+    drop(held);
+    s.app.stop().await;
+}

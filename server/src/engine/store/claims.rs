@@ -11,6 +11,7 @@
 //!   count is read there, so every node sharing the database obeys the same limit, and
 //!   nothing is claimed that may not be sent at once.
 
+use super::unsynced::Unsynced;
 use super::{Claimed, EngineStore, skip_locked};
 use app::backend::{Db, now_ms};
 use app::with_db;
@@ -25,8 +26,8 @@ const FIFO_READY: &str = " AND (d.ordered = FALSE OR NOT EXISTS ( \
 
 const RETURNING: &str = " RETURNING id, event_id, endpoint_id, attempts, lease_token, test_fire";
 
-/// Runs an open claim. On Postgres its commit does not wait for the disk
-/// (`SET LOCAL synchronous_commit = off`): a claim only says who is sending a delivery,
+/// Runs an open claim. Its commit does not wait for the disk (on Postgres
+/// `SET LOCAL synchronous_commit = off`, on SQLite [`super::unsynced`]): a claim only says who is sending a delivery,
 /// and if Postgres itself crashed before writing it out, the delivery is simply still due
 /// and is claimed and sent again, which at-least-once delivery allows (the same happens
 /// when a node crashes after sending). WAL is written in order, so no later durable commit
@@ -51,10 +52,14 @@ macro_rules! claim_commit {
             tx.commit().await?;
             Ok(rows)
         } else {
-            $q.build_query_as()
+            let mut conn = $pool.unsynced().await?;
+            let rows = $q
+                .build_query_as()
                 .persistent($fixed)
-                .fetch_all($pool)
-                .await
+                .fetch_all(conn.get())
+                .await;
+            conn.restore().await?;
+            rows
         }
     }};
 }

@@ -7,6 +7,7 @@
 pub mod claims;
 pub mod finish;
 pub mod leases;
+mod unsynced;
 
 use app::backend::Db;
 
