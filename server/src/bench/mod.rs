@@ -154,20 +154,58 @@ struct Bench {
 
 impl Bench {
     async fn post(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<()> {
-        let r = self
+        self.send(reqwest::Method::POST, &self.base, path, Some(body))
+            .await
+            .map(drop)
+    }
+
+    /// One API request to the node at `base`; answers the JSON body (`null` when empty),
+    /// or an error naming the path and the status.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        base: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let mut req = self
             .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            r.status().is_success(),
-            "{path}: {} {}",
-            r.status(),
-            r.text().await.unwrap_or_default()
-        );
-        Ok(())
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let r = req.send().await?;
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        anyhow::ensure!(status.is_success(), "{path}: {status} {text}");
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Publishes `rate` timed events of `event_type` a second for `secs` seconds, each on
+    /// its own task at its due time (an open loop: a slow answer does not slow the offer);
+    /// answers how many once every publish was accepted.
+    async fn offer(
+        self: &Arc<Self>,
+        event_type: &'static str,
+        rate: u64,
+        secs: u64,
+    ) -> anyhow::Result<usize> {
+        let total = (rate * secs) as usize;
+        let interval = Duration::from_secs_f64(1.0 / rate as f64);
+        let start = Instant::now();
+        let mut tasks = Vec::with_capacity(total);
+        for i in 0..total {
+            tokio::time::sleep_until((start + interval.mul_f64(i as f64)).into()).await;
+            let b = self.clone();
+            tasks.push(tokio::spawn(async move {
+                b.post("/api/v1/events", &timed_event(event_type, i)).await
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        Ok(total)
     }
 
     async fn wait_received(&self, n: usize, limit: Duration) -> bool {
@@ -192,7 +230,12 @@ impl Bench {
 }
 
 fn event(i: usize) -> serde_json::Value {
-    serde_json::json!({"event_type": "bench.event", "data": {"n": i, "sent_us": now_us()}})
+    timed_event("bench.event", i)
+}
+
+/// An event whose arrival the sink times (`data.sent_us`).
+fn timed_event(event_type: &str, i: usize) -> serde_json::Value {
+    serde_json::json!({"event_type": event_type, "data": {"n": i, "sent_us": now_us()}})
 }
 
 /// Runs `total` jobs with `concurrency` workers; returns the elapsed time.
@@ -387,28 +430,9 @@ async fn measure(
 
     // Open loop: offered rates, publish -> receive latency.
     for &rate in &args.rates {
-        let total = (rate * args.latency_secs) as usize;
-        let interval = Duration::from_secs_f64(1.0 / rate as f64);
-        let start = Instant::now();
-        let mut tasks = Vec::with_capacity(total);
-        for i in 0..total {
-            let due = start + interval.mul_f64(i as f64);
-            tokio::time::sleep_until(due.into()).await;
-            let b = b.clone();
-            tasks.push(tokio::spawn(async move {
-                b.post("/api/v1/events", &event(i)).await
-            }));
-        }
-        for t in tasks {
-            t.await??;
-        }
+        let total = b.offer("bench.event", rate, args.latency_secs).await?;
         b.wait_received(total, Duration::from_secs(120)).await;
-        let mut lat = b
-            .sink
-            .latencies_us
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let mut lat = b.sink.latencies();
         lat.sort_unstable();
         for (name, p) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
             out.add(

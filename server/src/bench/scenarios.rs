@@ -25,19 +25,14 @@ async fn endpoint_for(
     if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
         body.extend(extra.clone());
     }
-    let r = b
-        .client
-        .post(format!("{}/api/v1/endpoints", b.base))
-        .bearer_auth(&b.key)
-        .json(&body)
-        .send()
+    let v = b
+        .send(
+            reqwest::Method::POST,
+            &b.base,
+            "/api/v1/endpoints",
+            Some(&body),
+        )
         .await?;
-    anyhow::ensure!(
-        r.status().is_success(),
-        "creating an endpoint: {}",
-        r.status()
-    );
-    let v: serde_json::Value = r.json().await?;
     v["id"]
         .as_str()
         .map(str::to_owned)
@@ -64,16 +59,11 @@ async fn publish_batches(
                 let batch: Vec<_> = (0..size.min(events - i * size))
                     .map(|j| serde_json::json!({"event_type": event_type, "data": {"n": i * size + j}}))
                     .collect();
+                let body = serde_json::json!({"events": batch});
                 let base = &bases[i % bases.len()];
-                let r = b
-                    .client
-                    .post(format!("{base}/api/v1/events/batch"))
-                    .bearer_auth(&b.key)
-                    .json(&serde_json::json!({"events": batch}))
-                    .send()
-                    .await?;
-                anyhow::ensure!(r.status().is_success(), "batch: {}", r.status());
-                Ok(())
+                b.send(reqwest::Method::POST, base, "/api/v1/events/batch", Some(&body))
+                    .await
+                    .map(drop)
             }
         }
     })
@@ -154,24 +144,7 @@ pub(super) async fn noisy_neighbour(
     publish_batches(b, std::slice::from_ref(&b.base), "bench.noisy", 1000, 500).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     b.reset();
-    let total = (rate * secs) as usize;
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let start = Instant::now();
-    let mut tasks = Vec::with_capacity(total);
-    for i in 0..total {
-        tokio::time::sleep_until((start + interval.mul_f64(i as f64)).into()).await;
-        let b = b.clone();
-        tasks.push(tokio::spawn(async move {
-            b.post(
-                "/api/v1/events",
-                &serde_json::json!({"event_type": "bench.quiet", "data": {"n": i, "sent_us": now_us()}}),
-            )
-            .await
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
+    let total = b.offer("bench.quiet", rate, secs).await?;
     // A's throttled deliveries arrive meanwhile (about one a second): wait for B's.
     let deadline = Instant::now() + Duration::from_secs(60);
     while b.sink.latency_count() < total && Instant::now() < deadline {
@@ -192,18 +165,10 @@ pub(super) async fn noisy_neighbour(
             "ms",
         );
     }
-    let r = b
-        .client
-        .delete(format!("{}/api/v1/endpoints/{a}", b.base))
-        .bearer_auth(&b.key)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        r.status().is_success(),
-        "deleting the throttled endpoint: {}",
-        r.status()
-    );
-    Ok(())
+    let path = format!("/api/v1/endpoints/{a}");
+    b.send(reqwest::Method::DELETE, &b.base, &path, None)
+        .await
+        .map(drop)
 }
 
 /// Two nodes on one Postgres: a burst published through both; every delivery arrives once,

@@ -23,6 +23,18 @@ const COLUMNS: &str = "d.id, d.event_id, e.event_type, d.endpoint_id, ep.name AS
 const FROM: &str =
     "deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints ep ON ep.id = d.endpoint_id";
 
+/// `WHERE` terms that pick one status through the partial index holding it. Each repeats
+/// its index's predicate, which SQLite needs verbatim to use a partial index (see migration
+/// `20261202000001_delivery_indexes`).
+pub(crate) mod by_index {
+    /// Pending or retrying: `deliveries_open_due` and `deliveries_endpoint_due`.
+    pub const OPEN: &str = "status IN ('pending', 'failed')";
+    pub const FAILED: &str = "status IN ('pending', 'failed') AND status = 'failed'";
+    /// `deliveries_given_up`.
+    pub const DEAD: &str = "status IN ('dead', 'cancelled') AND status = 'dead'";
+    pub const CANCELLED: &str = "status IN ('dead', 'cancelled') AND status = 'cancelled'";
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
@@ -155,15 +167,13 @@ impl Deliveries {
     /// are due now (pending or retrying), and how many wait for a later retry.
     pub async fn queue_counts(&self) -> AppResult<(i64, i64)> {
         let now = now_ms();
+        use by_index::{FAILED, OPEN};
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM deliveries WHERE {OPEN} AND next_attempt_at <= $1), \
+             (SELECT COUNT(*) FROM deliveries WHERE {FAILED} AND next_attempt_at > $1)"
+        );
         Ok(with_db!(&self.db, |pool| {
-            sqlx::query_as(
-            "SELECT \
-               (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1), \
-               (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND status = 'failed' AND next_attempt_at > $1)"
-        )
-        .bind(now)
-        .fetch_one(pool)
-        .await
+            sqlx::query_as(&sql).bind(now).fetch_one(pool).await
         })?)
     }
 

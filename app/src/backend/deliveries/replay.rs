@@ -50,11 +50,8 @@ impl Deliveries {
     ) -> AppResult<ReplayView> {
         let endpoint_id = endpoint_id.as_str();
         actor.require(Role::Editor)?;
-        // Which rows, each set as the predicate of the partial index that holds it (SQLite
-        // uses a partial index only when the query repeats its predicate).
-        const FAILED: &str = "status IN ('pending', 'failed') AND status = 'failed'";
-        const DEAD: &str = "status IN ('dead', 'cancelled') AND status = 'dead'";
-        const CANCELLED: &str = "status IN ('dead', 'cancelled') AND status = 'cancelled'";
+        // Which rows, each read through the partial index that holds it.
+        use super::by_index::{CANCELLED, DEAD, FAILED};
         let statuses: &[&str] = match status {
             "failed" => &[FAILED, DEAD],
             "dead" => &[DEAD],

@@ -126,27 +126,25 @@ impl Stats {
                 acc.bands[band] += n;
             }
         }
-        let (retries, queue_depth, in_flight, dead_letters): (i64, i64, i64, i64) = with_db!(
-            &self.db,
-            |pool| {
-                // One count per status, each read from the partial index that holds it (the
-                // repeated status terms are that index's own predicate, which SQLite needs
-                // verbatim to use it); the retries also count finished deliveries that
-                // needed more than one attempt in the window.
-                sqlx::query_as(
-                "SELECT \
-                 (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND status = 'failed' AND ($2 IS NULL OR endpoint_id = $2)) \
-                 + (SELECT COUNT(*) FROM deliveries WHERE updated_at >= $1 AND attempts > 1 AND status <> 'failed' AND ($2 IS NULL OR endpoint_id = $2)), \
-                 (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'failed') AND ($2 IS NULL OR endpoint_id = $2)), \
-                 (SELECT COUNT(*) FROM deliveries WHERE status = 'in_flight' AND ($2 IS NULL OR endpoint_id = $2)), \
-                 (SELECT COUNT(*) FROM deliveries WHERE status IN ('dead', 'cancelled') AND status = 'dead' AND ($2 IS NULL OR endpoint_id = $2))"
-            )
-            .bind(since)
-            .bind(endpoint)
-            .fetch_one(pool)
-            .await
-            }
-        )?;
+        // One count per status, each read from the partial index that holds it; the retries
+        // also count finished deliveries that needed more than one attempt in the window.
+        use super::by_index::{DEAD, FAILED, OPEN};
+        const OF: &str = "($2 IS NULL OR endpoint_id = $2)";
+        let counts = format!(
+            "SELECT (SELECT COUNT(*) FROM deliveries WHERE {FAILED} AND {OF}) \
+             + (SELECT COUNT(*) FROM deliveries WHERE updated_at >= $1 AND attempts > 1 AND status <> 'failed' AND {OF}), \
+             (SELECT COUNT(*) FROM deliveries WHERE {OPEN} AND {OF}), \
+             (SELECT COUNT(*) FROM deliveries WHERE status = 'in_flight' AND {OF}), \
+             (SELECT COUNT(*) FROM deliveries WHERE {DEAD} AND {OF})"
+        );
+        let (retries, queue_depth, in_flight, dead_letters): (i64, i64, i64, i64) =
+            with_db!(&self.db, |pool| {
+                sqlx::query_as(&counts)
+                    .bind(since)
+                    .bind(endpoint)
+                    .fetch_one(pool)
+                    .await
+            })?;
         let health = match endpoint {
             None => None,
             Some(id) => {

@@ -26,41 +26,23 @@ const FIFO_READY: &str = " AND (d.ordered = FALSE OR NOT EXISTS ( \
 
 const RETURNING: &str = " RETURNING id, event_id, endpoint_id, attempts, lease_token, test_fire";
 
-/// Runs an open claim. Its commit does not wait for the disk (on Postgres
-/// `SET LOCAL synchronous_commit = off`, on SQLite [`super::unsynced`]): a claim only says who is sending a delivery,
-/// and if Postgres itself crashed before writing it out, the delivery is simply still due
-/// and is claimed and sent again, which at-least-once delivery allows (the same happens
-/// when a node crashes after sending). WAL is written in order, so no later durable commit
-/// (an attempt's outcome) can survive without the claim before it. Events, deliveries and
-/// outcomes keep durable commits.
+/// Runs an open claim on a connection whose commit does not wait for the disk (see
+/// [`super::unsynced`]), then commits it (or, if the claim failed, rolls it back; SQLite's
+/// connection is put back either way) and answers the claim's rows or error.
 ///
 /// `$fixed`: the statement has the same text whatever the round (no per-endpoint lists), so
 /// it is prepared once per connection and its plan reused; the others are parsed each time
 /// rather than filling the statement cache with one variant per list length.
 macro_rules! claim_commit {
-    ($self:ident, $pool:ident, $q:ident, $fixed:expr) => {{
-        if matches!($self.db, Db::Postgres(_)) {
-            let mut tx = $pool.begin().await?;
-            sqlx::query("SET LOCAL synchronous_commit = off")
-                .execute(&mut *tx)
-                .await?;
-            let rows = $q
-                .build_query_as()
-                .persistent($fixed)
-                .fetch_all(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(rows)
-        } else {
-            let mut conn = $pool.unsynced().await?;
-            let rows = $q
-                .build_query_as()
-                .persistent($fixed)
-                .fetch_all(conn.get())
-                .await;
-            conn.restore().await?;
-            rows
-        }
+    ($pool:ident, $q:ident, $fixed:expr) => {{
+        let mut conn = $pool.unsynced().await?;
+        let rows = $q
+            .build_query_as()
+            .persistent($fixed)
+            .fetch_all(conn.conn())
+            .await;
+        conn.done(rows.is_ok()).await?;
+        rows
     }};
 }
 
@@ -219,12 +201,7 @@ impl EngineStore {
                 .push_bind(plan.limit as i64)
                 .push(")")
                 .push(RETURNING);
-            claim_commit!(
-                self,
-                pool,
-                q,
-                plan.exclude.is_empty() && plan.caps.is_empty()
-            )
+            claim_commit!(pool, q, plan.exclude.is_empty() && plan.caps.is_empty())
         })
     }
 
@@ -266,7 +243,7 @@ impl EngineStore {
             .push_bind(plan.limit as i64)
             .push(")")
             .push(RETURNING);
-            claim_commit!(self, pool, q, false)
+            claim_commit!(pool, q, false)
         })
     }
 

@@ -1,60 +1,94 @@
-//! A connection for a claim whose commit need not wait for the disk: a claim only says who
-//! is sending a delivery, and a claim lost to a power cut leaves the delivery due again,
-//! which at-least-once delivery allows (see `claims::claim_commit`).
+//! A connection for a claim whose commit need not wait for the disk. A claim only says who
+//! is sending a delivery: if the database loses it (a crash or a power cut before it
+//! reached the disk), the delivery is simply still due and is claimed and sent again,
+//! which at-least-once delivery allows (the same happens when a node crashes after
+//! sending). The log is written in order, so no later durable commit (an attempt's
+//! outcome) can survive without the claim before it. Events, deliveries and outcomes keep
+//! durable commits.
+//!
+//! Each database does it its own way behind [`Unsynced`]: Postgres in the claim's own
+//! transaction (`SET LOCAL synchronous_commit = off`), SQLite on the claiming connection.
 
-/// SQLite's counterpart of `SET LOCAL synchronous_commit = off`: `synchronous` is a setting
-/// of the connection, so the claiming connection commits without syncing the write-ahead
-/// log (the next synced commit, such as the attempt's outcome, syncs the log with
-/// everything before it, and a power loss before that loses only the claim), and is put
-/// back to syncing every commit before anyone else uses it. A connection whose setting was
-/// not put back (an error, or the claim cancelled midway) is closed, never returned to the
-/// pool.
-pub(super) struct SyncRestored<DB: sqlx::Database> {
-    conn: Option<sqlx::pool::PoolConnection<DB>>,
+/// A pool that hands out connections for unsynced claims: run the claim on
+/// `conn()`, then `done(claimed)` (`claimed`: the claim succeeded and is to be kept).
+pub(super) trait Unsynced {
+    type Guard;
+    async fn unsynced(&self) -> Result<Self::Guard, sqlx::Error>;
+}
+
+/// Postgres: a transaction whose commit does not wait for the disk.
+pub(super) struct PgUnsynced(sqlx::Transaction<'static, sqlx::Postgres>);
+
+impl Unsynced for sqlx::PgPool {
+    type Guard = PgUnsynced;
+    async fn unsynced(&self) -> Result<PgUnsynced, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        Ok(PgUnsynced(tx))
+    }
+}
+
+impl PgUnsynced {
+    pub(super) fn conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
+
+    pub(super) async fn done(self, claimed: bool) -> Result<(), sqlx::Error> {
+        if claimed {
+            self.0.commit().await
+        } else {
+            self.0.rollback().await
+        }
+    }
+}
+
+/// SQLite: `synchronous` is a setting of the connection, so the claiming connection commits
+/// without syncing the write-ahead log (the next synced commit syncs the log with
+/// everything before it), and is put back to syncing every commit before anyone else uses
+/// it. A connection whose setting was not put back (an error, or the claim cancelled
+/// midway) is closed, never returned to the pool.
+pub(super) struct SqliteUnsynced {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
     /// The setting to put back (`PRAGMA synchronous`), if it was lowered.
     lowered_from: Option<i64>,
 }
 
-impl<DB: sqlx::Database> SyncRestored<DB> {
-    pub(super) fn get(&mut self) -> &mut DB::Connection {
-        self.conn
-            .as_deref_mut()
-            .expect("held until restored or dropped")
-    }
-}
-
-/// A connection for a claim whose commit need not wait for the disk.
-pub(super) trait Unsynced {
-    type Db: sqlx::Database;
-    async fn unsynced(&self) -> Result<SyncRestored<Self::Db>, sqlx::Error>;
-}
-
 impl Unsynced for sqlx::SqlitePool {
-    type Db = sqlx::Sqlite;
-    async fn unsynced(&self) -> Result<SyncRestored<sqlx::Sqlite>, sqlx::Error> {
+    type Guard = SqliteUnsynced;
+    async fn unsynced(&self) -> Result<SqliteUnsynced, sqlx::Error> {
         let mut conn = self.acquire().await?;
         let mode: i64 = sqlx::query_scalar("PRAGMA synchronous")
             .fetch_one(&mut *conn)
             .await?;
-        let mut this = SyncRestored {
+        let mut this = SqliteUnsynced {
             conn: Some(conn),
             lowered_from: None,
         };
         if mode >= 2 {
             this.lowered_from = Some(mode);
             sqlx::query("PRAGMA synchronous = NORMAL")
-                .execute(this.get())
+                .execute(this.conn())
                 .await?;
         }
         Ok(this)
     }
 }
 
-impl SyncRestored<sqlx::Sqlite> {
-    pub(super) async fn restore(mut self) -> Result<(), sqlx::Error> {
+impl SqliteUnsynced {
+    pub(super) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        self.conn
+            .as_deref_mut()
+            .expect("held until put back or dropped")
+    }
+
+    /// Puts the setting back, whether or not the claim succeeded (a failed statement left
+    /// nothing to undo: it ran in its own implicit transaction).
+    pub(super) async fn done(mut self, _claimed: bool) -> Result<(), sqlx::Error> {
         if let Some(mode) = self.lowered_from {
             sqlx::query(&format!("PRAGMA synchronous = {mode}"))
-                .execute(self.get())
+                .execute(self.conn())
                 .await?;
             self.lowered_from = None;
         }
@@ -62,25 +96,7 @@ impl SyncRestored<sqlx::Sqlite> {
     }
 }
 
-/// Postgres lowers it inside the claim's transaction instead (`SET LOCAL`); this
-/// only lets the macro's SQLite branch compile for both pools.
-impl Unsynced for sqlx::PgPool {
-    type Db = sqlx::Postgres;
-    async fn unsynced(&self) -> Result<SyncRestored<sqlx::Postgres>, sqlx::Error> {
-        Ok(SyncRestored {
-            conn: Some(self.acquire().await?),
-            lowered_from: None,
-        })
-    }
-}
-
-impl SyncRestored<sqlx::Postgres> {
-    pub(super) async fn restore(self) -> Result<(), sqlx::Error> {
-        Ok(())
-    }
-}
-
-impl<DB: sqlx::Database> Drop for SyncRestored<DB> {
+impl Drop for SqliteUnsynced {
     fn drop(&mut self) {
         if self.lowered_from.is_some()
             && let Some(conn) = self.conn.take()
