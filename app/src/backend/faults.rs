@@ -10,6 +10,9 @@ pub struct Faults {
     pub fail_after_event_insert: AtomicBool,
     /// Fail this many of the engine's outcome writes (each try counts).
     pub fail_outcome_writes: AtomicU32,
+    /// Lose this many deliveries a publish hands to the engine, after their commit and
+    /// before anything is sent, as a node that dies right then would.
+    pub lose_handoffs: AtomicU32,
     /// Make this many delivery tasks panic before they send.
     pub panic_deliveries: AtomicU32,
 }

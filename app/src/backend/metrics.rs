@@ -16,6 +16,8 @@ pub struct Metrics {
     pub deliveries_retried: AtomicU64,
     pub deliveries_dead: AtomicU64,
     pub attempts: AtomicU64,
+    /// Deliveries a publish wrote claimed by this node's engine and handed to it.
+    pub deliveries_handed_over: AtomicU64,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_sum_micros: AtomicU64,
     pub in_flight: AtomicU64,
@@ -48,6 +50,11 @@ impl Metrics {
             "hookline_events_accepted_total",
             "Events accepted by the publish API.",
             &[("", g(&self.events_accepted))],
+        );
+        counter(
+            "hookline_deliveries_handed_over_total",
+            "Deliveries written claimed by this node's engine and handed to it by the publish (the others wait for a claim round).",
+            &[("", g(&self.deliveries_handed_over))],
         );
         counter(
             "hookline_deliveries_total",

@@ -15,6 +15,9 @@ pub struct Shared {
     /// Woken after every commit that created or re-queued deliveries (the engine waits on
     /// it; on Postgres other nodes hear `NOTIFY hookline_outbox`).
     pub outbox: Arc<tokio::sync::Notify>,
+    /// This node's delivery engine, once it runs: publishes hand it the deliveries it can
+    /// send at once (see [`super::events::handoff`]).
+    pub handoff: super::events::handoff::Slot,
     /// Process-wide counters, rendered by `GET /metrics`.
     pub metrics: Arc<Metrics>,
     /// Fault injection for the tests (all off otherwise).

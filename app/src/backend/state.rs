@@ -45,6 +45,7 @@ impl AppState {
         let shared = Shared {
             catalog: Arc::new(CatalogCache::new(versions.clone())),
             outbox: Arc::new(tokio::sync::Notify::new()),
+            handoff: Default::default(),
             metrics: Arc::default(),
             faults: Arc::default(),
         };

@@ -133,6 +133,23 @@ impl Admission {
         }
     }
 
+    /// Counts one delivery of an open endpoint, if its share has room now (a delivery
+    /// handed over by a publish, see [`super::handoff`]).
+    pub fn try_start(self: &Arc<Self>, endpoint: &str) -> Option<InFlight> {
+        let mut map = self.lock();
+        let l = map.entry(endpoint.to_owned()).or_default();
+        if l.in_flight >= self.share {
+            return None;
+        }
+        l.in_flight += 1;
+        drop(map);
+        Some(InFlight {
+            admission: self.clone(),
+            endpoint: endpoint.to_owned(),
+            n: 1,
+        })
+    }
+
     /// Not asked again before `at`.
     pub fn block_until(&self, endpoint: &str, at: Instant) {
         let mut map = self.lock();

@@ -8,6 +8,7 @@
 //!   endpoints, then open ones);
 //! - [`admission`]: which endpoints a round may claim from (fair shares, limits);
 //! - [`store`]: the claims, leases and outcome writes in the database;
+//! - [`handoff`]: deliveries a publish writes already claimed by this node and hands over;
 //! - [`leases`]: the leases live work holds, and the heartbeat that renews only those;
 //! - [`batch`]: gathering deliveries into batch requests;
 //! - [`dispatch`]: one request (single or batch): shape, sign, send, judge, record;
@@ -19,6 +20,7 @@
 pub mod admission;
 pub mod batch;
 pub mod dispatch;
+pub mod handoff;
 pub mod leases;
 pub mod outbound;
 pub mod outcome;
@@ -101,6 +103,13 @@ pub struct Engine {
     /// Group commit for finished attempts (see [`store::EngineStore::finish`]).
     finisher: std::sync::OnceLock<tokio::sync::mpsc::Sender<FinishJob>>,
     running: std::sync::atomic::AtomicBool,
+    /// The node's request slots (`max_in_flight`), shared by claim rounds and hand-overs.
+    slots: Arc<Semaphore>,
+    /// Takes deliveries from publishes (see [`handoff`]): from the start of the claim loop
+    /// until it stops.
+    taking: std::sync::atomic::AtomicBool,
+    /// The tasks sending handed-over deliveries (drained on shutdown like the others).
+    handed: std::sync::Mutex<JoinSet<()>>,
 }
 
 impl Engine {
@@ -118,6 +127,9 @@ impl Engine {
             admission: admission::Admission::new(cfg.max_in_flight_per_endpoint),
             leases: Arc::default(),
             targets: Targets::default(),
+            slots: Arc::new(Semaphore::new(cfg.max_in_flight)),
+            taking: std::sync::atomic::AtomicBool::new(false),
+            handed: Default::default(),
             cfg,
             batcher: batch::Batcher::default(),
             finisher: std::sync::OnceLock::new(),
@@ -148,7 +160,7 @@ impl Engine {
             per_endpoint = self.cfg.max_in_flight_per_endpoint,
             "delivery engine started"
         );
-        let slots = Arc::new(Semaphore::new(self.cfg.max_in_flight));
+        let slots = self.slots.clone();
         let mut tasks = JoinSet::new();
         let heartbeat = tokio::spawn(leases::heartbeat(
             self.store.clone(),
@@ -165,6 +177,11 @@ impl Engine {
         };
         self.running
             .store(true, std::sync::atomic::Ordering::Relaxed);
+        let engine: Arc<dyn app::backend::events::handoff::Handoff> = self.clone();
+        self.state.shared.handoff.set(Arc::downgrade(&engine));
+        drop(engine);
+        self.taking
+            .store(true, std::sync::atomic::Ordering::Release);
         loop {
             if *stop.borrow() {
                 break;
@@ -205,17 +222,35 @@ impl Engine {
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => log_task_end(done),
             }
         }
+        self.taking
+            .store(false, std::sync::atomic::Ordering::Release);
         tracing::info!(
-            in_flight = tasks.len(),
+            in_flight = self.cfg.max_in_flight - slots.available_permits(),
             "delivery engine stopping: no new claims; draining"
         );
         let drained = tokio::time::timeout(self.cfg.drain, async {
             while let Some(done) = tasks.join_next().await {
                 log_task_end(done);
             }
+            // Handed over by publishes (one that committed while this drains lands in a
+            // fresh set, hence the loop). Dropped by the timeout, a set aborts its tasks.
+            loop {
+                let mut handed =
+                    std::mem::take(&mut *self.handed.lock().unwrap_or_else(|p| p.into_inner()));
+                if handed.is_empty() {
+                    break;
+                }
+                while let Some(done) = handed.join_next().await {
+                    log_task_end(done);
+                }
+            }
         })
         .await;
         if drained.is_err() {
+            self.handed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .abort_all();
             tracing::warn!(
                 left = tasks.len(),
                 "drain time over; interrupting the remaining attempts"

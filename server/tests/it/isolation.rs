@@ -25,12 +25,12 @@ crate::on_both_backends!(
     ten_megabyte_payloads_work_when_the_operator_allows_them,
 );
 
-struct World {
-    app: TestApp,
-    key: String,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) key: String,
 }
 
-async fn world(backend: Backend, tweak: impl FnOnce(&mut ServeArgs)) -> World {
+pub(crate) async fn world(backend: Backend, tweak: impl FnOnce(&mut ServeArgs)) -> World {
     let dir = std::sync::Arc::new(TempDir::new());
     let app = spawn_app_with(fresh_db_url(backend, &dir), dir, tweak).await;
     let key = app.api_key(ApiKeyScope::Admin).await;
@@ -40,7 +40,7 @@ async fn world(backend: Backend, tweak: impl FnOnce(&mut ServeArgs)) -> World {
     World { app, key }
 }
 
-async fn endpoint(w: &World, event_type: &str, url: &str, extra: Value) -> String {
+pub(crate) async fn endpoint(w: &World, event_type: &str, url: &str, extra: Value) -> String {
     let mut body = json!({"name": event_type, "url": url, "event_types": [event_type]});
     body.as_object_mut()
         .unwrap()
@@ -56,7 +56,7 @@ async fn endpoint(w: &World, event_type: &str, url: &str, extra: Value) -> Strin
     ep["id"].as_str().unwrap().to_owned()
 }
 
-async fn publish(w: &World, event_type: &str, n: usize) -> Vec<String> {
+pub(crate) async fn publish(w: &World, event_type: &str, n: usize) -> Vec<String> {
     let events: Vec<Value> = (0..n)
         .map(|i| json!({"event_type": event_type, "data": {"n": i}}))
         .collect();
@@ -76,7 +76,7 @@ async fn publish(w: &World, event_type: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
-async fn delivery_in(w: &World, event: &str, status: &str, within: Duration) -> Value {
+pub(crate) async fn delivery_in(w: &World, event: &str, status: &str, within: Duration) -> Value {
     wait_for_delivery(&w.app, &w.key, event, status, within).await
 }
 

@@ -14,6 +14,7 @@ mod delivery;
 mod endpoints;
 mod event_types;
 mod events;
+mod handoff;
 mod ingest_hardening;
 mod isolation;
 mod limits;

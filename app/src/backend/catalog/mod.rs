@@ -86,7 +86,8 @@ impl CatalogCache {
         }
     }
 
-    fn cached(&self) -> Arc<Catalog> {
+    /// The catalog as last loaded (no check for changes).
+    pub(crate) fn cached(&self) -> Arc<Catalog> {
         self.current
             .read()
             .unwrap_or_else(|p| p.into_inner())

@@ -5,7 +5,8 @@
 //! `prepare` checks and routes one event; `group_commit` gathers single publishes into
 //! shared transactions; `outbox` is that one transaction; `test_fire` writes a test event
 //! for one endpoint; `operational` publishes Hookline's own `hookline.*` events;
-//! `idempotency` scopes and fingerprints keys; `query` reads events back.
+//! `idempotency` scopes and fingerprints keys; `query` reads events back; `handoff` gives
+//! new deliveries the engine can send at once straight to it.
 
 use super::catalog::event_types::EventTypes;
 use super::catalog::{Catalog, CatalogCache};
@@ -17,6 +18,7 @@ use crate::types::events::{PublishEvent, Published, PublishedBatch};
 use std::sync::Arc;
 
 mod group_commit;
+pub mod handoff;
 mod idempotency;
 mod operational;
 mod outbox;
@@ -46,6 +48,8 @@ pub struct Events {
     metrics: Arc<super::metrics::Metrics>,
     /// Woken after every commit that created deliveries (the delivery engine listens).
     outbox: Arc<tokio::sync::Notify>,
+    /// This node's engine, which takes the deliveries it can send at once.
+    handoff: handoff::Slot,
     /// Group commit: single publishes queue here and are stored together.
     writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<Job>>>,
     /// Caps checked before the work (set with [`super::AppState::with_limits`]).
@@ -70,6 +74,7 @@ impl Events {
             faults: s.faults.clone(),
             metrics: s.metrics.clone(),
             outbox: s.outbox.clone(),
+            handoff: s.handoff.clone(),
             writer: Arc::new(std::sync::OnceLock::new()),
             limits: super::limits::Limits::default(),
         }

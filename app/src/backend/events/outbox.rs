@@ -2,6 +2,7 @@
 //! written in one transaction, for a group of single publishes or a batch (test-fire has
 //! its own, in `test_fire`).
 
+use super::handoff::{Born, Reservation};
 use super::prepare::Prepared;
 use super::{Events, Outcome};
 use crate::backend::faults::Faults;
@@ -10,8 +11,9 @@ use crate::backend::{Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::types::events::Published;
 use crate::with_db;
+use std::sync::Arc;
 
-/// Rows per multi-row INSERT (9 parameters each at most: far below both databases' limits).
+/// Rows per multi-row INSERT (12 parameters each at most: far below both databases' limits).
 const ROWS_PER_STATEMENT: usize = 250;
 
 /// What a reused idempotency key (same key, different request) does to the rest.
@@ -24,6 +26,24 @@ pub(super) enum Reuse {
 }
 
 impl Events {
+    /// Asks this node's engine to take the deliveries it can send at once (FIFO ones are
+    /// never taken: each waits for its predecessor).
+    fn reserve(&self, deliveries: &[(String, &Prepared, &String, bool)]) -> Option<Reservation> {
+        let engine = self.handoff.get()?;
+        let free: Vec<usize> = (0..deliveries.len()).filter(|i| !deliveries[*i].3).collect();
+        if free.is_empty() {
+            return None;
+        }
+        let endpoints: Vec<&str> = free.iter().map(|i| deliveries[*i].2.as_str()).collect();
+        let catalog = self.catalog.cached();
+        let asked = engine.reserve(&catalog, &endpoints)?;
+        let mut taken = vec![false; deliveries.len()];
+        for (i, t) in free.into_iter().zip(asked.taken) {
+            taken[i] = t;
+        }
+        Some(Reservation { taken, ..asked })
+    }
+
     /// Stores `events` in one transaction. The outer error fails them all (nothing is
     /// stored); an inner one is a reused idempotency key, handled as `reuse` says.
     pub(super) async fn store(
@@ -130,32 +150,44 @@ impl Events {
                     "injected fault: after the event rows, before their deliveries",
                 ));
             }
-            let deliveries: Vec<(&String, &String, bool)> = fresh
+            // Each delivery's id, event and endpoint; those the engine takes now are
+            // written claimed by it (see [`super::handoff`]).
+            let deliveries: Vec<(String, &Prepared, &String, bool)> = fresh
                 .iter()
                 .flat_map(|e| {
-                    e.endpoints
-                        .iter()
-                        .map(move |(ep, ordered)| (&e.id, ep, *ordered))
+                    e.endpoints.iter().map(move |(ep, ordered)| {
+                        (crate::backend::ids::new_id("dlv"), *e, ep, *ordered)
+                    })
                 })
                 .collect();
-            for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
+            let reservation = self.reserve(&deliveries);
+            let taken = |i: usize| reservation.as_ref().is_some_and(|r| r.taken[i]);
+            let lease = reservation.as_ref().map(|r| &r.lease);
+            let rows: Vec<(usize, &(String, &Prepared, &String, bool))> =
+                deliveries.iter().enumerate().collect();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered) ",
+                    "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered, lease_owner, lease_token, lease_expires_at) ",
                 );
-                q.push_values(chunk, |mut row, (event, endpoint, ordered)| {
-                    row.push_bind(crate::backend::ids::new_id("dlv"))
-                        .push_bind(*event)
+                q.push_values(chunk, |mut row, (i, (id, event, endpoint, ordered))| {
+                    let born = taken(*i).then_some(lease).flatten();
+                    row.push_bind(id)
+                        .push_bind(&event.id)
                         .push_bind(*endpoint)
-                        .push_bind("pending")
+                        .push_bind(if born.is_some() { "in_flight" } else { "pending" })
                         .push_bind(0i64)
                         .push_bind(now)
                         .push_bind(now)
                         .push_bind(now)
-                        .push_bind(*ordered);
+                        .push_bind(*ordered)
+                        .push_bind(born.map(|l| &l.node))
+                        .push_bind(born.map(|l| &l.token))
+                        .push_bind(born.map(|l| l.expires_at));
                 });
                 // Not kept prepared: each row count is a new statement.
                 q.build().persistent(false).execute(&mut *tx).await?;
             }
+            let queued = (0..deliveries.len()).any(|i| !taken(i));
             // An inbound request's log entry exists exactly when its event (or its answer
             // as a duplicate) does.
             for (e, outcome) in events.iter().zip(&outcomes) {
@@ -168,20 +200,47 @@ impl Events {
                     row.insert(&mut *tx, &verdict).await?;
                 }
             }
-            if is_postgres && fresh.iter().any(|e| !e.endpoints.is_empty()) {
+            if is_postgres && queued {
                 // Delivered to every listening node when (and only if) this commits.
                 sqlx::query("SELECT pg_notify('hookline_outbox', '')")
                     .execute(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
-            Ok::<_, AppError>(outcomes)
+            // Handed over only once committed; a failed transaction drops the reservation.
+            let born = reservation.map(|r| {
+                let mut envelopes: Option<(&str, Arc<str>)> = None;
+                let born = deliveries
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| r.taken[*i])
+                    .map(|(_, (id, event, endpoint, _))| {
+                        // Shared by the deliveries of one event (they are adjacent).
+                        let envelope = match &envelopes {
+                            Some((of, env)) if *of == event.id => env.clone(),
+                            _ => {
+                                let env: Arc<str> = Arc::from(event.envelope.as_str());
+                                envelopes = Some((&event.id, env.clone()));
+                                env
+                            }
+                        };
+                        Born {
+                            id: id.clone(),
+                            event_id: event.id.clone(),
+                            endpoint_id: (*endpoint).clone(),
+                            envelope,
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                (r.ticket, born)
+            });
+            Ok::<_, AppError>((outcomes, born, queued))
         })?;
-        if outcomes
-            .iter()
-            .flatten()
-            .any(|o| !o.replayed && o.published.deliveries > 0)
-        {
+        let (outcomes, born, queued) = outcomes;
+        if let Some((ticket, born)) = born {
+            ticket.hand(born);
+        }
+        if queued {
             // A stored permit: the engine wakes even if it was busy at this instant.
             self.outbox.notify_one();
         }
