@@ -184,13 +184,14 @@ impl Bench {
 
     /// Publishes `rate` timed events of `event_type` a second for `secs` seconds, each on
     /// its own task at its due time (an open loop: a slow answer does not slow the offer);
-    /// answers how many once every publish was accepted.
+    /// answers how many, once every publish was accepted, and each publish's answer time
+    /// in µs (sorted).
     async fn offer(
         self: &Arc<Self>,
         event_type: &'static str,
         rate: u64,
         secs: u64,
-    ) -> anyhow::Result<usize> {
+    ) -> anyhow::Result<(usize, Vec<u64>)> {
         let total = (rate * secs) as usize;
         let interval = Duration::from_secs_f64(1.0 / rate as f64);
         let start = Instant::now();
@@ -199,13 +200,35 @@ impl Bench {
             tokio::time::sleep_until((start + interval.mul_f64(i as f64)).into()).await;
             let b = self.clone();
             tasks.push(tokio::spawn(async move {
-                b.post("/api/v1/events", &timed_event(event_type, i)).await
+                let sent = Instant::now();
+                b.post("/api/v1/events", &timed_event(event_type, i))
+                    .await
+                    .map(|()| sent.elapsed().as_micros() as u64)
             }));
         }
+        let mut answered = Vec::with_capacity(total);
         for t in tasks {
-            t.await??;
+            answered.push(t.await??);
         }
-        Ok(total)
+        answered.sort_unstable();
+        Ok((total, answered))
+    }
+
+    /// The node's count of deliveries its publishes handed to its engine (`/metrics`).
+    async fn handed_over(&self) -> anyhow::Result<u64> {
+        let metrics = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await?
+            .text()
+            .await?;
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("hookline_deliveries_handed_over_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("/metrics has no hookline_deliveries_handed_over_total"))
     }
 
     async fn wait_received(&self, n: usize, limit: Duration) -> bool {
@@ -348,6 +371,7 @@ async fn measure(
     let raw_rate = n as f64 / raw.as_secs_f64();
 
     // Single POSTs, end to end.
+    let handed_before = b.handed_over().await?;
     let single_start_us = now_us();
     let single = {
         let b = b.clone();
@@ -394,6 +418,7 @@ async fn measure(
             .saturating_sub(start_us),
     );
     let peak_burst_kib = rss_kib(pid, "VmHWM:").unwrap_or(0);
+    let handed = b.handed_over().await? - handed_before;
     b.reset();
 
     let mut out = report::Run::default();
@@ -416,6 +441,11 @@ async fn measure(
         "/s",
     );
     out.rate("deliveries/s end to end (batch burst)", d_batch, "/s");
+    out.add(
+        "  bursts' deliveries handed over by the publish",
+        100.0 * handed as f64 / (delivered_single + total_batch).max(1) as f64,
+        "%",
+    );
     if !all {
         out.notes
             .push("not every single-POST event arrived within the time limit".into());
@@ -430,7 +460,7 @@ async fn measure(
 
     // Open loop: offered rates, publish -> receive latency.
     for &rate in &args.rates {
-        let total = b.offer("bench.event", rate, args.latency_secs).await?;
+        let (total, answered) = b.offer("bench.event", rate, args.latency_secs).await?;
         b.wait_received(total, Duration::from_secs(120)).await;
         let mut lat = b.sink.latencies();
         lat.sort_unstable();
@@ -438,6 +468,13 @@ async fn measure(
             out.add(
                 format!("publish -> receive at {rate} ev/s offered, {name}"),
                 percentile(&lat, p),
+                "ms",
+            );
+        }
+        for (name, p) in [("p50", 0.50), ("p95", 0.95)] {
+            out.add(
+                format!("  the publish answered (202), {name}"),
+                percentile(&answered, p),
                 "ms",
             );
         }

@@ -144,7 +144,7 @@ pub(super) async fn noisy_neighbour(
     publish_batches(b, std::slice::from_ref(&b.base), "bench.noisy", 1000, 500).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     b.reset();
-    let total = b.offer("bench.quiet", rate, secs).await?;
+    let (total, _) = b.offer("bench.quiet", rate, secs).await?;
     // A's throttled deliveries arrive meanwhile (about one a second): wait for B's.
     let deadline = Instant::now() + Duration::from_secs(60);
     while b.sink.latency_count() < total && Instant::now() < deadline {
