@@ -473,7 +473,7 @@ async fn measure(
         }
         for (name, p) in [("p50", 0.50), ("p95", 0.95)] {
             out.add(
-                format!("  the publish answered (202), {name}"),
+                format!("  the publish answered at {rate} ev/s, {name}"),
                 percentile(&answered, p),
                 "ms",
             );

@@ -21,21 +21,26 @@ pub struct Run {
 
 impl Run {
     pub fn add(&mut self, name: impl Into<String>, value: f64, unit: &'static str) {
-        self.figures.push(Figure {
-            name: name.into(),
-            value,
-            unit,
-            of_ceiling: false,
-        });
+        self.push(name.into(), value, unit, false);
     }
 
     /// A rate the ceiling puts in proportion.
     pub fn rate(&mut self, name: impl Into<String>, value: f64, unit: &'static str) {
+        self.push(name.into(), value, unit, true);
+    }
+
+    /// The table finds a figure by its name, so a name measured twice in one run would
+    /// show one of the two: that is a bug in the bench, and stops it.
+    fn push(&mut self, name: String, value: f64, unit: &'static str, of_ceiling: bool) {
+        assert!(
+            self.figures.iter().all(|f| f.name != name),
+            "the bench measured the figure {name:?} twice in one run"
+        );
         self.figures.push(Figure {
-            name: name.into(),
+            name,
             value,
             unit,
-            of_ceiling: true,
+            of_ceiling,
         });
     }
 
@@ -163,5 +168,13 @@ mod tests {
         assert_eq!(cell(&c, "p95"), "0.2 ms (0.1–0.3)");
         assert_eq!(cell(&c, "missing"), "—");
         assert_eq!(median(vec![1.0, 4.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "twice in one run")]
+    fn a_figure_measured_twice_in_one_run_stops_the_bench() {
+        let mut r = Run::default();
+        r.add("p95", 1.0, "ms");
+        r.add("p95", 2.0, "ms");
     }
 }

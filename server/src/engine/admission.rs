@@ -150,6 +150,13 @@ impl Admission {
         })
     }
 
+    /// True if, with one more in flight, `endpoint` would be at its share: a delivery that
+    /// just finished may have freed the room a waiting backlog needs.
+    pub fn was_at_share(&self, endpoint: &str) -> bool {
+        let in_flight = self.lock().get(endpoint).map_or(0, |l| l.in_flight);
+        in_flight + 1 >= self.share
+    }
+
     /// Not asked again before `at`.
     pub fn block_until(&self, endpoint: &str, at: Instant) {
         let mut map = self.lock();

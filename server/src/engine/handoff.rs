@@ -122,11 +122,14 @@ impl Ticket for EngineTicket {
             };
             let (engine, slot, target) = (engine.clone(), room.slot, room.target);
             handed.spawn(async move {
+                let endpoint = item.claimed.endpoint_id.clone();
                 engine.deliver(item, Some(Ok(target))).await;
-                let was_full = engine.slots.available_permits() == 0;
+                // The claim loop may be waiting for this slot, or for room in this
+                // endpoint's share, to claim a backlog with (it hears only its own tasks).
+                let freed_room = engine.slots.available_permits() == 0
+                    || engine.admission.was_at_share(&endpoint);
                 drop(slot);
-                if was_full {
-                    // The claim loop may be waiting for a slot to claim the backlog with.
+                if freed_room {
                     engine.state.shared.outbox.notify_one();
                 }
             });

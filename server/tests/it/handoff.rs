@@ -14,6 +14,7 @@ crate::on_both_backends!(
     only_freely_claimed_endpoints_are_handed_over,
     a_delivery_lost_after_the_commit_is_sent_after_its_lease,
     hand_overs_keep_to_the_slots_and_the_share,
+    a_backlog_behind_handed_over_deliveries_is_claimed_as_they_finish,
 );
 
 fn handed(w: &World) -> u64 {
@@ -124,5 +125,28 @@ async fn hand_overs_keep_to_the_slots_and_the_share(backend: Backend) {
         delivery_in(&w, e, "succeeded", Duration::from_secs(5)).await;
     }
     assert_eq!(receiver.hits().len(), 6, "each sent once");
+    w.app.stop().await;
+}
+
+async fn a_backlog_behind_handed_over_deliveries_is_claimed_as_they_finish(backend: Backend) {
+    // An endpoint's share of 2 bounds it, not the node's slots; the claim loop's idle poll
+    // is 30 s, so only a wake-up from the finishing hand-overs can get the backlog out soon.
+    let w = world(backend, |a| {
+        a.max_in_flight = 8;
+        a.max_in_flight_per_endpoint = Some(2);
+        a.engine_idle_poll = Duration::from_secs(30);
+    })
+    .await;
+    engine_running(&w).await;
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::status(200).delayed(Duration::from_millis(200)));
+    endpoint(&w, "a.event", &receiver.url, json!({})).await;
+    let events = publish(&w, "a.event", 10).await;
+    receiver.wait_for(10, Duration::from_secs(10)).await;
+    assert_eq!(handed(&w), 2, "two handed over, eight claimed behind them");
+    for e in &events {
+        delivery_in(&w, e, "succeeded", Duration::from_secs(5)).await;
+    }
+    assert!(receiver.max_in_flight() <= 2);
     w.app.stop().await;
 }
