@@ -51,7 +51,11 @@ async fn only_freely_claimed_endpoints_are_handed_over(backend: Backend) {
     }
     let open = publish(&w, "a.event", 1).await;
     let d = delivery_in(&w, &open[0], "succeeded", Duration::from_secs(5)).await;
-    assert_eq!(handed(&w), 1, "the open endpoint's delivery was handed over: {d}");
+    assert_eq!(
+        handed(&w),
+        1,
+        "the open endpoint's delivery was handed over: {d}"
+    );
     publish(&w, "b.event", 1).await;
     receiver.wait_for(4, Duration::from_secs(5)).await;
     assert_eq!(handed(&w), 1, "the others were claimed by the engine");
@@ -89,7 +93,10 @@ async fn a_delivery_lost_after_the_commit_is_sent_after_its_lease(backend: Backe
     assert_eq!(status, "in_flight");
     assert_eq!(owner, w.app.engine.node());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(receiver.hits().is_empty(), "nothing sent it while the lease held");
+    assert!(
+        receiver.hits().is_empty(),
+        "nothing sent it while the lease held"
+    );
     // The lease lapses, the heartbeat returns the delivery, and a claim round sends it.
     let d = delivery_in(&w, &event[0], "succeeded", Duration::from_secs(10)).await;
     assert_eq!(receiver.hits().len(), 1, "{d}");

@@ -30,7 +30,9 @@ impl Events {
     /// never taken: each waits for its predecessor).
     fn reserve(&self, deliveries: &[(String, &Prepared, &String, bool)]) -> Option<Reservation> {
         let engine = self.handoff.get()?;
-        let free: Vec<usize> = (0..deliveries.len()).filter(|i| !deliveries[*i].3).collect();
+        let free: Vec<usize> = (0..deliveries.len())
+            .filter(|i| !deliveries[*i].3)
+            .collect();
         if free.is_empty() {
             return None;
         }
@@ -174,7 +176,11 @@ impl Events {
                     row.push_bind(id)
                         .push_bind(&event.id)
                         .push_bind(*endpoint)
-                        .push_bind(if born.is_some() { "in_flight" } else { "pending" })
+                        .push_bind(if born.is_some() {
+                            "in_flight"
+                        } else {
+                            "pending"
+                        })
                         .push_bind(0i64)
                         .push_bind(now)
                         .push_bind(now)
