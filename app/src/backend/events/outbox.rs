@@ -16,6 +16,9 @@ use std::sync::Arc;
 /// Rows per multi-row INSERT (12 parameters each at most: far below both databases' limits).
 const ROWS_PER_STATEMENT: usize = 250;
 
+/// A delivery about to be written: its id, its event, its endpoint, and whether it is FIFO.
+type NewDelivery<'a> = (String, &'a Prepared, &'a String, bool);
+
 /// What a reused idempotency key (same key, different request) does to the rest.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Reuse {
@@ -28,7 +31,7 @@ pub(super) enum Reuse {
 impl Events {
     /// Asks this node's engine to take the deliveries it can send at once (FIFO ones are
     /// never taken: each waits for its predecessor).
-    fn reserve(&self, deliveries: &[(String, &Prepared, &String, bool)]) -> Option<Reservation> {
+    fn reserve(&self, deliveries: &[NewDelivery<'_>]) -> Option<Reservation> {
         let engine = self.handoff.get()?;
         let free: Vec<usize> = (0..deliveries.len())
             .filter(|i| !deliveries[*i].3)
@@ -154,7 +157,7 @@ impl Events {
             }
             // Each delivery's id, event and endpoint; those the engine takes now are
             // written claimed by it (see [`super::handoff`]).
-            let deliveries: Vec<(String, &Prepared, &String, bool)> = fresh
+            let deliveries: Vec<NewDelivery<'_>> = fresh
                 .iter()
                 .flat_map(|e| {
                     e.endpoints.iter().map(move |(ep, ordered)| {
@@ -165,8 +168,7 @@ impl Events {
             let reservation = self.reserve(&deliveries);
             let taken = |i: usize| reservation.as_ref().is_some_and(|r| r.taken[i]);
             let lease = reservation.as_ref().map(|r| &r.lease);
-            let rows: Vec<(usize, &(String, &Prepared, &String, bool))> =
-                deliveries.iter().enumerate().collect();
+            let rows: Vec<(usize, &NewDelivery<'_>)> = deliveries.iter().enumerate().collect();
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered, lease_owner, lease_token, lease_expires_at) ",
