@@ -22,6 +22,7 @@ pub mod shared;
 pub mod sources;
 pub mod state;
 pub mod versions;
+pub mod write_gate;
 
 pub use access::actor::Actor;
 pub use db::Db;

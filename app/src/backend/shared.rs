@@ -22,4 +22,6 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Fault injection for the tests (all off otherwise).
     pub faults: Arc<Faults>,
+    /// The queue of this process's busy SQLite writers (see [`super::write_gate`]).
+    pub write_gate: super::write_gate::WriteGate,
 }

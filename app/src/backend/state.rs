@@ -48,6 +48,7 @@ impl AppState {
             handoff: Default::default(),
             metrics: Arc::default(),
             faults: Arc::default(),
+            write_gate: Default::default(),
         };
         let events = Events::new(
             db.clone(),

@@ -5,9 +5,13 @@
 //! In the same run, the same kind of client posts straight to the same sink: the ceiling
 //! the delivery rate is compared with. A benchmark, never a test: it only reports.
 //! `runs` runs it per database and run, `report` prints the figures as medians with their
-//! spread, `postgres` is the bench's own durable cluster, and `inbound` the phase for
-//! webhooks received from partners.
+//! spread, `postgres` is the bench's own durable cluster, `bursts` the throughput phases,
+//! `cpu` where their CPU went, `floor` the database's own round trip and commit, and
+//! `inbound` the phase for webhooks received from partners.
 
+mod bursts;
+mod cpu;
+mod floor;
 mod inbound;
 mod postgres;
 mod report;
@@ -349,113 +353,8 @@ async fn measure(
             .unwrap_or(1)
     );
 
-    // The ceiling: the same client straight to the same sink.
-    let raw = {
-        let (client, url) = (client.clone(), sink_url.clone());
-        let body = serde_json::to_vec(&event(0))?;
-        closed_loop(n, c, move |_| {
-            let (client, url, body) = (client.clone(), url.clone(), body.clone());
-            async move {
-                client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await?;
-                Ok(())
-            }
-        })
-        .await?
-    };
-    b.reset();
-    let raw_rate = n as f64 / raw.as_secs_f64();
-
-    // Single POSTs, end to end.
-    let handed_before = b.handed_over().await?;
-    let single_start_us = now_us();
-    let single = {
-        let b = b.clone();
-        closed_loop(n, c, move |i| {
-            let b = b.clone();
-            async move { b.post("/api/v1/events", &event(i)).await }
-        })
-        .await?
-    };
-    let all = b.wait_received(n, Duration::from_secs(600)).await;
-    let e2e_single = Duration::from_micros(
-        b.sink
-            .last_us
-            .load(Ordering::Relaxed)
-            .saturating_sub(single_start_us),
-    );
-    let delivered_single = b.sink.received.load(Ordering::Relaxed);
-    b.reset();
-
-    // Batches, end to end.
-    let batches = n.div_ceil(args.batch_size);
-    let start_us = now_us();
-    let batch_time = {
-        let (b, size) = (b.clone(), args.batch_size);
-        closed_loop(batches, c.min(8), move |i| {
-            let b = b.clone();
-            async move {
-                let events: Vec<_> = (0..size).map(|j| event(i * size + j)).collect();
-                b.post(
-                    "/api/v1/events/batch",
-                    &serde_json::json!({"events": events}),
-                )
-                .await
-            }
-        })
-        .await?
-    };
-    let total_batch = batches * args.batch_size;
-    b.wait_received(total_batch, Duration::from_secs(600)).await;
-    let e2e_batch = Duration::from_micros(
-        b.sink
-            .last_us
-            .load(Ordering::Relaxed)
-            .saturating_sub(start_us),
-    );
-    let peak_burst_kib = rss_kib(pid, "VmHWM:").unwrap_or(0);
-    let handed = b.handed_over().await? - handed_before;
-    b.reset();
-
     let mut out = report::Run::default();
-    out.add("raw POST ceiling (client -> sink)", raw_rate, "req/s");
-    out.rate(
-        "ingest, single POSTs",
-        n as f64 / single.as_secs_f64(),
-        "ev/s",
-    );
-    out.rate(
-        format!("ingest, batches of {}", args.batch_size),
-        total_batch as f64 / batch_time.as_secs_f64(),
-        "ev/s",
-    );
-    let d_single = delivered_single as f64 / e2e_single.as_secs_f64().max(1e-9);
-    let d_batch = total_batch as f64 / e2e_batch.as_secs_f64().max(1e-9);
-    out.rate(
-        "deliveries/s end to end (single-POST burst)",
-        d_single,
-        "/s",
-    );
-    out.rate("deliveries/s end to end (batch burst)", d_batch, "/s");
-    out.add(
-        "  bursts' deliveries handed over by the publish",
-        100.0 * handed as f64 / (delivered_single + total_batch).max(1) as f64,
-        "%",
-    );
-    if !all {
-        out.notes
-            .push("not every single-POST event arrived within the time limit".into());
-    }
-    out.add(
-        "server peak RSS after the bursts",
-        peak_burst_kib as f64 / 1024.0,
-        "MB",
-    );
-
+    bursts::run(&b, args, pid, second.is_some(), &mut out).await?;
     inbound::phase(&b, n, c, &mut out).await?;
 
     // Open loop: offered rates, publish -> receive latency.

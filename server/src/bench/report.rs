@@ -103,18 +103,29 @@ fn cell(column: &Column, name: &str) -> String {
     text
 }
 
-/// The table: a row per figure, a column per database.
-pub fn print(columns: &[Column]) {
+/// Every figure's name once, in the order the runs measured them: a figure only one column
+/// has (Postgres' own CPU, the two-node scenario) follows the figure its run measured before
+/// it.
+fn row_names(columns: &[Column]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for c in columns {
-        for r in &c.runs {
-            for f in &r.figures {
-                if !names.contains(&f.name) {
-                    names.push(f.name.clone());
+    for r in columns.iter().flat_map(|c| &c.runs) {
+        let mut at = 0;
+        for f in &r.figures {
+            match names.iter().position(|n| *n == f.name) {
+                Some(i) => at = i + 1,
+                None => {
+                    names.insert(at, f.name.clone());
+                    at += 1;
                 }
             }
         }
     }
+    names
+}
+
+/// The table: a row per figure, a column per database.
+pub fn print(columns: &[Column]) {
+    let names = row_names(columns);
     println!();
     let runs = columns.first().map_or(0, |c| c.runs.len());
     if runs > 1 {
@@ -168,6 +179,44 @@ mod tests {
         assert_eq!(cell(&c, "p95"), "0.2 ms (0.1–0.3)");
         assert_eq!(cell(&c, "missing"), "—");
         assert_eq!(median(vec![1.0, 4.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn a_figure_of_one_column_alone_follows_its_predecessor() {
+        let run = |names: &[&str]| {
+            let mut r = Run::default();
+            for n in names {
+                r.add(*n, 1.0, "ms");
+            }
+            r
+        };
+        let column = |names: &[&str]| Column {
+            database: String::new(),
+            durability: String::new(),
+            runs: vec![run(names)],
+        };
+        let columns = [
+            column(&["ceiling", "single", "batch", "p95"]),
+            column(&[
+                "ceiling",
+                "single",
+                "single: postgres",
+                "batch",
+                "p95",
+                "2 nodes",
+            ]),
+        ];
+        assert_eq!(
+            row_names(&columns),
+            [
+                "ceiling",
+                "single",
+                "single: postgres",
+                "batch",
+                "p95",
+                "2 nodes"
+            ]
+        );
     }
 
     #[test]

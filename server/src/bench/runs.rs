@@ -108,6 +108,8 @@ async fn one_run(args: &BenchArgs, db_url: &str) -> anyhow::Result<(report::Run,
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .key;
     let settings = durability(&db).await?;
+    let mut floor = report::Run::default();
+    super::floor::measure(&db, &mut floor).await?;
     db.close().await;
 
     let (mut child, port) = spawn_server(db_url)?;
@@ -121,7 +123,11 @@ async fn one_run(args: &BenchArgs, db_url: &str) -> anyhow::Result<(report::Run,
     drop(second);
     let _ = child.kill();
     let _ = child.wait();
-    Ok((result?, settings))
+    let mut run = result?;
+    for f in floor.figures {
+        run.add(f.name, f.value, f.unit);
+    }
+    Ok((run, settings))
 }
 
 /// `hookline serve` on `db_url` as a child process on a free port.

@@ -35,6 +35,10 @@ struct EngineTicket {
 }
 
 impl Handoff for Engine {
+    fn warm(&self, catalog: &Catalog) {
+        self.targets.of(catalog);
+    }
+
     fn reserve(self: Arc<Self>, catalog: &Catalog, endpoints: &[&str]) -> Option<Reservation> {
         if !self.taking.load(Ordering::Acquire) {
             return None;

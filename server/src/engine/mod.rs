@@ -120,6 +120,7 @@ impl Engine {
             store: EngineStore {
                 db: state.db.clone(),
                 node,
+                gate: state.shared.write_gate.clone(),
             },
             state,
             client,

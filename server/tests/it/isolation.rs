@@ -251,6 +251,7 @@ async fn finding_9_a_stale_claim_cannot_renew_or_complete_a_newer_one(backend: B
     let store = EngineStore {
         db: w.app.state.db.clone(),
         node: "test-node".into(),
+        gate: w.app.state.shared.write_gate.clone(),
     };
     let plan = OpenClaim {
         limit: 10,

@@ -21,6 +21,11 @@ pub trait Handoff: Send + Sync {
     /// Room for new deliveries to `endpoints` (one entry per delivery) to leave at once, as
     /// routed by `catalog`; `None` when the engine takes none now (stopped, stopping, full).
     fn reserve(self: Arc<Self>, catalog: &Catalog, endpoints: &[&str]) -> Option<Reservation>;
+
+    /// Readies whatever [`Handoff::reserve`] derives from `catalog`, so that a reservation
+    /// made inside a write transaction finds it built (on SQLite that transaction holds
+    /// the database's one write lock).
+    fn warm(&self, catalog: &Catalog);
 }
 
 /// The claim new deliveries are written with.

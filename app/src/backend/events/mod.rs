@@ -50,6 +50,8 @@ pub struct Events {
     outbox: Arc<tokio::sync::Notify>,
     /// This node's engine, which takes the deliveries it can send at once.
     handoff: handoff::Slot,
+    /// This process's busy SQLite writers queue here (see [`super::write_gate`]).
+    write_gate: super::write_gate::WriteGate,
     /// Group commit: single publishes queue here and are stored together.
     writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<Job>>>,
     /// Caps checked before the work (set with [`super::AppState::with_limits`]).
@@ -75,6 +77,7 @@ impl Events {
             metrics: s.metrics.clone(),
             outbox: s.outbox.clone(),
             handoff: s.handoff.clone(),
+            write_gate: s.write_gate.clone(),
             writer: Arc::new(std::sync::OnceLock::new()),
             limits: super::limits::Limits::default(),
         }

@@ -16,8 +16,14 @@ use std::sync::Arc;
 /// Rows per multi-row INSERT (12 parameters each at most: far below both databases' limits).
 const ROWS_PER_STATEMENT: usize = 250;
 
-/// A delivery about to be written: its id, its event, its endpoint, and whether it is FIFO.
-type NewDelivery<'a> = (String, &'a Prepared, &'a String, bool);
+/// A delivery about to be written.
+struct NewDelivery<'a> {
+    id: String,
+    event: &'a Prepared,
+    endpoint: &'a String,
+    /// FIFO: it waits for its predecessor, so it is never handed over.
+    ordered: bool,
+}
 
 /// What a reused idempotency key (same key, different request) does to the rest.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -34,12 +40,15 @@ impl Events {
     fn reserve(&self, deliveries: &[NewDelivery<'_>]) -> Option<Reservation> {
         let engine = self.handoff.get()?;
         let free: Vec<usize> = (0..deliveries.len())
-            .filter(|i| !deliveries[*i].3)
+            .filter(|i| !deliveries[*i].ordered)
             .collect();
         if free.is_empty() {
             return None;
         }
-        let endpoints: Vec<&str> = free.iter().map(|i| deliveries[*i].2.as_str()).collect();
+        let endpoints: Vec<&str> = free
+            .iter()
+            .map(|i| deliveries[*i].endpoint.as_str())
+            .collect();
         let catalog = self.catalog.cached();
         let asked = engine.reserve(&catalog, &endpoints)?;
         let mut taken = vec![false; deliveries.len()];
@@ -59,6 +68,11 @@ impl Events {
         let faults = self.faults.clone();
         let now = now_ms();
         let is_postgres = matches!(self.db, Db::Postgres(_));
+        if let Some(engine) = self.handoff.get() {
+            // Not under the write transaction's lock.
+            engine.warm(&self.catalog.cached());
+        }
+        let gate = self.write_gate.enter(&self.db).await?;
         let outcomes = with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
             let mut outcomes = Vec::with_capacity(events.len());
@@ -160,9 +174,14 @@ impl Events {
             let deliveries: Vec<NewDelivery<'_>> = fresh
                 .iter()
                 .flat_map(|e| {
-                    e.endpoints.iter().map(move |(ep, ordered)| {
-                        (crate::backend::ids::new_id("dlv"), *e, ep, *ordered)
-                    })
+                    e.endpoints
+                        .iter()
+                        .map(move |(endpoint, ordered)| NewDelivery {
+                            id: crate::backend::ids::new_id("dlv"),
+                            event: e,
+                            endpoint,
+                            ordered: *ordered,
+                        })
                 })
                 .collect();
             let reservation = self.reserve(&deliveries);
@@ -173,11 +192,11 @@ impl Events {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at, ordered, lease_owner, lease_token, lease_expires_at) ",
                 );
-                q.push_values(chunk, |mut row, (i, (id, event, endpoint, ordered))| {
+                q.push_values(chunk, |mut row, (i, d)| {
                     let born = taken(*i).then_some(lease).flatten();
-                    row.push_bind(id)
-                        .push_bind(&event.id)
-                        .push_bind(*endpoint)
+                    row.push_bind(&d.id)
+                        .push_bind(&d.event.id)
+                        .push_bind(d.endpoint)
                         .push_bind(if born.is_some() {
                             "in_flight"
                         } else {
@@ -187,7 +206,7 @@ impl Events {
                         .push_bind(now)
                         .push_bind(now)
                         .push_bind(now)
-                        .push_bind(*ordered)
+                        .push_bind(d.ordered)
                         .push_bind(born.map(|l| &l.node))
                         .push_bind(born.map(|l| &l.token))
                         .push_bind(born.map(|l| l.expires_at));
@@ -222,20 +241,20 @@ impl Events {
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| r.taken[*i])
-                    .map(|(_, (id, event, endpoint, _))| {
+                    .map(|(_, d)| {
                         // Shared by the deliveries of one event (they are adjacent).
                         let envelope = match &envelopes {
-                            Some((of, env)) if *of == event.id => env.clone(),
+                            Some((of, env)) if *of == d.event.id => env.clone(),
                             _ => {
-                                let env: Arc<str> = Arc::from(event.envelope.as_str());
-                                envelopes = Some((&event.id, env.clone()));
+                                let env: Arc<str> = Arc::from(d.event.envelope.as_str());
+                                envelopes = Some((&d.event.id, env.clone()));
                                 env
                             }
                         };
                         Born {
-                            id: id.clone(),
-                            event_id: event.id.clone(),
-                            endpoint_id: (*endpoint).clone(),
+                            id: d.id.clone(),
+                            event_id: d.event.id.clone(),
+                            endpoint_id: d.endpoint.clone(),
                             envelope,
                         }
                     })
@@ -244,6 +263,7 @@ impl Events {
             });
             Ok::<_, AppError>((outcomes, born, queued))
         })?;
+        drop(gate);
         let (outcomes, born, queued) = outcomes;
         if let Some((ticket, born)) = born {
             ticket.hand(born);

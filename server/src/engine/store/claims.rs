@@ -157,6 +157,7 @@ impl EngineStore {
             Db::Sqlite(_) => (" INDEXED BY deliveries_open_due", ""),
             Db::Postgres(_) => ("", " FOR UPDATE OF d SKIP LOCKED"),
         };
+        let _turn = self.turn().await?;
         with_db!(&self.db, |pool| {
             let mut q = claim_head(&self.node, token, now, lease_ms);
             q.push(
@@ -218,6 +219,7 @@ impl EngineStore {
             return Ok(Vec::new());
         }
         let now = now_ms();
+        let _turn = self.turn().await?;
         with_db!(&self.db, |pool| {
             let mut q = claim_head(&self.node, token, now, lease_ms);
             q.push(
@@ -283,6 +285,7 @@ impl EngineStore {
         let now = now_ms();
         let lock = skip_locked(&self.db);
         let per_request = c.per_request.max(1);
+        let _turn = self.turn().await?;
         with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin().await?;
@@ -392,6 +395,7 @@ impl EngineStore {
             if any.is_none() || limit == 0 {
                 return Ok(Vec::new());
             }
+            let _turn = self.turn().await?;
             sqlx::query_as(&format!(
                 "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_token = $2, \
                  lease_expires_at = $3, updated_at = $4 WHERE id IN ( \

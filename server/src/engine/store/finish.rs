@@ -128,6 +128,7 @@ impl EngineStore {
                 }
             }
         }
+        let turn = self.turn().await?;
         let (moved, tripped) = with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin().await?;
@@ -217,6 +218,7 @@ impl EngineStore {
             }
             .await
         })?;
+        drop(turn);
         // Each endpoint's trip is reported once, to the request that tripped it last.
         let mut answers: Vec<(usize, Option<Tripped>)> = done
             .iter()
@@ -248,6 +250,7 @@ impl EngineStore {
         reason: &str,
     ) -> Result<(), sqlx::Error> {
         let now = now_ms();
+        let _turn = self.turn().await?;
         with_db!(&self.db, |pool| async {
             let mut tx = pool.begin().await?;
             app::backend::endpoints::disable_in(&mut tx, endpoint_id, reason, now).await?;

@@ -20,6 +20,7 @@ impl EngineStore {
         let until = now_ms() + lease_ms;
         let mut renewed = 0;
         for chunk in held.chunks(RENEW_CHUNK) {
+            let _turn = self.turn().await?;
             renewed += with_db!(&self.db, |pool| {
                 let mut q = sqlx::QueryBuilder::new("UPDATE deliveries SET lease_expires_at = ");
                 q.push_bind(until).push(" FROM (");
@@ -44,6 +45,7 @@ impl EngineStore {
     /// may have made is unknown: at-least-once).
     pub async fn recover_expired(&self) -> Result<u64, sqlx::Error> {
         let now = now_ms();
+        let _turn = self.turn().await?;
         with_db!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE deliveries SET status = 'failed', next_attempt_at = $1, lease_owner = NULL, \
@@ -61,6 +63,7 @@ impl EngineStore {
     /// On shutdown: hand back what this node still holds, due at once, for any node.
     pub async fn release_all(&self) -> Result<u64, sqlx::Error> {
         let now = now_ms();
+        let _turn = self.turn().await?;
         with_db!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE deliveries SET status = 'failed', next_attempt_at = $1, lease_owner = NULL, \
@@ -79,6 +82,7 @@ impl EngineStore {
     /// task failed). Only while the claim's token still holds it.
     pub async fn release_one(&self, d: &Claimed, why: &str) -> Result<(), sqlx::Error> {
         let now = now_ms();
+        let _turn = self.turn().await?;
         with_db!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE deliveries SET status = 'failed', next_attempt_at = $1, lease_owner = NULL, \

@@ -29,6 +29,15 @@ pub struct Claimed {
 pub struct EngineStore {
     pub db: Db,
     pub node: String,
+    /// Every write here queues with the publishes' (see [`app::backend::write_gate`]).
+    pub gate: app::backend::write_gate::WriteGate,
+}
+
+impl EngineStore {
+    /// This process's turn to write (at once on Postgres).
+    async fn turn(&self) -> Result<app::backend::write_gate::Entered, sqlx::Error> {
+        self.gate.enter(&self.db).await
+    }
 }
 
 /// Postgres's row lock for a claim; SQLite has one writer and needs none.
