@@ -908,3 +908,33 @@ async fn sqlite_claims_leave_every_connection_syncing() {
     drop(held);
     s.app.stop().await;
 }
+
+/// Postgres compiles a statement whose estimated cost passes `jit_above_cost` (JIT) before
+/// running it; the claim's FIFO test is estimated that high once the table has statistics,
+/// and each claim then spent about 0.5 s compiling. The server's connections turn it off:
+/// checked on every connection of its pool, after a claim planned on analyzed statistics.
+#[tokio::test]
+async fn postgres_claims_are_planned_without_jit() {
+    let s = setup(Backend::Postgres, json!({})).await;
+    let app::backend::Db::Postgres(pool) = &s.app.state.db else {
+        unreachable!()
+    };
+    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    for n in 0..5 {
+        let event = publish(&s, json!({"n": n})).await;
+        delivery(&s, &event, "succeeded", Duration::from_secs(10)).await;
+    }
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for conn in &mut held {
+        let jit: String = sqlx::query_scalar("SHOW jit")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(jit, "off", "a connection of the pool plans with JIT");
+    }
+    drop(held);
+    s.app.stop().await;
+}
