@@ -55,8 +55,10 @@ pub enum DbError {
 
 /// How long a statement waits for a lock another connection (or process) holds, and for a
 /// free connection, before it gives up. A request that meets a locked or unreachable
-/// database then answers 503 with Retry-After within about 2 s instead of hanging; the
-/// locks Hookline itself takes are held for milliseconds, far below this.
+/// database then answers 503 with Retry-After within about 2 s instead of hanging (twice
+/// that at most when it first queued behind another writer of this process, see
+/// [`super::write_gate`]); the locks Hookline itself takes are held for milliseconds, far
+/// below this.
 pub const LOCK_WAIT: Duration = Duration::from_millis(1500);
 pub const ACQUIRE_WAIT: Duration = Duration::from_secs(2);
 

@@ -63,7 +63,7 @@ impl AppState {
             api_keys: Arc::new(ApiKeys::with_versions(db.clone(), versions)),
             event_types: EventTypes::new(db.clone()),
             endpoints: Endpoints::new(db.clone(), keys.clone()),
-            sources: super::sources::Sources::new(db.clone(), keys),
+            sources: super::sources::Sources::new(db.clone(), keys, shared.write_gate.clone()),
             events,
             audit: AuditLog::new(db.clone()),
             stats: super::deliveries::stats::Stats::new(db.clone()),

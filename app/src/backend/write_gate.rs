@@ -2,13 +2,18 @@
 //! the others learn the lock is taken only by trying, and retry from the busy handler after a
 //! pause (see [`super::db`]), so under load the lock sits free during those pauses while
 //! writers sleep, and every retry is a thread wake-up. The busy writers of this process (the
-//! publish's group commits and batches, and the delivery engine's claims, lease renewals and
-//! outcome writes) instead queue here, in arrival order, and each starts the moment the one
-//! before it ends.
+//! publish's group commits and batches, the inbound log of refused requests, and the
+//! delivery engine's claims, lease renewals and outcome writes) instead queue here, in
+//! arrival order, and each starts the moment the one before it ends.
 //!
 //! Nothing depends on the gate for correctness: SQLite's lock still decides, and a writer
-//! that bypasses the gate (an admin change, another process such as the CLI) meets the busy
-//! handler as before. Postgres lets transactions write side by side: there the gate is open.
+//! that bypasses the gate (an admin change, a test-fire, another process such as the CLI)
+//! meets the busy handler as before. Postgres lets transactions write side by side: there
+//! the gate is open.
+//!
+//! A writer that queued here for up to [`super::db::LOCK_WAIT`] then waits for a connection
+//! and the lock as any other, so behind a database locked from outside a request answers
+//! 503 after at most the gate's wait plus its own.
 
 use std::sync::Arc;
 

@@ -37,7 +37,9 @@ fn ticks_of(stat: &str) -> u64 {
 }
 
 /// Ticks of every process named `postgres` on this machine (the bench's own cluster, or a
-/// local server it was pointed at).
+/// local server it was pointed at; any other local cluster is counted too). A process that
+/// ends during a phase takes its ticks with it, so the figure is a floor; the server's pool
+/// keeps its connections (and their backends) open through the bursts.
 fn postgres_ticks() -> u64 {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return 0;
@@ -169,8 +171,8 @@ mod tests {
         std::hint::black_box(x);
         let spent = before.until(&Ticks::now(std::process::id()));
         if cfg!(target_os = "linux") {
-            assert!(spent.bench > 0, "{spent:?}");
-            assert_eq!(spent.bench, spent.server, "the same process, read twice");
+            // The same process, read twice a moment apart (other tests run beside it).
+            assert!(spent.bench > 0 && spent.server > 0, "{spent:?}");
             assert!(spent.total >= spent.idle + spent.steal, "{spent:?}");
         }
         let mut out = super::super::report::Run::default();

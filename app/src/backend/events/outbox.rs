@@ -37,7 +37,11 @@ pub(super) enum Reuse {
 impl Events {
     /// Asks this node's engine to take the deliveries it can send at once (FIFO ones are
     /// never taken: each waits for its predecessor).
-    fn reserve(&self, deliveries: &[NewDelivery<'_>]) -> Option<Reservation> {
+    fn reserve(
+        &self,
+        catalog: &crate::backend::catalog::Catalog,
+        deliveries: &[NewDelivery<'_>],
+    ) -> Option<Reservation> {
         let engine = self.handoff.get()?;
         let free: Vec<usize> = (0..deliveries.len())
             .filter(|i| !deliveries[*i].ordered)
@@ -49,8 +53,7 @@ impl Events {
             .iter()
             .map(|i| deliveries[*i].endpoint.as_str())
             .collect();
-        let catalog = self.catalog.cached();
-        let asked = engine.reserve(&catalog, &endpoints)?;
+        let asked = engine.reserve(catalog, &endpoints)?;
         let mut taken = vec![false; deliveries.len()];
         for (i, t) in free.into_iter().zip(asked.taken) {
             taken[i] = t;
@@ -68,9 +71,10 @@ impl Events {
         let faults = self.faults.clone();
         let now = now_ms();
         let is_postgres = matches!(self.db, Db::Postgres(_));
+        // Read once: the engine's view of it is built here, not under the write lock.
+        let catalog = self.catalog.cached();
         if let Some(engine) = self.handoff.get() {
-            // Not under the write transaction's lock.
-            engine.warm(&self.catalog.cached());
+            engine.warm(&catalog);
         }
         let gate = self.write_gate.enter(&self.db).await?;
         let outcomes = with_db!(&self.db, |pool| {
@@ -184,7 +188,7 @@ impl Events {
                         })
                 })
                 .collect();
-            let reservation = self.reserve(&deliveries);
+            let reservation = self.reserve(&catalog, &deliveries);
             let taken = |i: usize| reservation.as_ref().is_some_and(|r| r.taken[i]);
             let lease = reservation.as_ref().map(|r| &r.lease);
             let rows: Vec<(usize, &NewDelivery<'_>)> = deliveries.iter().enumerate().collect();

@@ -150,6 +150,7 @@ pub(super) struct Stored {
 impl Sources {
     /// Logs a request that did not become an event (or was refused before it could).
     pub(super) async fn log(&self, row: &InboundRow, v: &RowVerdict) -> AppResult<()> {
+        let _turn = self.write_gate.enter(&self.db).await?;
         with_db!(&self.db, |pool| row.insert(pool, v).await)?;
         Ok(())
     }

@@ -44,6 +44,8 @@ pub struct Sources {
     pub default_body_limit: usize,
     /// Each source's `rate_limit_per_second`, counted in this process.
     rates: Arc<rate::Rates>,
+    /// Refused requests are logged in a flood: they queue with the other busy writers.
+    write_gate: crate::backend::write_gate::WriteGate,
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,7 +71,11 @@ fn context(id: &str, path: &str) -> String {
 }
 
 impl Sources {
-    pub fn new(db: Db, keys: Arc<Keyring>) -> Self {
+    pub fn new(
+        db: Db,
+        keys: Arc<Keyring>,
+        write_gate: crate::backend::write_gate::WriteGate,
+    ) -> Self {
         Self {
             db,
             keys,
@@ -77,6 +83,7 @@ impl Sources {
             trusted_proxies: Vec::new(),
             default_body_limit: 1024 * 1024,
             rates: Arc::new(rate::Rates::default()),
+            write_gate,
         }
     }
 
