@@ -22,7 +22,9 @@ use std::sync::Arc;
 pub struct WriteGate(Arc<tokio::sync::Mutex<()>>);
 
 /// Held for the whole write transaction, commit included.
-pub struct Entered(#[allow(dead_code)] Option<tokio::sync::OwnedMutexGuard<()>>);
+pub struct Entered {
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
 
 impl WriteGate {
     /// Waits for this process's previous SQLite writer to finish (none on Postgres). Waiting
@@ -30,11 +32,11 @@ impl WriteGate {
     /// a busy pool does, which the service layer answers with 503.
     pub async fn enter(&self, db: &super::Db) -> Result<Entered, sqlx::Error> {
         if !matches!(db, super::Db::Sqlite(_)) {
-            return Ok(Entered(None));
+            return Ok(Entered { _turn: None });
         }
         tokio::time::timeout(super::db::LOCK_WAIT, self.0.clone().lock_owned())
             .await
-            .map(|guard| Entered(Some(guard)))
+            .map(|guard| Entered { _turn: Some(guard) })
             .map_err(|_| sqlx::Error::PoolTimedOut)
     }
 }

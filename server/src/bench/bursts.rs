@@ -54,12 +54,7 @@ pub(super) async fn run(
     };
     let all = b.wait_received(n, Duration::from_secs(600)).await;
     let cpu_single = cpu.until(&Ticks::now(pid));
-    let e2e_single = Duration::from_micros(
-        b.sink
-            .last_us
-            .load(Ordering::Relaxed)
-            .saturating_sub(single_start_us),
-    );
+    let e2e_single = b.sink.since(single_start_us);
     let delivered_single = b.sink.received.load(Ordering::Relaxed);
     b.reset();
 
@@ -85,12 +80,7 @@ pub(super) async fn run(
     let total_batch = batches * args.batch_size;
     b.wait_received(total_batch, Duration::from_secs(600)).await;
     let cpu_batch = cpu.until(&Ticks::now(pid));
-    let e2e_batch = Duration::from_micros(
-        b.sink
-            .last_us
-            .load(Ordering::Relaxed)
-            .saturating_sub(start_us),
-    );
+    let e2e_batch = b.sink.since(start_us);
     let peak_burst_kib = rss_kib(pid, "VmHWM:").unwrap_or(0);
     let handed = b.handed_over().await? - handed_before;
     b.reset();

@@ -10,7 +10,6 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -93,12 +92,7 @@ pub(super) async fn phase(
     let start_us = now_us();
     let accepted = post_all(b, &url, n, concurrency, false).await?;
     let all = b.wait_received(n, Duration::from_secs(600)).await;
-    let e2e = Duration::from_micros(
-        b.sink
-            .last_us
-            .load(Ordering::Relaxed)
-            .saturating_sub(start_us),
-    );
+    let e2e = b.sink.since(start_us);
     b.reset();
     let refused_n = (n / 4).max(1);
     let refused = post_all(b, &url, refused_n, concurrency, true).await?;

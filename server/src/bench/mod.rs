@@ -54,6 +54,15 @@ impl Sink {
             .clone()
     }
 
+    /// From `start_us` (a [`now_us`] reading) to the last arrival: a phase end to end.
+    fn since(&self, start_us: u64) -> Duration {
+        Duration::from_micros(
+            self.last_us
+                .load(Ordering::Relaxed)
+                .saturating_sub(start_us),
+        )
+    }
+
     fn latency_count(&self) -> usize {
         self.latencies_us
             .lock()
