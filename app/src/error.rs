@@ -29,6 +29,9 @@ pub enum AppError {
     PayloadTooLarge { limit_bytes: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The path exists, but not with this method (the `Allow` header lists those it has).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     /// A per-caller cap was reached (e.g. open live streams per session): 429.
@@ -101,6 +104,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::LimitReached { .. } => "limit_reached",
             AppError::Busy { .. } => "busy",
@@ -121,6 +125,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::PayloadTooLarge { .. } => 413,
             AppError::UnsupportedMediaType(_) => 415,
+            AppError::MethodNotAllowed(_) => 405,
             AppError::TooManyRequests { .. } | AppError::LimitReached { .. } => 429,
             AppError::Busy { .. } | AppError::TimedOut { .. } | AppError::Unavailable { .. } => 503,
             AppError::IdempotencyKeyReused { .. } => 422,

@@ -16,8 +16,11 @@ fn instant(ms: i64) -> Option<OffsetDateTime> {
 /// times on the wire and in filters.
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     let mut text = s.trim().to_owned();
-    if text.as_bytes().get(10) == Some(&b' ') {
-        text.replace_range(10..11, "T");
+    // The `time` crate takes any byte here; RFC 3339 has `T` (any case) or a space.
+    match text.as_bytes().get(10) {
+        Some(b'T' | b't') => {}
+        Some(b' ') => text.replace_range(10..11, "T"),
+        _ => return None,
     }
     OffsetDateTime::parse(&text, &Rfc3339).ok()
 }
@@ -102,6 +105,7 @@ mod timestamp_tests {
             Ok(Timestamp(951_782_400_100))
         );
         assert_eq!(Timestamp::parse("2026-11-23 01:02:03.456Z"), Ok(t));
+        assert_eq!(Timestamp::parse("2026-11-23t01:02:03.456z"), Ok(t));
         assert_eq!(
             Timestamp::parse("2026-11-23T01:02:03.456789Z"),
             Ok(t),
@@ -122,6 +126,9 @@ mod timestamp_tests {
             "2026-02-29T00:00:00Z",
             "2026-04-31T00:00:00Z",
             "2026-11-23T24:00:00Z",
+            // Between date and time only `T`, `t` or a space.
+            "2026-11-23x01:02:03Z",
+            "2026-11-23_01:02:03Z",
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad:?}");
         }

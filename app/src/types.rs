@@ -113,6 +113,39 @@ pub struct SystemInfo {
     pub users: i64,
 }
 
+/// How many items one page of a list holds, as a caller asks for it: 1 to
+/// [`PageLimit::MAX`]; anything else is refused at the edge rather than quietly clamped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct PageLimit(u32);
+
+impl PageLimit {
+    pub const MAX: u32 = 500;
+
+    /// The asked limit, or the list's own default.
+    pub fn or(asked: Option<PageLimit>, default: u32) -> u32 {
+        asked.map_or(default, |l| l.0)
+    }
+}
+
+impl TryFrom<u32> for PageLimit {
+    type Error = String;
+
+    fn try_from(n: u32) -> Result<Self, String> {
+        if (1..=Self::MAX).contains(&n) {
+            Ok(PageLimit(n))
+        } else {
+            Err(format!("must be from 1 to {}, not {n}", Self::MAX))
+        }
+    }
+}
+
+impl From<PageLimit> for u32 {
+    fn from(l: PageLimit) -> u32 {
+        l.0
+    }
+}
+
 /// One page of a list, in the order that list documents (events and deliveries newest
 /// first); pass `next_cursor` back as `cursor` for the next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,6 +241,11 @@ pub struct CreatedApiKey {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewApiKey {
+    /// 1 to 100 characters, not only spaces.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub name: String,
     pub scope: ApiKeyScope,
 }
@@ -237,16 +275,28 @@ pub struct EventTypeView {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventTypeInput {
+    /// Lower-case dot-separated segments (`order.created`), at most 128 characters; names
+    /// under `hookline.` are the platform's own.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 128,
+            pattern = r"^(?!hookline(\.|$))[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$"
+        )
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub description: Option<String>,
+    /// A JSON Schema (an object or a boolean); `null` accepts any `data`.
     #[serde(default)]
     pub schema: Option<serde_json::Value>,
     #[serde(default)]
     pub example: Option<serde_json::Value>,
     /// At most 32 paths rooted at `data` or `current_context`; `[*]` for every element.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 32))]
     pub sensitive_fields: Option<Vec<String>>,
     #[serde(default)]
     pub archived: Option<bool>,

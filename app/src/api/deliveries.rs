@@ -112,12 +112,18 @@ pub async fn replay_endpoint(
     super::guard::finish(
         async move {
             let (state, actor) = super::guard::actor().await?;
+            let status = crate::types::events::ReplayStatus::parse(&status).ok_or_else(|| {
+                AppError::invalid(
+                    "status",
+                    format!("'{status}': use failed, dead or cancelled"),
+                )
+            })?;
             state
                 .deliveries
                 .replay(
                     &actor,
                     &crate::types::ids::EndpointId::parse(&endpoint)?,
-                    &status,
+                    status,
                     None,
                 )
                 .await

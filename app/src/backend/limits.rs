@@ -110,14 +110,32 @@ pub fn check_batch_bytes(
     Ok(())
 }
 
-/// Refuses JSON text that nests deeper than [`MAX_JSON_DEPTH`], naming the place
-/// (`events[3].data.a`) under `at`. Only brackets outside strings count; whether the text
-/// is valid JSON is left to the parser that runs next.
-pub fn check_depth(text: &[u8], at: &str) -> Result<(), FieldError> {
+/// Screens JSON text before it is parsed, naming the place (`events[3].data.a`) under
+/// `at`: refuses nesting deeper than [`MAX_JSON_DEPTH`] (a deep document would fail deep
+/// inside serde_json, or a recursive walk after it, with a message that names no place),
+/// and a NUL character (`\u0000`) in any string, which neither database stores as text
+/// (Postgres refuses it) so that both answer the same 422. Only brackets outside strings
+/// count; whether the text is valid JSON is left to the parser that runs next.
+pub fn check_json_text(text: &[u8], at: &str) -> Result<(), FieldError> {
     enum Frame {
         Object { key: Option<String> },
         Array { index: usize },
     }
+    let place = |stack: &[Frame]| {
+        let mut path = at.to_string();
+        for frame in stack {
+            match frame {
+                Frame::Object { key: Some(k) } if path.is_empty() => path.push_str(k),
+                Frame::Object { key: Some(k) } => {
+                    path.push('.');
+                    path.push_str(k);
+                }
+                Frame::Object { key: None } => {}
+                Frame::Array { index } => path.push_str(&format!("[{index}]")),
+            }
+        }
+        path
+    };
     let mut stack: Vec<Frame> = Vec::new();
     let mut expect_key = false;
     let mut i = 0;
@@ -127,7 +145,17 @@ pub fn check_depth(text: &[u8], at: &str) -> Result<(), FieldError> {
                 let start = i + 1;
                 i += 1;
                 while i < text.len() && text[i] != b'"' {
-                    i += if text[i] == b'\\' { 2 } else { 1 };
+                    if text[i] == b'\\' {
+                        if text[i + 1..].starts_with(b"u0000") {
+                            return Err(FieldError::new(
+                                place(&stack),
+                                "holds a NUL character (\\u0000), which cannot be stored",
+                            ));
+                        }
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
                 }
                 if expect_key && let Some(Frame::Object { key }) = stack.last_mut() {
                     let end = i.min(text.len());
@@ -137,20 +165,8 @@ pub fn check_depth(text: &[u8], at: &str) -> Result<(), FieldError> {
             }
             open @ (b'{' | b'[') => {
                 if stack.len() >= MAX_JSON_DEPTH {
-                    let mut path = at.to_string();
-                    for frame in &stack {
-                        match frame {
-                            Frame::Object { key: Some(k) } if path.is_empty() => path.push_str(k),
-                            Frame::Object { key: Some(k) } => {
-                                path.push('.');
-                                path.push_str(k);
-                            }
-                            Frame::Object { key: None } => {}
-                            Frame::Array { index } => path.push_str(&format!("[{index}]")),
-                        }
-                    }
                     return Err(FieldError::new(
-                        path,
+                        place(&stack),
                         format!("nests deeper than {MAX_JSON_DEPTH} levels"),
                     ));
                 }
@@ -184,7 +200,7 @@ pub fn parse_json_field(text: &str, field: &str) -> Result<Option<Value>, FieldE
     if text.is_empty() {
         return Ok(None);
     }
-    check_depth(text.as_bytes(), field)?;
+    check_json_text(text.as_bytes(), field)?;
     serde_json::from_str(text)
         .map(Some)
         .map_err(|e| FieldError::new(field, format!("is not valid JSON: {e}")))
@@ -200,13 +216,13 @@ mod tests {
     }
 
     #[test]
-    fn depth_is_counted_outside_strings_and_the_place_is_named() {
-        assert!(check_depth(nested(MAX_JSON_DEPTH).as_bytes(), "").is_ok());
+    fn depth_and_nul_are_found_outside_and_inside_strings_and_the_place_is_named() {
+        assert!(check_json_text(nested(MAX_JSON_DEPTH).as_bytes(), "").is_ok());
         let deep = format!(
             r#"{{"events": [{{"x": "[[[{{"}}, {{"data": {{"a": {}}}}}]}}"#,
             nested(MAX_JSON_DEPTH)
         );
-        let err = check_depth(deep.as_bytes(), "").unwrap_err();
+        let err = check_json_text(deep.as_bytes(), "").unwrap_err();
         assert!(
             err.path.starts_with("events[1].data.a[0][0]"),
             "{}",
@@ -214,7 +230,12 @@ mod tests {
         );
         assert_eq!(err.message, "nests deeper than 64 levels");
         let escaped = r#"{"k\"[[[[": 1}"#;
-        assert!(check_depth(escaped.as_bytes(), "").is_ok());
+        assert!(check_json_text(escaped.as_bytes(), "").is_ok());
+        // A NUL is refused where it is; an escaped backslash before `u0000` is not one.
+        let err = check_json_text(br#"{"data": {"a": [1, "x\u0000"]}}"#, "").unwrap_err();
+        assert_eq!(err.path, "data.a[1]");
+        assert!(err.message.contains("NUL"), "{}", err.message);
+        assert!(check_json_text(br#"{"data": "\\u0000"}"#, "").is_ok());
         let err = parse_json_field(&nested(MAX_JSON_DEPTH + 1), "schema").unwrap_err();
         assert!(err.path.starts_with("schema["), "{}", err.path);
         assert_eq!(parse_json_field("  ", "schema").unwrap(), None);

@@ -132,15 +132,22 @@ pub struct BatchSettings {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointInput {
+    /// 1 to 100 characters, not only spaces.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub name: String,
     /// `http://` or `https://`.
     pub url: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub description: String,
     #[serde(default = "default_true")]
     pub enabled: bool,
     /// Exact names (`order.created`), wildcards (`order.*`) or `*` for every type.
     #[serde(default = "all_event_types")]
+    #[cfg_attr(feature = "ssr", schema(min_items = 1))]
     pub event_types: Vec<String>,
     /// A filter expression (see the filter documentation); `null` lets everything through.
     #[serde(default)]
@@ -160,10 +167,13 @@ pub struct EndpointInput {
     pub timeout: String,
     /// Delays before each retry, e.g. `["5s", "5m", "2h"]`; `null` uses the platform default.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 25))]
     pub retry_schedule: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1_000_000))]
     pub rate_limit_per_minute: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000))]
     pub max_concurrency: Option<u32>,
     /// FIFO: the next event waits until the previous one succeeded or was dead-lettered.
     #[serde(default)]
@@ -181,6 +191,7 @@ pub struct EndpointInput {
     pub sensitive_data: SensitiveData,
     /// Only this tenant's events; `null` receives every tenant's events.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$"))]
     pub tenant: Option<String>,
 }
 

@@ -13,16 +13,20 @@ pub struct PublishEvent {
     pub event_type: String,
     /// Must match the event type's JSON Schema.
     pub data: Value,
+    /// Letters, digits, `_`, `.` and `-`, up to 64.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$"))]
     pub tenant: Option<String>,
     /// Sent as the envelope's `current_context` (an object).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub context: Option<Value>,
     /// Per caller (API key or user): the same key with the same request within 24 h
     /// returns the same event without a second fan-out; with a different request it is
     /// refused (422 `idempotency_key_reused`). The `Idempotency-Key` header does the same
     /// for a single event.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 255))]
     pub idempotency_key: Option<String>,
 }
 
@@ -30,6 +34,8 @@ pub struct PublishEvent {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublishBatch {
+    /// 1 to 1,000 events, stored all or none.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 1000))]
     pub events: Vec<PublishEvent>,
 }
 
@@ -210,13 +216,41 @@ pub struct DeliveryDetail {
     pub attempt_log: Vec<AttemptView>,
 }
 
+/// Which of an endpoint's deliveries a bulk replay sends again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ReplayStatus {
+    /// Dead-lettered or waiting for a retry.
+    Failed,
+    Dead,
+    /// Cancelled when their endpoint was deleted.
+    Cancelled,
+}
+
+impl ReplayStatus {
+    /// As stored and sent: `failed`, `dead`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReplayStatus> {
+        [Self::Failed, Self::Dead, Self::Cancelled]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// `POST /api/v1/endpoints/{id}/replay`.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
-    /// `failed` (dead-lettered or waiting for a retry), `dead`, or `cancelled`.
-    pub status: String,
+    pub status: ReplayStatus,
     /// Only deliveries created at or after this time.
     #[serde(default)]
     pub since: Option<Timestamp>,

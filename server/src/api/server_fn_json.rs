@@ -29,7 +29,7 @@ pub async fn limit(body_limit: usize, req: Request, next: Next) -> Response {
             .into_response();
         }
     };
-    if let Err(e) = app::backend::limits::check_depth(&bytes, "") {
+    if let Err(e) = app::backend::limits::check_json_text(&bytes, "") {
         return AppError::invalid_many(vec![e]).into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))

@@ -41,7 +41,7 @@ async fn keys_authenticate_scope_and_revoke(backend: Backend) {
         !list.to_string().contains(&publish),
         "lists never show keys: {list}"
     );
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
 
     // A publish key may publish only: everything else is forbidden.
     let (status, body) = api(
@@ -141,7 +141,8 @@ async fn keys_authenticate_scope_and_revoke(backend: Backend) {
     // The admin key's use was recorded.
     let (_, list) = api(Method::GET, app.url("/api/v1/api-keys"), Some(&admin), None).await;
     assert!(
-        list.as_array()
+        list["items"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|k| k["last_used_at"].is_string()),

@@ -11,7 +11,8 @@ crate::on_both_backends!(
 
 /// Names in a list answer, without Hookline's own built-in types.
 fn user_types(list: &Value) -> Vec<String> {
-    list.as_array()
+    list["items"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())

@@ -155,6 +155,35 @@ impl ApiKeys {
         rows.into_iter().map(ApiKeyRow::into_view).collect()
     }
 
+    /// One page of the keys, newest first (`GET /api/v1/api-keys`); `cursor` is the
+    /// `next_cursor` of the page before.
+    pub async fn page(
+        &self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> AppResult<crate::types::Page<ApiKeyView>> {
+        actor.require(Role::Admin)?;
+        let limit = limit.clamp(1, 500) as i64;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+        );
+        let rows: Vec<ApiKeyRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(cursor)
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await)?;
+        let items = rows
+            .into_iter()
+            .map(ApiKeyRow::into_view)
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(crate::types::Page::cut(
+            items,
+            limit as usize,
+            |k: &ApiKeyView| k.id.to_string(),
+        ))
+    }
+
     /// Revokes a key at once; revoking twice is harmless.
     pub async fn revoke(&self, actor: &Actor, id: &ApiKeyId) -> AppResult<ApiKeyView> {
         let id = id.as_str();

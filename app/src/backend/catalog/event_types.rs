@@ -226,6 +226,36 @@ impl EventTypes {
         Ok(rows.into_iter().map(EventTypeRow::into_view).collect())
     }
 
+    /// One page of the catalogue by name (`GET /api/v1/event-types`); `cursor` is the
+    /// `next_cursor` of the page before.
+    pub async fn page(
+        &self,
+        actor: &Actor,
+        include_archived: bool,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> AppResult<crate::types::Page<EventTypeView>> {
+        actor.require(Role::Viewer)?;
+        let limit = limit.clamp(1, 500) as i64;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM event_types WHERE ($1 OR archived = $2) \
+             AND ($3 IS NULL OR name > $3) ORDER BY name LIMIT $4"
+        );
+        let rows: Vec<EventTypeRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(include_archived)
+            .bind(false)
+            .bind(cursor)
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await)?;
+        let items = rows.into_iter().map(EventTypeRow::into_view).collect();
+        Ok(crate::types::Page::cut(
+            items,
+            limit as usize,
+            |t: &EventTypeView| t.name.clone(),
+        ))
+    }
+
     pub async fn get(&self, actor: &Actor, name: &str) -> AppResult<EventTypeView> {
         actor.require(Role::Viewer)?;
         self.find(name)

@@ -45,23 +45,18 @@ impl Deliveries {
         &self,
         actor: &Actor,
         endpoint_id: &EndpointId,
-        status: &str,
+        status: crate::types::events::ReplayStatus,
         since: Option<Timestamp>,
     ) -> AppResult<ReplayView> {
         let endpoint_id = endpoint_id.as_str();
         actor.require(Role::Editor)?;
         // Which rows, each read through the partial index that holds it.
         use super::by_index::{CANCELLED, DEAD, FAILED};
+        use crate::types::events::ReplayStatus;
         let statuses: &[&str] = match status {
-            "failed" => &[FAILED, DEAD],
-            "dead" => &[DEAD],
-            "cancelled" => &[CANCELLED],
-            other => {
-                return Err(AppError::invalid(
-                    "status",
-                    format!("'{other}': use failed, dead or cancelled"),
-                ));
-            }
+            ReplayStatus::Failed => &[FAILED, DEAD],
+            ReplayStatus::Dead => &[DEAD],
+            ReplayStatus::Cancelled => &[CANCELLED],
         };
         let exists: Option<String> = with_db!(&self.db, |pool| sqlx::query_scalar(
             "SELECT id FROM endpoints WHERE id = $1 AND deleted_at IS NULL"
@@ -98,7 +93,7 @@ impl Deliveries {
             sqlx::query("INSERT INTO replays (id, endpoint_id, status_filter, since, total, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(id.as_str())
                 .bind(endpoint_id)
-                .bind(status)
+                .bind(status.as_str())
                 .bind(since.map(|t| t.0))
                 .bind(total)
                 .bind(&actor.label)

@@ -167,6 +167,19 @@ mod tests {
             ]
         );
         assert!(parse(&json!("x"), "filter").is_err());
+        // An empty field names its place (it once returned no error at all, and the
+        // endpoint it was saved on broke every later catalog build).
+        for (filter, at) in [
+            (json!({"field": "", "op": "exists"}), "filter.field"),
+            (
+                json!({"all": [{"field": "   ", "op": "exists"}]}),
+                "filter.all[0].field",
+            ),
+        ] {
+            let errs = parse(&filter, "filter").unwrap_err();
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_eq!(errs[0].path, at);
+        }
         let mut deep = json!({"field": "a", "op": "exists"});
         for _ in 0..20 {
             deep = json!({"not": deep});

@@ -83,6 +83,8 @@ fn parse_node(v: &Value, at: &str, depth: usize, errors: &mut Vec<FieldError>) -
             ));
         }
     }
+    // An empty `field` is a path like any other (and refused as one): a condition that
+    // added no error here was once stored and then broke every catalog build.
     let field = match obj.get("field").and_then(Value::as_str) {
         Some(f) => f.to_string(),
         None => {
@@ -93,16 +95,13 @@ fn parse_node(v: &Value, at: &str, depth: usize, errors: &mut Vec<FieldError>) -
             String::new()
         }
     };
-    let path = if field.is_empty() {
-        None
-    } else {
-        match parse_path(&field) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errors.push(FieldError::new(format!("{at}.field"), e));
-                None
-            }
+    let path = match obj.get("field").and_then(Value::as_str).map(parse_path) {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            errors.push(FieldError::new(format!("{at}.field"), e));
+            None
         }
+        None => None,
     };
     let op = match obj.get("op").and_then(Value::as_str) {
         Some(o) => match Op::parse(o) {

@@ -74,7 +74,7 @@ pub(super) fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Valu
             .collect();
         return Ok(Value::Object(map));
     }
-    crate::backend::limits::check_depth(body, "body").map_err(|e| e.message)?;
+    crate::backend::limits::check_json_text(body, "body").map_err(|e| e.message)?;
     serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))
 }
 

@@ -1,10 +1,10 @@
 //! `/api/v1/api-keys`: create (the key is in the answer, once), list, revoke. Admin only.
 
 use super::api_error::ApiError;
-use super::extract::{ApiActor, ApiId, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery, PageQuery};
 use app::backend::AppState;
 use app::error::AppError;
-use app::types::{ApiKeyView, CreatedApiKey, NewApiKey};
+use app::types::{ApiKeyView, CreatedApiKey, NewApiKey, Page};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
@@ -20,7 +20,7 @@ where
         .route("/api-keys/{id}", delete(revoke))
 }
 
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", request_body = NewApiKey, responses((status = 201, description = "Created; `key` is shown only in this answer", body = CreatedApiKey), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", request_body = NewApiKey, responses((status = 201, description = "Created; `key` is shown only in this answer", body = CreatedApiKey)), security(("bearer" = [])))]
 async fn create(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -30,15 +30,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", responses((status = 200, body = Vec<ApiKeyView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", params(PageQuery), responses((status = 200, body = Page<ApiKeyView>)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> Result<Json<Vec<ApiKeyView>>, AppError> {
-    Ok(Json(app.api_keys.list(&actor).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Page<ApiKeyView>>, AppError> {
+    Ok(Json(
+        app.api_keys
+            .page(&actor, q.cursor.as_deref(), q.limit())
+            .await?,
+    ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)), responses((status = 200, description = "Revoked (revoking twice is harmless)", body = ApiKeyView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)), responses((status = 200, description = "Revoked (revoking twice is harmless)", body = ApiKeyView), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn revoke(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

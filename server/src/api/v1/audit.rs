@@ -1,11 +1,10 @@
 //! `/api/v1/audit`: who changed what, newest first, paged by cursor. Admin only.
 
-use super::api_error::ApiError;
-use super::extract::ApiActor;
+use super::extract::{ApiActor, ApiQuery};
 use app::backend::AppState;
 use app::error::AppError;
-use app::types::{AuditEntryView, Page};
-use axum::extract::{Query, State};
+use app::types::{AuditEntryView, Page, PageLimit};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -18,18 +17,25 @@ where
     Router::new().route("/audit", get(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// Only changes to this kind of thing: `user`, `api_key`, `event_type`, `endpoint`,
+    /// `source` or `inbound_request`.
     resource: Option<String>,
+    /// `next_cursor` of the page before.
     cursor: Option<String>,
-    limit: Option<u32>,
+    /// Entries per page (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    limit: Option<PageLimit>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(("resource" = Option<String>, Query, description = "user, api_key, event_type or endpoint"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<AuditEntryView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Page<AuditEntryView>)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditEntryView>>, AppError> {
     let page = app
         .audit
@@ -37,7 +43,7 @@ async fn list(
             &actor,
             q.resource.as_deref(),
             q.cursor.as_deref(),
-            q.limit.unwrap_or(50),
+            PageLimit::or(q.limit, 50),
         )
         .await?;
     Ok(Json(page))

@@ -2,13 +2,15 @@
 //! replays of an endpoint's failures with progress to poll.
 
 use super::api_error::ApiError;
-use super::extract::{ApiActor, ApiId, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery};
 use app::backend::AppState;
 use app::backend::deliveries::DeliveryQuery;
 use app::error::AppError;
-use app::types::Page;
+use app::time_fmt::Timestamp;
+use app::types::events::DeliveryStatus;
 use app::types::events::{DeliveryDetail, DeliveryView, ReplayRequest, ReplayView};
-use axum::extract::{Query, State};
+use app::types::{Page, PageLimit};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,26 +29,34 @@ where
         .route("/replays/{id}", get(replay_progress))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this endpoint's deliveries (its id).
     endpoint: Option<String>,
-    status: Option<String>,
+    /// Only deliveries in this state.
+    status: Option<DeliveryStatus>,
+    /// Only deliveries of this event type.
     event_type: Option<String>,
+    /// Only this event's deliveries (its id).
     event_id: Option<String>,
-    since: Option<String>,
+    /// Only deliveries created at or after this time.
+    since: Option<Timestamp>,
+    /// `next_cursor` of the page before.
     cursor: Option<String>,
-    limit: Option<u32>,
+    /// Deliveries per page (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    limit: Option<PageLimit>,
 }
 
-#[utoipa::path(get, path = "/api/v1/deliveries", tag = "deliveries",
-    params(("endpoint" = Option<String>, Query), ("status" = Option<String>, Query, description = "pending, in_flight, succeeded, failed, dead, cancelled"),
-           ("event_type" = Option<String>, Query), ("event_id" = Option<String>, Query), ("since" = Option<String>, Query, description = "RFC 3339: only deliveries created at or after"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
-    responses((status = 200, body = Page<DeliveryView>), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 422, body = ApiError)),
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "deliveries", params(ListQuery),
+    responses((status = 200, body = Page<DeliveryView>)),
     security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<DeliveryView>>, AppError> {
     let page = app
         .deliveries
@@ -54,12 +64,12 @@ async fn list(
             &actor,
             DeliveryQuery {
                 endpoint_id: q.endpoint.as_deref(),
-                status: q.status.as_deref(),
+                status: q.status.map(DeliveryStatus::as_str),
                 event_type: q.event_type.as_deref(),
                 event_id: q.event_id.as_deref(),
-                since_ms: super::events::time_param("since", q.since)?.map(|t| t.0),
+                since_ms: q.since.map(|t| t.0),
                 cursor: q.cursor.as_deref(),
-                limit: q.limit.unwrap_or(100),
+                limit: PageLimit::or(q.limit, 100),
             },
         )
         .await?;
@@ -67,7 +77,7 @@ async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries", params(("id" = String, Path)),
-    responses((status = 200, body = DeliveryDetail), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)),
+    responses((status = 200, body = DeliveryDetail), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
 async fn read(
     State(app): State<AppState>,
@@ -78,7 +88,7 @@ async fn read(
 }
 
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries", params(("id" = String, Path)),
-    responses((status = 202, description = "Queued to be sent now", body = DeliveryView), (status = 401, body = ApiError), (status = 403, body = ApiError),
+    responses((status = 202, description = "Queued to be sent now", body = DeliveryView),
               (status = 404, body = ApiError), (status = 409, description = "In flight right now", body = ApiError)),
     security(("bearer" = [])))]
 async fn retry(
@@ -93,8 +103,8 @@ async fn retry(
 }
 
 #[utoipa::path(post, path = "/api/v1/endpoints/{id}/replay", tag = "deliveries", params(("id" = String, Path)), request_body = ReplayRequest,
-    responses((status = 202, description = "Re-queued; poll GET /api/v1/replays/{id}", body = ReplayView), (status = 401, body = ApiError),
-              (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
+    responses((status = 202, description = "Re-queued; poll GET /api/v1/replays/{id}", body = ReplayView),
+              (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
 async fn replay(
     State(app): State<AppState>,
@@ -106,14 +116,14 @@ async fn replay(
         StatusCode::ACCEPTED,
         Json(
             app.deliveries
-                .replay(&actor, &id, &body.status, body.since)
+                .replay(&actor, &id, body.status, body.since)
                 .await?,
         ),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/replays/{id}", tag = "deliveries", params(("id" = String, Path)),
-    responses((status = 200, body = ReplayView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)),
+    responses((status = 200, body = ReplayView), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
 async fn replay_progress(
     State(app): State<AppState>,

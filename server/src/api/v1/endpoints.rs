@@ -2,16 +2,15 @@
 //! signing secret) needs editor. Credentials come back masked.
 
 use super::api_error::ApiError;
-use super::extract::{ApiActor, ApiId, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery, PageQuery};
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::Page;
 use app::types::endpoints::{EndpointInput, EndpointSecret, EndpointView};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 
 pub fn router<S>() -> Router<S>
 where
@@ -26,13 +25,7 @@ where
         .route("/endpoints/{id}/test", post(test_fire))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    cursor: Option<String>,
-    limit: Option<u32>,
-}
-
-#[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", request_body = EndpointInput, responses((status = 201, body = EndpointView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", request_body = EndpointInput, responses((status = 201, body = EndpointView)), security(("bearer" = [])))]
 async fn create(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -44,20 +37,20 @@ async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<EndpointView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", params(PageQuery), responses((status = 200, body = Page<EndpointView>)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<EndpointView>>, AppError> {
     Ok(Json(
         app.endpoints
-            .list(&actor, q.cursor.as_deref(), q.limit.unwrap_or(100))
+            .list(&actor, q.cursor.as_deref(), q.limit())
             .await?,
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, body = EndpointView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, body = EndpointView), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -67,7 +60,7 @@ async fn read(
 }
 
 /// A JSON merge: the fields present replace the current ones (`null` clears optional ones).
-#[utoipa::path(patch, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), request_body(content = Object, description = "Any fields of EndpointInput to replace; null clears optional ones"), responses((status = 200, body = EndpointView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), request_body(content = Object, description = "Any fields of EndpointInput to replace; null clears optional ones"), responses((status = 200, body = EndpointView), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn update(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -77,7 +70,7 @@ async fn update(
     Ok(Json(app.endpoints.patch(&actor, &id, patch).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), responses((status = 204, description = "Deleted; its undelivered deliveries become cancelled"), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = String, Path)), responses((status = 204, description = "Deleted; its undelivered deliveries become cancelled"), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn remove(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -87,7 +80,7 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/endpoints/{id}/secret", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, body = EndpointSecret), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/secret", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, body = EndpointSecret), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn secret(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -96,7 +89,7 @@ async fn secret(
     Ok(Json(app.endpoints.secret(&actor, &id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/endpoints/{id}/secret/rotate", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, description = "New secret; the previous one signs beside it for 24 h", body = EndpointSecret), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/secret/rotate", tag = "endpoints", params(("id" = String, Path)), responses((status = 200, description = "New secret; the previous one signs beside it for 24 h", body = EndpointSecret), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn rotate(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -108,7 +101,7 @@ async fn rotate(
 #[utoipa::path(post, path = "/api/v1/endpoints/{id}/test", tag = "endpoints", params(("id" = String, Path)),
     request_body = app::types::events::TestFire,
     responses((status = 200, description = "Sent once; the answer is in the body", body = app::types::events::TestFireResult),
-              (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
+              (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
 async fn test_fire(
     State(app): State<AppState>,

@@ -2,15 +2,15 @@
 //! reading events with where each one went.
 
 use super::api_error::ApiError;
-use super::extract::{ApiActor, ApiId, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery};
 use app::backend::AppState;
 use app::error::AppError;
 use app::time_fmt::Timestamp;
-use app::types::Page;
 use app::types::events::{
     EventDetail, EventSummary, PublishBatch, PublishEvent, Published, PublishedBatch,
 };
-use axum::extract::{Query, State};
+use app::types::{Page, PageLimit};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,7 +27,7 @@ where
         .route("/events/{id}", get(read))
 }
 
-#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Per API key: the same key with the same request within 24 h answers with the same event (`Idempotent-Replayed: true`), no second fan-out; with a different request, 422 `idempotency_key_reused`")), responses((status = 202, description = "Stored with one delivery per matching endpoint", body = Published), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path. `code` is `idempotency_key_reused` when the Idempotency-Key was used in the last 24 h for a different request", body = ApiError), (status = 503, description = "The database is locked or unreachable; nothing was stored. Retry after `Retry-After` seconds", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Per API key: the same key with the same request within 24 h answers with the same event (`Idempotent-Replayed: true`), no second fan-out; with a different request, 422 `idempotency_key_reused`")), responses((status = 202, description = "Stored with one delivery per matching endpoint", body = Published), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path. `code` is `idempotency_key_reused` when the Idempotency-Key was used in the last 24 h for a different request", body = ApiError), (status = 503, description = "The database is locked or unreachable; nothing was stored. Retry after `Retry-After` seconds", body = ApiError)), security(("bearer" = [])))]
 async fn publish(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -52,7 +52,7 @@ async fn publish(
     Ok((StatusCode::ACCEPTED, out, Json(outcome.published)))
 }
 
-#[utoipa::path(post, path = "/api/v1/events/batch", tag = "events", request_body = PublishBatch, responses((status = 202, description = "All stored in one transaction", body = PublishedBatch), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path (over 1000 events or the byte cap: `events`; a reused idempotency key: `events[i].idempotency_key`)", body = ApiError), (status = 503, description = "The database is locked or unreachable; nothing was stored. Retry after `Retry-After` seconds", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/events/batch", tag = "events", request_body = PublishBatch, responses((status = 202, description = "All stored in one transaction", body = PublishedBatch), (status = 413, description = "Body over the configured limit", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path (over 1000 events or the byte cap: `events`; a reused idempotency key: `events[i].idempotency_key`)", body = ApiError), (status = 503, description = "The database is locked or unreachable; nothing was stored. Retry after `Retry-After` seconds", body = ApiError)), security(("bearer" = [])))]
 async fn publish_batch(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -64,43 +64,44 @@ async fn publish_batch(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only events of this type.
     event_type: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
+    /// Only events created at or after this time.
+    since: Option<Timestamp>,
+    /// Only events created before this time.
+    until: Option<Timestamp>,
+    /// `next_cursor` of the page before.
     cursor: Option<String>,
-    limit: Option<u32>,
+    /// Events per page (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    limit: Option<PageLimit>,
 }
 
-pub(super) fn time_param(name: &str, v: Option<String>) -> Result<Option<Timestamp>, AppError> {
-    v.map(|s| Timestamp::parse(&s).map_err(|e| AppError::invalid(name, e)))
-        .transpose()
-}
-
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(("event_type" = Option<String>, Query), ("since" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, exclusive"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<EventSummary>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(ListQuery), responses((status = 200, body = Page<EventSummary>)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<EventSummary>>, AppError> {
-    let since = time_param("since", q.since)?;
-    let until = time_param("until", q.until)?;
     let page = app
         .events
         .list(
             &actor,
             q.event_type.as_deref(),
-            since,
-            until,
+            q.since,
+            q.until,
             q.cursor.as_deref(),
-            q.limit.unwrap_or(100),
+            PageLimit::or(q.limit, 100),
         )
         .await?;
     Ok(Json(page))
 }
 
-#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path)), responses((status = 200, body = EventDetail), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path)), responses((status = 200, body = EventDetail), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,

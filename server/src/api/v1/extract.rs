@@ -1,6 +1,6 @@
 //! Extractors that turn bad requests into the API's error shape: who is calling (bearer
-//! API key), a typed id from the path, and a JSON body whose errors name the path that
-//! is wrong.
+//! API key), a typed id or a name from the path, a query string and a JSON body whose
+//! errors name the parameter or path that is wrong.
 
 use app::backend::{Actor, AppState};
 use app::error::AppError;
@@ -49,11 +49,93 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| AppError::NotFound(e.body_text()))?;
+        let raw = path_text(parts, state).await?;
         Ok(ApiId(T::from_str(&raw)?))
+    }
+}
+
+/// The one parameter of the path, decoded: one that does not decode names nothing (404).
+async fn path_text<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<String, AppError> {
+    let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| AppError::NotFound(e.body_text()))?;
+    Ok(raw)
+}
+
+/// A name from the URL (`/event-types/{name}`): one that holds a control character (no
+/// name does), or is not UTF-8 once decoded, names nothing (404) instead of reaching the
+/// database.
+pub struct ApiName(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiName {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let raw = path_text(parts, state).await?;
+        if raw.chars().any(char::is_control) {
+            return Err(AppError::NotFound("a name with control characters".into()));
+        }
+        Ok(ApiName(raw))
+    }
+}
+
+/// A query string parsed into `T` (whose fields say what each parameter may be): a value
+/// of the wrong type, out of its range, repeated, unknown to `T`, not UTF-8 or holding a
+/// NUL character is a 422 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let raw = parts.uri.query().unwrap_or("");
+        for pair in raw.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = |part: &str| {
+                let spaced = part.replace('+', " ");
+                percent_encoding::percent_decode_str(&spaced)
+                    .decode_utf8()
+                    .map(|text| text.into_owned())
+            };
+            let name = decoded(name).map_err(|_| {
+                AppError::invalid(
+                    "",
+                    "the query string holds a parameter name that is not UTF-8",
+                )
+            })?;
+            let value =
+                decoded(value).map_err(|_| AppError::invalid(name.as_str(), "is not UTF-8"))?;
+            // Neither database stores a NUL as text (Postgres refuses it).
+            if name.contains('\0') || value.contains('\0') {
+                return Err(AppError::invalid(name, "holds a NUL character"));
+            }
+        }
+        // Checked for UTF-8 above, so the decoding below replaces nothing.
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+        let value = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            AppError::invalid(path, e.into_inner().to_string())
+        })?;
+        Ok(ApiQuery(value))
+    }
+}
+
+/// The query of a list that takes only a page: `?cursor=…&limit=…`.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `next_cursor` of the page before.
+    pub cursor: Option<String>,
+    /// Items per page (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    pub limit: Option<app::types::PageLimit>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> u32 {
+        app::types::PageLimit::or(self.limit, 100)
     }
 }
 
@@ -61,9 +143,10 @@ where
 #[derive(Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON body. Malformed JSON is a 400 with line and column; JSON of the wrong shape, or
-/// nested deeper than `MAX_JSON_DEPTH`, is a 422 naming the path (`events[3].data`); a body
-/// over the limit is a 413.
+/// A JSON body. Without `Content-Type: application/json` (or `+json`) it is a 415;
+/// malformed JSON is a 400 with line and column; JSON of the wrong shape, nested deeper
+/// than `MAX_JSON_DEPTH` or holding a NUL character is a 422 naming the path
+/// (`events[3].data`); a body over the limit is a 413.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -79,19 +162,22 @@ where
             .get::<BodyLimit>()
             .map(|l| l.0)
             .unwrap_or(0);
-        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if essence != "application/json" && !essence.ends_with("+json") {
-                return Err(AppError::UnsupportedMediaType(format!(
-                    "Content-Type must be application/json, got '{ct}'"
-                )));
-            }
+        let Some(ct) = req.headers().get(CONTENT_TYPE) else {
+            return Err(AppError::UnsupportedMediaType(
+                "this operation takes a JSON body: send Content-Type: application/json".into(),
+            ));
+        };
+        let ct = ct.to_str().unwrap_or("");
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(AppError::UnsupportedMediaType(format!(
+                "Content-Type must be application/json, got '{ct}'"
+            )));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -100,10 +186,15 @@ where
                 AppError::Request(e.body_text())
             }
         })?;
-        // Before any parsing: a deep document would otherwise fail deep inside serde_json
-        // (or a recursive walk after it) with a message that names no place.
-        app::backend::limits::check_depth(&bytes, "")
+        // Before any parsing (see check_json_text for why).
+        app::backend::limits::check_json_text(&bytes, "")
             .map_err(|e| AppError::invalid_many(vec![e]))?;
+        // Every body of this API is an object; serde would also read a struct from an
+        // array of its fields in order, which no client means.
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') | None => {}
+            Some(_) => return Err(AppError::invalid("", "the body must be a JSON object")),
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();

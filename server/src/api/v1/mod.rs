@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod event_types;
 pub mod events;
 pub mod extract;
+pub mod json_errors;
 pub mod openapi;
 pub mod sources;
 pub mod tools;
@@ -32,4 +33,8 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
         .fallback(|| async { AppError::NotFound("API route".into()) })
         .layer(axum::Extension(extract::BodyLimit(body_limit)))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit,
+            json_errors::layer,
+        ))
 }

@@ -5,7 +5,7 @@
 //! become under settings being edited.
 
 use super::api_error::ApiError;
-use super::extract::{ApiActor, ApiId, ApiJson};
+use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery, PageQuery};
 use app::backend::AppState;
 use app::error::AppError;
 use app::types::Page;
@@ -14,7 +14,7 @@ use app::types::sources::{
     InboundPreview, InboundRequestView, PreviewInbound, RotateSourceSecret, SourceInput,
     SourceSecret, SourceView,
 };
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -43,13 +43,7 @@ fn ids(raw: (String, String)) -> Result<(SourceId, InboundRequestId), AppError> 
     Ok((raw.0.parse()?, raw.1.parse()?))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    cursor: Option<String>,
-    limit: Option<u32>,
-}
-
-#[utoipa::path(post, path = "/api/v1/sources", tag = "sources", request_body = SourceInput, responses((status = 201, body = SourceView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sources", tag = "sources", request_body = SourceInput, responses((status = 201, body = SourceView)), security(("bearer" = [])))]
 async fn create(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -61,20 +55,20 @@ async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/sources", tag = "sources", params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<SourceView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sources", tag = "sources", params(PageQuery), responses((status = 200, body = Page<SourceView>)), security(("bearer" = [])))]
 async fn list(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<SourceView>>, AppError> {
     Ok(Json(
         app.sources
-            .list(&actor, q.cursor.as_deref(), q.limit.unwrap_or(100))
+            .list(&actor, q.cursor.as_deref(), q.limit())
             .await?,
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = String, Path)), responses((status = 200, body = SourceView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = String, Path)), responses((status = 200, body = SourceView), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn read(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -85,7 +79,7 @@ async fn read(
 
 /// The fields present replace the current ones; a secret sent back as `***` keeps its
 /// stored value.
-#[utoipa::path(patch, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = String, Path)), request_body(content = Object, description = "Any fields of SourceInput to replace"), responses((status = 200, body = SourceView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = String, Path)), request_body(content = Object, description = "Any fields of SourceInput to replace"), responses((status = 200, body = SourceView), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn update(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -95,7 +89,7 @@ async fn update(
     Ok(Json(app.sources.patch(&actor, &id, body).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = String, Path)), responses((status = 204, description = "Deleted: its URL answers 404 from now on"), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/sources/{id}", tag = "sources", params(("id" = String, Path)), responses((status = 204, description = "Deleted: its URL answers 404 from now on"), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn remove(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -105,21 +99,21 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/sources/{id}/requests", tag = "sources", params(("id" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)), responses((status = 200, body = Page<InboundRequestView>), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sources/{id}/requests", tag = "sources", params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<InboundRequestView>), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn requests(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiId(id): ApiId<SourceId>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<InboundRequestView>>, AppError> {
     Ok(Json(
         app.sources
-            .requests(&actor, &id, q.cursor.as_deref(), q.limit.unwrap_or(100))
+            .requests(&actor, &id, q.cursor.as_deref(), q.limit())
             .await?,
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/sources/{id}/requests/{request}", tag = "sources", params(("id" = String, Path), ("request" = String, Path)), responses((status = 200, body = InboundRequestView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sources/{id}/requests/{request}", tag = "sources", params(("id" = String, Path), ("request" = String, Path)), responses((status = 200, body = InboundRequestView), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn request(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -132,7 +126,7 @@ async fn request(
 /// Runs mapping, the schema and the duplicate check again on a request as stored, under
 /// the source's current settings; answers the replay's own log entry. Only a request that
 /// passed verification may be replayed (409 otherwise).
-#[utoipa::path(post, path = "/api/v1/sources/{id}/requests/{request}/replay", tag = "sources", params(("id" = String, Path), ("request" = String, Path)), responses((status = 200, body = InboundRequestView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The request did not pass verification", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sources/{id}/requests/{request}/replay", tag = "sources", params(("id" = String, Path), ("request" = String, Path)), responses((status = 200, body = InboundRequestView), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The request did not pass verification", body = ApiError)), security(("bearer" = [])))]
 async fn replay(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -156,7 +150,7 @@ struct SampleRequest {
 
 /// Signs the event type's example as the provider would, with the source's secret, and
 /// handles it as a posted request: answers its log entry (verdict, reason, event).
-#[utoipa::path(post, path = "/api/v1/sources/{id}/sample", tag = "sources", params(("id" = String, Path)), request_body = SampleRequest, responses((status = 200, body = InboundRequestView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 422, description = "The scheme cannot be signed here (a JWT public key)", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sources/{id}/sample", tag = "sources", params(("id" = String, Path)), request_body = SampleRequest, responses((status = 200, body = InboundRequestView), (status = 404, description = "Not found", body = ApiError), (status = 422, description = "The scheme cannot be signed here (a JWT public key)", body = ApiError)), security(("bearer" = [])))]
 async fn sample(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -171,7 +165,7 @@ async fn sample(
 }
 
 /// What a request would become under `settings`: nothing is published or logged.
-#[utoipa::path(post, path = "/api/v1/sources/preview", tag = "sources", request_body = PreviewInbound, responses((status = 200, body = InboundPreview), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 422, description = "Invalid input; `errors` lists each problem with its path", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sources/preview", tag = "sources", request_body = PreviewInbound, responses((status = 200, body = InboundPreview)), security(("bearer" = [])))]
 async fn preview(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -181,7 +175,7 @@ async fn preview(
 }
 
 /// The secret in plain (editors; audited), and the previous one during a rotation.
-#[utoipa::path(get, path = "/api/v1/sources/{id}/secret", tag = "sources", params(("id" = String, Path)), responses((status = 200, body = SourceSecret), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The source has no secret", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sources/{id}/secret", tag = "sources", params(("id" = String, Path)), responses((status = 200, body = SourceSecret), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The source has no secret", body = ApiError)), security(("bearer" = [])))]
 async fn secret(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -192,7 +186,7 @@ async fn secret(
 
 /// The given secret (or, where the provider does not issue its own, a new one Hookline
 /// makes) becomes current; the current one stays accepted until the rotation is retired.
-#[utoipa::path(post, path = "/api/v1/sources/{id}/secret/rotate", tag = "sources", params(("id" = String, Path)), request_body = RotateSourceSecret, responses((status = 200, body = SourceSecret), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The source has no secret", body = ApiError), (status = 422, description = "The provider issues its own secrets: give the new one", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sources/{id}/secret/rotate", tag = "sources", params(("id" = String, Path)), request_body = RotateSourceSecret, responses((status = 200, body = SourceSecret), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The source has no secret", body = ApiError), (status = 422, description = "The provider issues its own secrets: give the new one", body = ApiError)), security(("bearer" = [])))]
 async fn rotate(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -205,7 +199,7 @@ async fn rotate(
 }
 
 /// Ends a rotation: only the current secret is accepted from now on.
-#[utoipa::path(post, path = "/api/v1/sources/{id}/secret/retire", tag = "sources", params(("id" = String, Path)), responses((status = 200, body = SourceView), (status = 401, description = "Missing or invalid API key", body = ApiError), (status = 403, description = "The key's scope or role does not allow this", body = ApiError), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sources/{id}/secret/retire", tag = "sources", params(("id" = String, Path)), responses((status = 200, body = SourceView), (status = 404, description = "Not found", body = ApiError)), security(("bearer" = [])))]
 async fn retire(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
