@@ -128,6 +128,17 @@ async fn every_error_is_the_json_error_body(backend: Backend) {
     .await;
     assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(error_paths(&b), ["filter.all[0].field"]);
+    // The document's shapes are enforced: serde alone would read the batch settings from
+    // an array of their fields.
+    let (s, b) = api(
+        Method::POST,
+        app.url("/api/v1/endpoints"),
+        Some(&key),
+        Some(json!({"name": "e", "url": "https://example.com/hook", "batch": [10, "1s"]})),
+    )
+    .await;
+    assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(error_paths(&b), ["batch"]);
     let (s, b) = api(
         Method::POST,
         app.url("/api/v1/event-types"),

@@ -18,7 +18,9 @@ pub struct CondResult {
     pub matched: bool,
 }
 
+/// Whether a filter matches an envelope, and why (`POST /api/v1/filters/test`).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = FilterVerdict)]
 pub struct Verdict {
     pub matches: bool,
     /// Every condition that was evaluated, in order (short-circuited ones are left out).

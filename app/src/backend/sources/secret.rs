@@ -74,20 +74,27 @@ impl Sources {
         actor.require(Role::Editor)?;
         let row = self.row(id.as_str()).await?;
         let mut source = self.open(&row.id, &row.config)?;
+        if matches!(
+            source.verification,
+            crate::types::sources::Verification::None
+        ) {
+            return Err(AppError::Conflict(
+                "this source's verification is none: it has no secret".into(),
+            ));
+        }
         let new = match new.map(|s| s.trim().to_owned()) {
             Some(s) if s.is_empty() || s == crate::types::endpoints::MASK => {
                 return Err(AppError::invalid("secret", "must be the new secret"));
             }
             Some(s) => s,
             None if source.verification.hookline_chooses_secret() => made_up(&source.verification),
+            // The source's kind decides, not the request's shape: a conflict with its
+            // current state, as with `none` above.
             None => {
-                return Err(AppError::invalid(
-                    "secret",
-                    format!(
-                        "{} issues its own secrets (or keys): give the new one",
-                        source.verification.kind()
-                    ),
-                ));
+                return Err(AppError::Conflict(format!(
+                    "{} issues its own secrets (or keys): give the new one as `secret`",
+                    source.verification.kind()
+                )));
             }
         };
         if source.verification.rotate(new).is_none() {

@@ -9,6 +9,12 @@ use serde_json::Value;
 /// Every problem with a source's settings, each with its path.
 pub(super) fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
+    // The same tenant rule as endpoints and events: a source's events carry it.
+    if let Some(t) = &s.tenant
+        && let Err(m) = crate::backend::domain::check_tenant(t)
+    {
+        errors.push(FieldError::new("tenant", m));
+    }
     if s.name.trim().is_empty() {
         errors.push(FieldError::new("name", "is required"));
     }
@@ -109,6 +115,33 @@ pub(super) fn validate(s: &SourceInput, known_type: &dyn Fn(&str) -> bool) -> Ve
                 "is not an address or CIDR such as 192.0.2.0/24",
             ));
         }
+    }
+    // A signed timestamp older than this is a replay, however the clocks drift.
+    let (tolerance, leeway) = match &s.verification {
+        Verification::StandardWebhooks { tolerance_secs, .. }
+        | Verification::Stripe { tolerance_secs, .. }
+        | Verification::Slack { tolerance_secs, .. }
+        | Verification::Hmac { tolerance_secs, .. } => (Some(*tolerance_secs), None),
+        Verification::Jwt { leeway_secs, .. } => (None, Some(*leeway_secs)),
+        _ => (None, None),
+    };
+    if tolerance.is_some_and(|t| t > crate::types::sources::MAX_TOLERANCE_SECS) {
+        errors.push(FieldError::new(
+            "verification.tolerance_secs",
+            format!(
+                "must be at most {} (a week)",
+                crate::types::sources::MAX_TOLERANCE_SECS
+            ),
+        ));
+    }
+    if leeway.is_some_and(|l| l > crate::types::sources::MAX_LEEWAY_SECS) {
+        errors.push(FieldError::new(
+            "verification.leeway_secs",
+            format!(
+                "must be at most {} (a day)",
+                crate::types::sources::MAX_LEEWAY_SECS
+            ),
+        ));
     }
     let mut v = s.verification.clone();
     for (path, value) in v.secrets_mut() {

@@ -143,6 +143,12 @@ fn yes() -> bool {
 /// The most a source may be configured to take.
 pub const MAX_SOURCE_BODY_BYTES: u64 = 10 * 1024 * 1024;
 
+/// The most a signed timestamp may be off (`tolerance_secs`): a week.
+pub const MAX_TOLERANCE_SECS: u64 = 7 * 86_400;
+
+/// The most clock skew a JWT's times are given (`leeway_secs`): a day.
+pub const MAX_LEEWAY_SECS: u64 = 86_400;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SourceView {

@@ -144,8 +144,9 @@ impl PageQuery {
 pub struct BodyLimit(pub usize);
 
 /// A JSON body. Without `Content-Type: application/json` (or `+json`) it is a 415;
-/// malformed JSON is a 400 with line and column; JSON of the wrong shape, nested deeper
-/// than `MAX_JSON_DEPTH` or holding a NUL character is a 422 naming the path
+/// malformed JSON is a 400 with line and column; JSON of the wrong shape, against the
+/// operation's schema in the OpenAPI document (see [`super::openapi::requests`]), nested
+/// deeper than `MAX_JSON_DEPTH` or holding a NUL character is a 422 naming the path
 /// (`events[3].data`); a body over the limit is a 413.
 pub struct ApiJson<T>(pub T);
 
@@ -162,6 +163,16 @@ where
             .get::<BodyLimit>()
             .map(|l| l.0)
             .unwrap_or(0);
+        // The operation's schema in the document, checked before the body is read into T.
+        let schemas = req
+            .extensions()
+            .get::<std::sync::Arc<super::openapi::requests::RequestSchemas>>()
+            .cloned();
+        let route = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| p.as_str().to_owned());
+        let method = req.method().clone();
         let Some(ct) = req.headers().get(CONTENT_TYPE) else {
             return Err(AppError::UnsupportedMediaType(
                 "this operation takes a JSON body: send Content-Type: application/json".into(),
@@ -195,28 +206,37 @@ where
             Some(b'{') | None => {}
             Some(_) => return Err(AppError::invalid("", "the body must be a JSON object")),
         }
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                AppError::Request(format!("invalid JSON: {inner}"))
-            } else {
-                let path = if path == "." { String::new() } else { path };
-                let message = strip_position(&inner.to_string());
-                AppError::Validation {
-                    message: if path.is_empty() {
-                        message.clone()
-                    } else {
-                        format!("{path}: {message}")
-                    },
-                    errors: vec![FieldError::new(path, message)],
-                }
-            }
-        })?;
-        de.end()
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| AppError::Request(format!("invalid JSON: {e}")))?;
+        let problems = match (&schemas, &route) {
+            (Some(schemas), Some(route)) => schemas.check(&method, route, &value),
+            _ => Vec::new(),
+        };
+        if !problems.is_empty() {
+            // serde's words for a wrong shape ("unknown field `x`, expected one of …") say
+            // more than the schema's; its own reading is tried first, on a borrow.
+            if let Err(e) = serde_path_to_error::deserialize::<_, T>(&value) {
+                return Err(shape_error(e));
+            }
+            return Err(AppError::invalid_many(problems));
+        }
+        let value = serde_path_to_error::deserialize(value).map_err(shape_error)?;
         Ok(ApiJson(value))
+    }
+}
+
+/// JSON of the wrong shape for its type: a 422 naming the place.
+fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let message = strip_position(&e.into_inner().to_string());
+    AppError::Validation {
+        message: if path.is_empty() {
+            message.clone()
+        } else {
+            format!("{path}: {message}")
+        },
+        errors: vec![FieldError::new(path, message)],
     }
 }
 

@@ -32,6 +32,9 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound("API route".into()) })
         .layer(axum::Extension(extract::BodyLimit(body_limit)))
+        .layer(axum::Extension(std::sync::Arc::new(
+            openapi::requests::RequestSchemas::from_document(openapi::document()),
+        )))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             body_limit,

@@ -186,7 +186,7 @@ async fn secret(
 
 /// The given secret (or, where the provider does not issue its own, a new one Hookline
 /// makes) becomes current; the current one stays accepted until the rotation is retired.
-#[utoipa::path(post, path = "/api/v1/sources/{id}/secret/rotate", tag = "sources", params(("id" = String, Path)), request_body = RotateSourceSecret, responses((status = 200, body = SourceSecret), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The source has no secret", body = ApiError), (status = 422, description = "The provider issues its own secrets: give the new one", body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sources/{id}/secret/rotate", tag = "sources", params(("id" = String, Path)), request_body = RotateSourceSecret, responses((status = 200, body = SourceSecret), (status = 404, description = "Not found", body = ApiError), (status = 409, description = "The source has no secret (`none`), or its provider issues its own secrets and none was given", body = ApiError)), security(("bearer" = [])))]
 async fn rotate(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
