@@ -125,6 +125,11 @@ impl EventTypeName {
         if name.is_empty() {
             return bad("is required");
         }
+        // A name is an identifier: `order.created ` is not `order.created`, so it is
+        // refused rather than quietly trimmed (the document's pattern says the same).
+        if name != raw {
+            return bad("must not begin or end with white space");
+        }
         if name.len() > 128 {
             return bad("must be at most 128 characters");
         }

@@ -92,8 +92,10 @@ impl ApiKeys {
         scope: ApiKeyScope,
     ) -> AppResult<CreatedApiKey> {
         actor.require(Role::Admin)?;
+        // At most 100 as sent (the document's maxLength), not empty once trimmed.
+        let too_long = name.chars().count() > 100;
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || too_long {
             return Err(AppError::invalid("name", "must be 1 to 100 characters"));
         }
         let mut secret = [0u8; 32];

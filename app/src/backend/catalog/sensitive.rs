@@ -48,8 +48,10 @@ impl SensitivePaths {
         let mut paths: Vec<(String, Vec<Segment>)> = Vec::new();
         for (i, p) in raw.iter().enumerate() {
             let here = format!("{at}[{i}]");
+            // Counted as sent, as the document's maxLength counts.
+            let too_long = p.chars().count() > MAX_PATH_LEN;
             let p = p.trim();
-            if p.chars().count() > MAX_PATH_LEN {
+            if too_long {
                 errors.push(FieldError::new(
                     &here,
                     format!("must be at most {MAX_PATH_LEN} characters"),

@@ -130,10 +130,11 @@ impl Endpoints {
     }
 
     async fn checked(&self, mut input: EndpointInput) -> AppResult<EndpointInput> {
-        input.name = input.name.trim().to_owned();
         input.url = input.url.trim().to_owned();
         let known = self.known_event_types().await?;
         let mut errors = validate(&input, &|n| known.contains(n));
+        // Stored trimmed; judged as sent (see `validate`).
+        input.name = input.name.trim().to_owned();
         if errors.is_empty()
             && let Some(t) = input.template.as_ref().filter(|t| !t.is_null())
         {

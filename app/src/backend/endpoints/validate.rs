@@ -26,8 +26,8 @@ const RESERVED_HEADERS: [&str; 10] = [
 pub fn validate(input: &EndpointInput, known_types: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut err = |p: String, m: String| errors.push(FieldError::new(p, m));
-    let name_len = input.name.trim().chars().count();
-    if name_len == 0 || name_len > 100 {
+    // Not blank, and at most 100 as sent (the document's maxLength counts it so).
+    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
         err("name".into(), "must be 1 to 100 characters".into());
     }
     if input.description.chars().count() > 2000 {

@@ -300,7 +300,16 @@ mod tests {
                 "the server takes {ok}"
             );
         }
-        for bad in ["Order", "order.", ".a", "a..b", "1a", "a b"] {
+        for bad in [
+            "Order",
+            "order.",
+            ".a",
+            "a..b",
+            "1a",
+            "a b",
+            " order",
+            "order.created ",
+        ] {
             assert!(!name.is_match(bad), "{bad}");
             assert!(
                 app::backend::domain::EventTypeName::parse(bad).is_err(),
