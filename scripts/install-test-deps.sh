@@ -29,11 +29,15 @@ if [ ! -d node_modules/@playwright/test ] || [ package-lock.json -nt node_module
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null
 fi
 
-# schemathesis (PyPI) in its own virtualenv, for scripts/schemathesis.sh.
-SCHEMATHESIS_VERSION=4.32.5
-VENV="${HOOKLINE_TOOLS_DIR:-$HOME/.cache/hookline-tools}/st-venv"
-if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-  log "installing schemathesis $SCHEMATHESIS_VERSION"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
-fi
+# A PyPI tool at an exact version in a virtualenv of its own under the tools dir:
+# venv_tool DIR PACKAGE VERSION (its command has the package's name).
+venv_tool() {
+  local venv="${HOOKLINE_TOOLS_DIR:-$HOME/.cache/hookline-tools}/$1" package=$2 version=$3
+  if ! "$venv/bin/$package" --version 2>/dev/null | grep -q "$version"; then
+    log "installing $package $version"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "$package==$version"
+  fi
+}
+venv_tool st-venv schemathesis 4.32.5                # scripts/schemathesis.sh
+venv_tool gen-venv openapi-python-client 0.29.1      # scripts/generated-client.sh

@@ -407,6 +407,14 @@ async fn a_github_source_rotates_its_secret_and_keeps_to_its_allowlist(backend: 
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, log) = api(
+        Method::GET,
+        app.url(&format!("/api/v1/sources/{id}/requests")),
+        Some(&key),
+        None,
+    )
+    .await;
+    let logged = log["items"][0]["id"].as_str().unwrap().to_owned();
     let (status, _) = api(
         Method::DELETE,
         app.url(&format!("/api/v1/sources/{id}")),
@@ -419,6 +427,21 @@ async fn a_github_source_rotates_its_secret_and_keeps_to_its_allowlist(backend: 
         post(&app, &url, &github("s2", "d-7", body), body).await.0,
         StatusCode::NOT_FOUND
     );
+    // Its log goes with it (schemathesis's stateful run found it still readable).
+    for (method, path) in [
+        (
+            Method::GET,
+            format!("/api/v1/sources/{id}/requests/{logged}"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/sources/{id}/requests/{logged}/replay"),
+        ),
+        (Method::GET, format!("/api/v1/sources/{id}/requests")),
+    ] {
+        let (status, r) = api(method, app.url(&path), Some(&key), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {r}");
+    }
     app.stop().await;
 }
 

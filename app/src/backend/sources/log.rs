@@ -223,6 +223,8 @@ impl Sources {
         id: &SourceId,
         request: &InboundRequestId,
     ) -> AppResult<Stored> {
+        // A deleted source's log is kept for retention, but no longer answers by its path.
+        self.row(id.as_str()).await?;
         let sql =
             format!("SELECT {COLUMNS} FROM inbound_requests WHERE id = $1 AND source_id = $2");
         let row: Option<Row> = with_db!(&self.db, |pool| {

@@ -75,6 +75,7 @@ pub fn document() -> &'static serde_json::Value {
             serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
         rules::apply(&mut doc);
         rules::flatten_views(&mut doc);
+        rules::tuples_as_arrays(&mut doc);
         doc
     })
 }

@@ -244,6 +244,35 @@ fn flatten_in(value: &mut Value, schemas: &Value) {
     }
 }
 
+/// A tuple (`(String, String)`, a header's name and value) comes out of the derive as
+/// `prefixItems` with `items: false`, which JSON Schema 2020-12 allows and several client
+/// generators cannot read (openapi-python-client stops at the boolean schema). When every
+/// member has the same schema it is written as an array of that, of exactly that length.
+pub fn tuples_as_arrays(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let same = match map.get("prefixItems") {
+                Some(Value::Array(members)) if !members.is_empty() => members
+                    .iter()
+                    .all(|m| *m == members[0])
+                    .then(|| (members[0].clone(), members.len())),
+                _ => None,
+            };
+            if let Some((member, len)) = same
+                && map.get("items") == Some(&Value::Bool(false))
+            {
+                map.remove("prefixItems");
+                map.insert("items".into(), member);
+                map.insert("minItems".into(), json!(len));
+                map.insert("maxItems".into(), json!(len));
+            }
+            map.values_mut().for_each(tuples_as_arrays);
+        }
+        Value::Array(list) => list.iter_mut().for_each(tuples_as_arrays),
+        _ => {}
+    }
+}
+
 /// Schemas copied from another before these rules were applied.
 const DERIVED_FROM: [(&str, &str); 4] = [
     ("EventTypeInput", "NewEventType"),
@@ -266,6 +295,18 @@ fn merge(target: &mut Value, extra: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_pairs_are_arrays_of_two_strings() {
+        let doc = super::super::document();
+        let headers = &doc["components"]["schemas"]["AttemptView"]["properties"]["request_headers"];
+        assert_eq!(
+            headers["items"],
+            json!({"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}),
+            "{headers}"
+        );
+        assert!(!doc.to_string().contains("prefixItems"));
+    }
 
     #[test]
     fn a_view_of_a_closed_input_takes_its_own_fields() {
