@@ -160,7 +160,7 @@ impl AuditLog {
         limit: u32,
     ) -> AppResult<Page<AuditEntryView>> {
         actor.require(Role::Admin)?;
-        let limit = limit.clamp(1, 500) as i64;
+        let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let rows: Vec<AuditRow> = with_db!(&self.db, |pool| sqlx::query_as(
             "SELECT id, at, actor, action, resource, resource_id, changes FROM audit_log \
              WHERE ($1 IS NULL OR resource = $1) AND ($2 IS NULL OR id < $2) \

@@ -166,7 +166,7 @@ impl ApiKeys {
         limit: u32,
     ) -> AppResult<crate::types::Page<ApiKeyView>> {
         actor.require(Role::Admin)?;
-        let limit = limit.clamp(1, 500) as i64;
+        let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let sql = format!(
             "SELECT {COLUMNS} FROM api_keys WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
         );

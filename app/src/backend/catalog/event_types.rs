@@ -233,7 +233,7 @@ impl EventTypes {
         limit: u32,
     ) -> AppResult<crate::types::Page<EventTypeView>> {
         actor.require(Role::Viewer)?;
-        let limit = limit.clamp(1, 500) as i64;
+        let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let sql = format!(
             "SELECT {COLUMNS} FROM event_types WHERE ($1 OR archived = $2) \
              AND ($3 IS NULL OR name > $3) ORDER BY name LIMIT $4"

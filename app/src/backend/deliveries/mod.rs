@@ -189,7 +189,7 @@ impl Deliveries {
                 format!("must be one of {}", all.join(", ")),
             ));
         }
-        let limit = q.limit.clamp(1, 500) as i64;
+        let limit = q.limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let sql = format!(
             "SELECT {COLUMNS} FROM {FROM} \
              WHERE ($1 IS NULL OR d.endpoint_id = $1) AND ($2 IS NULL OR d.status = $2) \

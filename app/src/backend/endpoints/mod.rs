@@ -199,7 +199,7 @@ impl Endpoints {
         limit: u32,
     ) -> AppResult<Page<EndpointView>> {
         actor.require(Role::Viewer)?;
-        let limit = limit.clamp(1, 500) as i64;
+        let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let sql = format!(
             "SELECT {COLUMNS} FROM endpoints WHERE deleted_at IS NULL AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
         );

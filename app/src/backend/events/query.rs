@@ -50,7 +50,7 @@ impl Events {
         limit: u32,
     ) -> AppResult<Page<EventSummary>> {
         actor.require(Role::Viewer)?;
-        let limit = limit.clamp(1, 500) as i64;
+        let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let rows: Vec<EventRow> = with_db!(&self.db, |pool| sqlx::query_as(
             "SELECT id, event_type, tenant, idempotency_key, created_at FROM events \
              WHERE ($1 IS NULL OR event_type = $1) AND ($2 IS NULL OR created_at >= $2) \

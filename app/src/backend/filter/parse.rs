@@ -85,24 +85,22 @@ fn parse_node(v: &Value, at: &str, depth: usize, errors: &mut Vec<FieldError>) -
     }
     // An empty `field` is a path like any other (and refused as one): a condition that
     // added no error here was once stored and then broke every catalog build.
-    let field = match obj.get("field").and_then(Value::as_str) {
-        Some(f) => f.to_string(),
-        None => {
-            errors.push(FieldError::new(
-                format!("{at}.field"),
-                "is required: a path such as data.total",
-            ));
-            String::new()
-        }
-    };
-    let path = match obj.get("field").and_then(Value::as_str).map(parse_path) {
+    let field = obj.get("field").and_then(Value::as_str);
+    let path = match field.map(parse_path) {
         Some(Ok(p)) => Some(p),
         Some(Err(e)) => {
             errors.push(FieldError::new(format!("{at}.field"), e));
             None
         }
-        None => None,
+        None => {
+            errors.push(FieldError::new(
+                format!("{at}.field"),
+                "is required: a path such as data.total",
+            ));
+            None
+        }
     };
+    let field = field.unwrap_or_default().to_string();
     let op = match obj.get("op").and_then(Value::as_str) {
         Some(o) => match Op::parse(o) {
             Some(op) => Some(op),

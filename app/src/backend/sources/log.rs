@@ -165,7 +165,7 @@ impl Sources {
     ) -> AppResult<Page<InboundRequestView>> {
         actor.require(Role::Viewer)?;
         self.row(id.as_str()).await?;
-        let limit = limit.clamp(1, 500) as i64;
+        let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let sql = format!(
             "SELECT {COLUMNS} FROM inbound_requests WHERE source_id = $1 AND ($2 IS NULL OR id < $2) \
              ORDER BY id DESC LIMIT $3"
@@ -200,7 +200,7 @@ impl Sources {
             sqlx::query_as(&sql)
                 .bind(id.as_str())
                 .bind(since)
-                .bind(limit.clamp(1, 500) as i64)
+                .bind(limit.clamp(1, crate::types::PageLimit::MAX) as i64)
                 .fetch_all(pool)
                 .await
         })?;

@@ -220,7 +220,7 @@ impl Sources {
         limit: u32,
     ) -> AppResult<Page<crate::types::sources::SourceView>> {
         actor.require(Role::Viewer)?;
-        let limit = limit.clamp(1, 500) as i64;
+        let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let rows: Vec<SourceRow> = with_db!(&self.db, |pool| sqlx::query_as(
             "SELECT id, config, created_at, updated_at FROM sources WHERE deleted_at IS NULL \
              AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"

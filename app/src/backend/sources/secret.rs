@@ -31,9 +31,7 @@ fn made_up(v: &Verification) -> String {
 fn plain(v: &Verification) -> AppResult<SourceSecret> {
     let mut v = v.clone();
     let mut secrets = v.secrets_mut().into_iter().map(|(_, s)| s.clone());
-    let secret = secrets.next().ok_or_else(|| {
-        AppError::Conflict("this source's verification is none: it has no secret".into())
-    })?;
+    let secret = secrets.next().ok_or_else(no_secret)?;
     Ok(SourceSecret {
         secret,
         previous: secrets.next(),
@@ -78,9 +76,7 @@ impl Sources {
             source.verification,
             crate::types::sources::Verification::None
         ) {
-            return Err(AppError::Conflict(
-                "this source's verification is none: it has no secret".into(),
-            ));
+            return Err(no_secret());
         }
         let new = match new.map(|s| s.trim().to_owned()) {
             Some(s) if s.is_empty() || s == crate::types::endpoints::MASK => {
@@ -98,9 +94,7 @@ impl Sources {
             }
         };
         if source.verification.rotate(new).is_none() {
-            return Err(AppError::Conflict(
-                "this source's verification is none: it has no secret".into(),
-            ));
+            return Err(no_secret());
         }
         let saved = source.verification.clone();
         self.save(actor, &row.id, source, "rotate_secret").await?;
@@ -120,4 +114,9 @@ impl Sources {
         self.save(actor, &row.id, source, "retire_previous_secret")
             .await
     }
+}
+
+/// Reading or rotating the secret of a source whose verification is `none`.
+fn no_secret() -> AppError {
+    AppError::Conflict("this source's verification is none: it has no secret".into())
 }
