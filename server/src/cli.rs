@@ -12,7 +12,13 @@ use std::process::ExitCode;
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init();
+    let traces = match crate::telemetry::init(cli.log_format, cli.otlp_endpoint.as_ref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: traces (--otlp-endpoint): {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
         Command::Serve(args) => serve(args).await,
@@ -22,6 +28,9 @@ pub async fn run() -> ExitCode {
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Secrets(cmd) => secrets(cmd).await,
     };
+    if let Some(provider) = traces {
+        crate::telemetry::traces::shutdown(provider).await;
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -15,6 +15,20 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hookline.db";
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// How log lines are written: `text`, or `json` (one object per line).
+    #[arg(
+        long,
+        global = true,
+        env = "HOOKLINE_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+    /// Export OpenTelemetry traces over OTLP/HTTP to this collector (e.g.
+    /// `http://127.0.0.1:4318`; `/v1/traces` is added to a URL without a path). Off when
+    /// unset; `traceparent` then goes to no receiver.
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_parser = parse_otlp_endpoint)]
+    pub otlp_endpoint: Option<url::Url>,
     #[command(subcommand)]
     pub command: Option<Command>,
     /// `hookline` alone means `hookline serve`.
@@ -158,6 +172,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub keys: MasterKeyArgs,
 
+    #[command(flatten)]
+    pub telemetry: crate::telemetry::args::TelemetryArgs,
+
     /// Directory holding the built site (pkg/hookline.js, .wasm, .css).
     #[arg(long, env = "HOOKLINE_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -253,6 +270,14 @@ pub struct ServeArgs {
     /// header is ignored and the connection's address counts.
     #[arg(long = "trusted-proxy", env = "HOOKLINE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<crate::engine::outbound::ssrf::Cidr>,
+}
+
+fn parse_otlp_endpoint(s: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err("must be an http:// or https:// URL with a host".into());
+    }
+    Ok(u)
 }
 
 fn parse_public_url(s: &str) -> Result<crate::guards::origin::PublicUrl, String> {

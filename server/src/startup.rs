@@ -20,7 +20,6 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -90,6 +89,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let keys = crate::keys::keyring(&args.keys, &args.db.url)?;
     let mut state =
         AppState::new(db.clone(), ThrottlePolicy::default(), keys).with_limits(args.limits());
+    state
+        .shared
+        .metrics
+        .set_label_values(args.telemetry.metrics_label_values as usize);
     state.sources.public_url = args.public_url.as_ref().map(|u| u.as_str().to_owned());
     state.sources.trusted_proxies = args.trusted_proxies.clone();
     state.sources.default_body_limit = args.max_body_bytes as usize;
@@ -182,6 +185,11 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         engine: engine.clone(),
         api_only: args.no_engine,
         live_streams: Default::default(),
+        metrics_token: args
+            .telemetry
+            .metrics_token
+            .clone()
+            .map(std::sync::Arc::new),
     };
     let time_limit = TimeLimit {
         limit: args.request_timeout,
@@ -229,7 +237,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http());
+        .layer(axum::middleware::from_fn(crate::telemetry::access_log::log));
 
     Ok(Server {
         no_engine: args.no_engine,

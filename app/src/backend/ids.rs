@@ -22,6 +22,20 @@ pub fn new_id(prefix: &str) -> String {
     out
 }
 
+/// When `id` (from [`new_id`]) was made, in Unix milliseconds; `None` for anything else.
+pub fn time_of(id: &str) -> Option<i64> {
+    let (_, ulid) = id.rsplit_once('_')?;
+    if ulid.len() != 26 {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for c in ulid.bytes() {
+        let digit = ALPHABET.iter().position(|a| *a == c)? as u128;
+        value = value.checked_mul(32)? | digit;
+    }
+    Some((value >> 80) as i64)
+}
+
 /// A random token of `bytes` bytes, hex-encoded (setup tokens).
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
@@ -41,5 +55,22 @@ mod tests {
         assert!(a.starts_with("usr_") && a.len() == 30, "{a}");
         assert_ne!(a, b);
         assert!(a < b, "later ids sort after earlier ones: {a} {b}");
+    }
+
+    #[test]
+    fn an_id_tells_when_it_was_made() {
+        let before = super::super::now_ms();
+        let id = new_id("evt");
+        let at = time_of(&id).unwrap();
+        assert!(
+            at >= before && at <= super::super::now_ms(),
+            "{at} {before}"
+        );
+        assert_eq!(time_of("evt_short"), None);
+        assert_eq!(
+            time_of("evt_0000000000000000000000000u"),
+            None,
+            "not the alphabet"
+        );
     }
 }

@@ -21,6 +21,7 @@ pub mod retention;
 pub mod shared;
 pub mod sources;
 pub mod state;
+pub mod trace;
 pub mod versions;
 pub mod write_gate;
 

@@ -46,7 +46,7 @@ impl AppState {
             catalog: Arc::new(CatalogCache::new(versions.clone())),
             outbox: Arc::new(tokio::sync::Notify::new()),
             handoff: Default::default(),
-            metrics: Arc::default(),
+            metrics: Arc::new(super::metrics::Metrics::new(db.backend_name())),
             faults: Arc::default(),
             write_gate: Default::default(),
         };

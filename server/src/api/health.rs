@@ -1,6 +1,8 @@
 //! Liveness and readiness probes.
 
 use crate::api::state::ServerState;
+use app::backend::metrics::CONTENT_TYPE;
+use app::error::AppError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -43,19 +45,22 @@ async fn readyz(State(state): State<ServerState>) -> (StatusCode, Json<serde_jso
     }
 }
 
-/// Prometheus text format.
+/// The OpenMetrics exposition (`app::backend::metrics`); behind `--metrics-token` when set.
 async fn metrics(
     State(state): State<ServerState>,
-) -> Result<([(axum::http::HeaderName, &'static str); 1], String), StatusCode> {
-    let counts = state.app.deliveries.queue_counts().await.map_err(|e| {
-        tracing::warn!(error = %e, "metrics: reading queue depth failed");
-        StatusCode::SERVICE_UNAVAILABLE
-    })?;
+    headers: axum::http::HeaderMap,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), AppError> {
+    if let Some(token) = &state.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if !token.admits(given) {
+            return Err(AppError::Unauthorized);
+        }
+    }
+    let counts = state.app.deliveries.queue_counts().await?;
     Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
+        [(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)],
         state.app.shared.metrics.render(counts.0, counts.1),
     ))
 }

@@ -18,4 +18,6 @@ pub struct ServerState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Live streams open per session (capped).
     pub live_streams: std::sync::Arc<crate::api::live::StreamSlots>,
+    /// `--metrics-token`: `/metrics` asks for it when set.
+    pub metrics_token: Option<std::sync::Arc<crate::telemetry::args::MetricsToken>>,
 }

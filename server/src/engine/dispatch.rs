@@ -13,16 +13,20 @@ use super::store::{AttemptRecord, Claimed, EngineStore, Finished, NextState, Tri
 use super::target::Target;
 use super::{Engine, MAX_LOGGED_BODY};
 use app::backend::faults::Faults;
+use app::backend::metrics::labels::Outcome;
 use app::backend::now_ms;
 use rand::Rng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// A claimed delivery on its way: its event's envelope, and the guards that keep its lease
 /// renewed and count it against its endpoint's share until it is done with.
 pub struct Gathered {
     pub claimed: Claimed,
     pub envelope: Option<Arc<str>>,
+    /// Its event's stored `traceparent` (see `app::backend::trace`).
+    pub trace: Option<Arc<str>>,
     pub _hold: Hold,
     pub _in_flight: InFlight,
 }
@@ -111,6 +115,10 @@ impl Engine {
                 &target,
                 self.state.limits.max_rendered_bytes,
             )
+            .map(|o| Outgoing {
+                trace: item.trace.clone(),
+                ..o
+            })
         });
         // A test-fire's failure is its answer, not retried.
         let retries = !d.test_fire;
@@ -179,6 +187,10 @@ impl Engine {
         };
         let mut ds = Vec::with_capacity(items.len());
         let mut shaped = Vec::with_capacity(items.len());
+        let traces: std::collections::HashMap<String, Arc<str>> = items
+            .iter()
+            .filter_map(|i| Some((i.claimed.id.clone(), i.trace.clone()?)))
+            .collect();
         for item in &mut items {
             let one = parse_envelope(item.envelope.take().as_deref())
                 .and_then(|e| shape(&target, e, self.state.limits.max_rendered_bytes));
@@ -198,6 +210,11 @@ impl Engine {
         }
         // A batch leaves as several requests when its events together pass the byte cap.
         for (ds, outgoing) in batches(ds, shaped, &target, self.cfg.max_batch_bytes) {
+            // A batch request is a child of its first event's publish.
+            let outgoing = outgoing.map(|o| Outgoing {
+                trace: traces.get(&ds[0].id).cloned(),
+                ..o
+            });
             let (record, next) = self.attempt_and_judge(&ds, outgoing, &target, true).await;
             self.finish(&ds, &record, &next).await;
         }
@@ -207,14 +224,15 @@ impl Engine {
     /// Records one request's outcome for every delivery it carried (group-committed with
     /// whatever else finished meanwhile), trying again with backoff when the write fails.
     pub(super) async fn finish(&self, ds: &[Claimed], record: &AttemptRecord, next: &NextState) {
-        let m = &self.state.shared.metrics;
-        m.observe_attempt(record.duration_ms as f64 / 1000.0);
-        let counter = match next {
-            NextState::Succeeded => &m.deliveries_succeeded,
-            NextState::RetryAt(_) => &m.deliveries_retried,
-            NextState::Dead(_) => &m.deliveries_dead,
+        let outcome = match next {
+            NextState::Succeeded => Outcome::Succeeded,
+            NextState::RetryAt(_) => Outcome::Retry,
+            NextState::Dead(_) => Outcome::Dead,
         };
-        counter.fetch_add(ds.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.state
+            .shared
+            .metrics
+            .deliveries_decided(outcome, ds.len() as u64);
         let writer = self.finisher.get_or_init(|| {
             let (tx, rx) = tokio::sync::mpsc::channel(4 * FINISH_GROUP);
             tokio::spawn(finisher(
@@ -284,15 +302,45 @@ impl Engine {
         };
         let result = match outgoing {
             Ok(o) => {
+                let span = tracing::info_span!(
+                    "attempt",
+                    otel.name = "webhook attempt",
+                    otel.kind = "client",
+                    otel.status_code = tracing::field::Empty,
+                    http.response.status_code = tracing::field::Empty,
+                    error.type = tracing::field::Empty,
+                    endpoint = %target.id(),
+                    delivery = %ds[0].id,
+                    deliveries = ds.len(),
+                    attempt = ds.iter().map(|d| d.attempts).max().unwrap_or(0) + 1,
+                );
+                app::backend::trace::continue_from(&span, o.trace.as_deref());
+                let traceparent = app::backend::trace::traceparent(&span);
                 let in_flight = &self.state.shared.metrics.in_flight;
-                in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let r = self.attempt(o, target, &mut record).await;
-                in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                in_flight.inc();
+                let r = self
+                    .attempt(o, target, &mut record, traceparent)
+                    .instrument(span.clone())
+                    .await;
+                in_flight.dec();
+                match &r {
+                    Ok((status, _)) => {
+                        span.record("http.response.status_code", status);
+                        if !(200..300).contains(status) {
+                            span.record("otel.status_code", "ERROR");
+                        }
+                    }
+                    Err((class, _)) => {
+                        span.record("error.type", class.as_str());
+                        span.record("otel.status_code", "ERROR");
+                    }
+                }
                 r
             }
             Err(e) => Err(e),
         };
-        record.duration_ms = clock.elapsed().as_millis() as i64;
+        let took = clock.elapsed();
+        record.duration_ms = took.as_millis() as i64;
         let (status, class, retry_after) = match result {
             Ok((status, retry_after)) => {
                 let class = match status {
@@ -345,7 +393,26 @@ impl Engine {
                 &record,
             ),
         };
+        self.observe(ds, target, took, &next);
         (record, next)
+    }
+
+    /// The attempt's duration, and for each delivery it delivered (test-fires aside) the
+    /// time since its event was accepted (the event id's timestamp).
+    fn observe(&self, ds: &[Claimed], target: &Target, took: Duration, next: &NextState) {
+        let now = now_ms();
+        let delivered = ds
+            .iter()
+            .filter(|_| matches!(next, NextState::Succeeded))
+            .filter(|d| !d.test_fire)
+            .filter_map(|d| app::backend::ids::time_of(&d.event_id))
+            .map(|accepted| Duration::from_millis(now.saturating_sub(accepted).max(0) as u64));
+        self.state.shared.metrics.attempt_made(
+            target.id(),
+            target.endpoint.settings.tenant.as_deref(),
+            took,
+            delivered,
+        );
     }
 
     /// Announces a disabled endpoint (`hookline.endpoint.disabled`), from the one place
@@ -372,6 +439,7 @@ impl Engine {
         o: Outgoing,
         target: &Target,
         record: &mut AttemptRecord,
+        traceparent: Option<String>,
     ) -> Result<(u16, Option<Duration>), Failure> {
         let endpoint = &target.endpoint;
         let body = o.body;
@@ -397,6 +465,12 @@ impl Engine {
         if let Some(n) = o.batch_size {
             headers.insert("hookline-batch-size", n.into());
             shown.push(("hookline-batch-size".into(), n.to_string()));
+        }
+        if let Some(tp) = traceparent
+            && let Ok(v) = reqwest::header::HeaderValue::from_str(&tp)
+        {
+            headers.insert("traceparent", v);
+            shown.push(("traceparent".into(), tp));
         }
         record.request_headers = serde_json::to_string(&shown).unwrap_or_default();
         let response = self

@@ -103,10 +103,7 @@ impl Ticket for EngineTicket {
                 // Its row stays claimed until the lease lapses; then a claim round takes it.
                 continue;
             }
-            shared
-                .metrics
-                .deliveries_handed_over
-                .fetch_add(1, Ordering::Relaxed);
+            shared.metrics.deliveries_handed_over.inc();
             let claimed = Claimed {
                 id: born.id,
                 event_id: born.event_id,
@@ -121,6 +118,7 @@ impl Ticket for EngineTicket {
             let item = Gathered {
                 claimed,
                 envelope: Some(born.envelope),
+                trace: born.trace_context.map(Arc::from),
                 _hold: hold,
                 _in_flight: room.in_flight,
             };

@@ -335,17 +335,26 @@ impl Engine {
         ids.sort();
         ids.dedup();
         // Shared, not copied, by the deliveries of one event.
-        let envelopes: HashMap<String, Arc<str>> = self
+        let envelopes: HashMap<String, (Arc<str>, Option<Arc<str>>)> = self
             .envelopes_while_held(&ids, stop)
             .await?
             .into_iter()
-            .map(|(id, e)| (id, Arc::from(e)))
+            .map(|(id, e, trace)| (id, (Arc::from(e), trace.map(Arc::from))))
             .collect();
         for (d, hold) in claimed.into_iter().zip(holds) {
-            let envelope = envelopes.get(&d.event_id).cloned();
+            let (envelope, trace) = envelopes.get(&d.event_id).cloned().unzip();
             let target = targets.get(&d.endpoint_id).cloned();
-            self.start(d, hold, envelope, target, slots, tasks, stop)
-                .await?;
+            self.start(
+                d,
+                hold,
+                envelope,
+                trace.flatten(),
+                target,
+                slots,
+                tasks,
+                stop,
+            )
+            .await?;
         }
         Ok(n)
     }
@@ -359,7 +368,7 @@ impl Engine {
         &self,
         ids: &[String],
         stop: &watch::Receiver<bool>,
-    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+    ) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
         let started = std::time::Instant::now();
         let mut wait = Duration::from_millis(50);
         loop {
@@ -462,6 +471,7 @@ impl Engine {
         d: Claimed,
         hold: leases::Hold,
         envelope: Option<Arc<str>>,
+        trace: Option<Arc<str>>,
         target: Option<Result<Arc<Target>, String>>,
         slots: &Arc<Semaphore>,
         tasks: &mut JoinSet<()>,
@@ -471,6 +481,7 @@ impl Engine {
         let item = Gathered {
             claimed: d,
             envelope,
+            trace,
             _hold: hold,
             _in_flight: in_flight,
         };

@@ -18,12 +18,7 @@ crate::on_both_backends!(
 );
 
 fn handed(w: &World) -> u64 {
-    w.app
-        .state
-        .shared
-        .metrics
-        .deliveries_handed_over
-        .load(Ordering::SeqCst)
+    w.app.state.shared.metrics.deliveries_handed_over.get()
 }
 
 async fn engine_running(w: &World) {

@@ -32,5 +32,7 @@ mod sources_lifecycle;
 mod sources_providers;
 mod ssrf;
 mod storage;
+mod telemetry;
 mod tools;
+mod traces;
 mod users;

@@ -39,6 +39,24 @@ pub(crate) fn serve(db_url: &str, port: u16) -> Child {
         .unwrap()
 }
 
+/// Migrates a fresh database and makes an admin API key in it (for a server started as a
+/// child process).
+pub(crate) async fn migrated_with_key(db_url: &str) -> String {
+    hookline::startup::open_database(db_url)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let db = app::backend::Db::connect(db_url).await.unwrap();
+    let key = app::backend::access::api_keys::ApiKeys::new(db.clone())
+        .create(&app::backend::Actor::cli(), "t", ApiKeyScope::Admin)
+        .await
+        .unwrap()
+        .key;
+    db.close().await;
+    key
+}
+
 pub(crate) async fn wait_ready(base: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while reqwest::get(format!("{base}/readyz"))
@@ -66,21 +84,7 @@ async fn statuses(db_url: &str) -> HashMap<String, i64> {
 async fn sigkill_mid_delivery_loses_nothing(backend: Backend) {
     let dir = TempDir::new();
     let db_url = fresh_db_url(backend, &dir);
-    hookline::startup::open_database(&db_url)
-        .await
-        .unwrap()
-        .close()
-        .await;
-    let key = {
-        let db = app::backend::Db::connect(&db_url).await.unwrap();
-        let k = app::backend::access::api_keys::ApiKeys::new(db.clone())
-            .create(&app::backend::Actor::cli(), "t", ApiKeyScope::Admin)
-            .await
-            .unwrap()
-            .key;
-        db.close().await;
-        k
-    };
+    let key = migrated_with_key(&db_url).await;
     let receiver = Receiver::start().await;
     receiver.set_default(Reply::status(200).delayed(Duration::from_millis(700)));
     let port = free_port();

@@ -57,6 +57,8 @@ pub struct Born {
     pub event_id: String,
     pub endpoint_id: String,
     pub envelope: Arc<str>,
+    /// Its event's `traceparent` (see [`crate::backend::trace`]).
+    pub trace_context: Option<String>,
 }
 
 /// Where publishes find the engine: empty until one registers (a node with `--no-engine`,

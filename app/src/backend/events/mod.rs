@@ -12,6 +12,7 @@ use super::catalog::event_types::EventTypes;
 use super::catalog::{Catalog, CatalogCache};
 use super::endpoints::Endpoints;
 use super::faults::Faults;
+use super::metrics::labels::{MIXED, PublishKind};
 use super::{Actor, Db, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::types::events::{PublishEvent, Published, PublishedBatch};
@@ -124,18 +125,31 @@ impl Events {
         inbound: Option<super::sources::log::InboundRow>,
     ) -> AppResult<Outcome> {
         actor.require_publish()?;
+        let started = std::time::Instant::now();
+        let kind = match inbound {
+            Some(_) => PublishKind::Inbound,
+            None => PublishKind::Single,
+        };
+        // Open until this returns: the trace's root of every attempt of this event.
+        let span =
+            tracing::info_span!("publish", kind = kind.as_str(), event_type = %input.event_type);
         let catalog = self.catalog_for(actor).await?;
         let mut prepared =
             prepare(&catalog, actor, input, "", key, now_ms()).map_err(AppError::invalid_many)?;
         prepared.inbound = inbound;
+        prepared.trace_context = super::trace::traceparent(&span);
+        let tenant = prepared.tenant.clone();
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.writer()
             .send((prepared, reply))
             .await
             .map_err(|_| AppError::internal("publish", "the group-commit writer stopped"))?;
-        answer.await.map_err(|_| {
+        let outcome = answer.await.map_err(|_| {
             AppError::internal("publish", "the group-commit writer dropped a publish")
-        })?
+        })??;
+        self.metrics
+            .publish_took(tenant.as_deref(), kind, started.elapsed());
+        Ok(outcome)
     }
 
     /// What publishing `input` would do, without storing anything: how many endpoints it
@@ -163,25 +177,39 @@ impl Events {
             ));
         }
         super::limits::check_batch_bytes(&events, self.limits.max_batch_bytes)?;
+        let started = std::time::Instant::now();
+        let span = tracing::info_span!("publish", kind = "batch", events = events.len());
+        let trace_context = super::trace::traceparent(&span);
         let catalog = self.catalog_for(actor).await?;
         let now = now_ms();
         let mut prepared = Vec::with_capacity(events.len());
         let mut errors = Vec::new();
         for (i, e) in events.into_iter().enumerate() {
             match prepare(&catalog, actor, e, &format!("events[{i}]"), None, now) {
-                Ok(p) => prepared.push(p),
+                Ok(mut p) => {
+                    p.trace_context = trace_context.clone();
+                    prepared.push(p)
+                }
                 Err(e) => errors.extend(e),
             }
         }
         if !errors.is_empty() {
             return Err(AppError::invalid_many(errors));
         }
+        // A batch is counted under its tenant when its events share one.
+        let first = prepared.first().and_then(|p| p.tenant.clone());
+        let tenant = match prepared.iter().all(|p| p.tenant == first) {
+            true => first,
+            false => Some(MIXED.to_owned()),
+        };
         let outcomes = self
             .store(prepared, Reuse::FailsAll)
             .await?
             .into_iter()
             .collect::<AppResult<Vec<Outcome>>>()?;
         let deliveries = outcomes.iter().map(|o| o.published.deliveries).sum();
+        self.metrics
+            .publish_took(tenant.as_deref(), PublishKind::Batch, started.elapsed());
         Ok(PublishedBatch {
             events: outcomes.into_iter().map(|o| o.published).collect(),
             deliveries,

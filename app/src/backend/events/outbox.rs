@@ -154,7 +154,7 @@ impl Events {
             // Multi-row statements: a batch of 500 is a handful of round trips, not 1,000.
             for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at) ",
+                    "INSERT INTO events (id, event_type, tenant, idempotency_key, envelope, created_at, trace_context) ",
                 );
                 q.push_values(chunk, |mut row, e| {
                     row.push_bind(&e.id)
@@ -162,7 +162,8 @@ impl Events {
                         .push_bind(&e.tenant)
                         .push_bind(e.idempotency_key.as_ref().map(|k| &k.key))
                         .push_bind(&e.envelope)
-                        .push_bind(e.created_at);
+                        .push_bind(e.created_at)
+                        .push_bind(&e.trace_context);
                 });
                 // Not kept prepared: each row count is a new statement.
                 q.build().persistent(false).execute(&mut *tx).await?;
@@ -260,6 +261,7 @@ impl Events {
                             event_id: d.event.id.clone(),
                             endpoint_id: d.endpoint.clone(),
                             envelope,
+                            trace_context: d.event.trace_context.clone(),
                         }
                     })
                     .collect::<Vec<_>>();
@@ -277,9 +279,7 @@ impl Events {
             self.outbox.notify_one();
         }
         let accepted = outcomes.iter().flatten().filter(|o| !o.replayed).count();
-        self.metrics
-            .events_accepted
-            .fetch_add(accepted as u64, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.events_accepted.inc_by(accepted as u64);
         Ok(outcomes)
     }
 }

@@ -23,6 +23,8 @@ pub(super) struct Prepared {
     pub endpoints: Vec<(String, bool)>,
     /// The inbound request it came from, logged in the same transaction.
     pub inbound: Option<crate::backend::sources::log::InboundRow>,
+    /// The publish span's `traceparent`, when traces are on (see [`crate::backend::trace`]).
+    pub trace_context: Option<String>,
 }
 
 /// An idempotency key from outside the body (the `Idempotency-Key` header, or a source's
@@ -140,5 +142,6 @@ pub(super) fn prepare(
         created_at: now,
         endpoints,
         inbound: None,
+        trace_context: None,
     })
 }

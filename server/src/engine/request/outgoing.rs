@@ -12,6 +12,7 @@ use app::backend::catalog::sensitive::Redact;
 use app::types::endpoints::{BodyFormat, SensitiveData};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One request, ready to sign and send: a single event or a batch.
 pub struct Outgoing {
@@ -26,6 +27,8 @@ pub struct Outgoing {
     /// The sensitive paths, by event type, that were masked or removed (for the attempt
     /// log, which withholds the body from non-admins when paths were added since).
     pub masked_for: BTreeMap<String, Vec<String>>,
+    /// The `traceparent` of the publish that stored its (first) event, when traces are on.
+    pub trace: Option<Arc<str>>,
 }
 
 pub type Prepared = Result<Outgoing, Failure>;
@@ -115,6 +118,7 @@ pub fn single(event_id: &str, envelope: Value, target: &Target, max_bytes: usize
         batch_size: None,
         masked_body,
         masked_for: shaped.masked_for.into_iter().collect(),
+        trace: None,
     })
 }
 
@@ -156,6 +160,7 @@ fn batch(ds: &[Claimed], shaped: Vec<Shaped>, target: &Target) -> Prepared {
         batch_size: Some(ds.len()),
         masked_body,
         masked_for: shaped.into_iter().filter_map(|s| s.masked_for).collect(),
+        trace: None,
     })
 }
 

@@ -420,16 +420,18 @@ impl EngineStore {
         .await)
     }
 
-    /// Envelopes of the claimed deliveries' events.
+    /// Envelopes of the claimed deliveries' events, with their trace contexts.
     pub async fn envelopes(
         &self,
         event_ids: &[String],
-    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+    ) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
         if event_ids.is_empty() {
             return Ok(Vec::new());
         }
         with_db!(&self.db, |pool| {
-            let mut q = sqlx::QueryBuilder::new("SELECT id, envelope FROM events WHERE id IN (");
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT id, envelope, trace_context FROM events WHERE id IN (",
+            );
             let mut list = q.separated(", ");
             for id in event_ids {
                 list.push_bind(id);
