@@ -51,6 +51,13 @@ def _auth(auth):
         auth.update(username="u", password="p")
     elif kind == "oauth2":
         auth.update(token_url="https://auth.example.com/token", client_id="c", client_secret="s")
+    elif kind == "jwt":
+        # A key that parses for its algorithm (a PEM has no schema), and claims that leave
+        # Hookline's own (iat, exp, nbf, jti) alone within the 4 KB cap.
+        auth.update(algorithm="HS256", key="a shared secret of thirty-two bytes or more",
+                    claims={"iss": "st"})
+        if auth.get("key_id") is not None:
+            auth["key_id"] = "k1"
 
 
 def _endpoint(body, patch=False):
@@ -137,6 +144,12 @@ def _source(body, patch=False):
         _verification(body["verification"])
 
 
+def _rotate(body):
+    # The new secret in the source's form (a Standard Webhooks one: base64 after whsec_).
+    if "secret" in body:
+        body["secret"] = SECRETS["secret"]
+
+
 def _test_fire(body):
     # The endpoint subscribes to exactly one type (see _subscriptions), with an example.
     body.pop("event_type", None)
@@ -165,6 +178,7 @@ FIXES = {
     ("POST", "/api/v1/filters/test"): _try_out,
     ("POST", "/api/v1/templates/preview"): _try_out,
     ("POST", "/api/v1/sources"): _source,
+    ("POST", "/api/v1/sources/{id}/secret/rotate"): _rotate,
 }
 
 

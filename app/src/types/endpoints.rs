@@ -25,6 +25,64 @@ pub enum EndpointAuth {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scope: Option<String>,
     },
+    /// `Authorization: Bearer <JWT>`: a short-lived token signed for every request, with
+    /// `iat`, `exp` (`iat` + `ttl_seconds`) and a fresh `jti`, plus the configured claims.
+    Jwt {
+        algorithm: JwtAlgorithm,
+        /// HS256: the shared secret (32 bytes or more). RS256 and ES256 (P-256): the
+        /// private key in PEM, PKCS#8 (`BEGIN PRIVATE KEY`; RSA also PKCS#1).
+        key: String,
+        /// Claims put in every token (`iss`, `aud`, `sub`, anything else); `iat`, `exp`,
+        /// `nbf` and `jti` are Hookline's.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+        claims: BTreeMap<String, Value>,
+        /// How long each token is valid, 10 to 3600 seconds.
+        #[serde(default = "default_jwt_ttl")]
+        #[cfg_attr(feature = "ssr", schema(minimum = 10, maximum = 3600))]
+        ttl_seconds: u32,
+        /// The `kid` header, for receivers that pick the key by id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_id: Option<String>,
+    },
+}
+
+/// How an endpoint's JWTs are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum JwtAlgorithm {
+    /// HMAC with SHA-256 and a shared secret.
+    #[default]
+    #[serde(rename = "HS256")]
+    Hs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// ECDSA on P-256 with SHA-256.
+    #[serde(rename = "ES256")]
+    Es256,
+}
+
+impl JwtAlgorithm {
+    pub const ALL: [JwtAlgorithm; 3] = [Self::Hs256, Self::Rs256, Self::Es256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+pub const DEFAULT_JWT_TTL_SECONDS: u32 = 60;
+
+fn default_jwt_ttl() -> u32 {
+    DEFAULT_JWT_TTL_SECONDS
 }
 
 /// What a credential looks like in every answer, log and audit entry. Sent back in a
@@ -63,6 +121,7 @@ impl EndpointAuth {
             EndpointAuth::Oauth2 { client_secret, .. } => {
                 Some(("auth.client_secret", client_secret))
             }
+            EndpointAuth::Jwt { key, .. } => Some(("auth.key", key)),
         }
     }
 

@@ -21,6 +21,7 @@ mod isolation;
 mod limits;
 mod live;
 mod openapi;
+mod outbound_auth;
 mod receiver;
 mod resilience;
 mod retention;

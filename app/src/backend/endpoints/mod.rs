@@ -10,6 +10,7 @@ mod at_rest;
 pub mod credentials;
 mod disable;
 pub mod health;
+pub mod jwt;
 pub mod preview;
 pub mod secrets;
 pub mod stored;

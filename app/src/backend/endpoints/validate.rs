@@ -155,6 +155,14 @@ pub fn validate(input: &EndpointInput, known_types: &dyn Fn(&str) -> bool) -> Ve
                 err("auth.client_secret".into(), "is required".into());
             }
         }
+        EndpointAuth::Jwt { .. } => {
+            for e in super::jwt::JwtSettings::of(&input.auth)
+                .map(|j| j.check())
+                .unwrap_or_default()
+            {
+                err(e.path, e.message);
+            }
+        }
     }
     match crate::duration::parse(&input.timeout) {
         Ok(d) if d >= Duration::from_millis(100) && d <= Duration::from_secs(300) => {}

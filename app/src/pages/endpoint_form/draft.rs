@@ -3,7 +3,8 @@
 
 use crate::types::FieldError;
 use crate::types::endpoints::{
-    BatchSettings, BodyFormat, EndpointAuth, EndpointInput, SensitiveData,
+    BatchSettings, BodyFormat, DEFAULT_JWT_TTL_SECONDS, EndpointAuth, EndpointInput, JwtAlgorithm,
+    SensitiveData,
 };
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -31,6 +32,11 @@ pub(super) struct Draft {
     pub(super) token_url: RwSignal<String>,
     pub(super) client_id: RwSignal<String>,
     pub(super) scope: RwSignal<String>,
+    pub(super) jwt_algorithm: RwSignal<String>,
+    /// The JWT's configured claims, as a JSON object.
+    pub(super) jwt_claims: RwSignal<String>,
+    pub(super) jwt_ttl: RwSignal<String>,
+    pub(super) jwt_key_id: RwSignal<String>,
     pub(super) timeout: RwSignal<String>,
     pub(super) retry: RwSignal<String>,
     pub(super) rate: RwSignal<String>,
@@ -110,6 +116,27 @@ impl Draft {
                 client_id.as_str(),
                 scope.clone().unwrap_or_default(),
             ),
+            EndpointAuth::Jwt { .. } => ("jwt", "", "", "", "", String::new()),
+        };
+        let (jwt_algorithm, jwt_claims, jwt_ttl, jwt_key_id) = match &d.auth {
+            EndpointAuth::Jwt {
+                algorithm,
+                claims,
+                ttl_seconds,
+                key_id,
+                ..
+            } => (
+                *algorithm,
+                serde_json::to_string_pretty(claims).unwrap_or_default(),
+                *ttl_seconds,
+                key_id.clone().unwrap_or_default(),
+            ),
+            _ => (
+                JwtAlgorithm::default(),
+                "{}".to_string(),
+                DEFAULT_JWT_TTL_SECONDS,
+                String::new(),
+            ),
         };
         Draft {
             name: RwSignal::new(d.name.clone()),
@@ -134,6 +161,10 @@ impl Draft {
             token_url: RwSignal::new(token_url.to_string()),
             client_id: RwSignal::new(client_id.to_string()),
             scope: RwSignal::new(scope),
+            jwt_algorithm: RwSignal::new(jwt_algorithm.as_str().to_string()),
+            jwt_claims: RwSignal::new(jwt_claims),
+            jwt_ttl: RwSignal::new(jwt_ttl.to_string()),
+            jwt_key_id: RwSignal::new(jwt_key_id),
             timeout: RwSignal::new(d.timeout.clone()),
             retry: RwSignal::new(
                 d.retry_schedule
@@ -219,6 +250,25 @@ impl Draft {
                 client_secret: secret,
                 scope: Some(self.scope.get().trim().to_string()).filter(|s| !s.is_empty()),
             },
+            "jwt" => {
+                let claims = match typed_json(&mut errors, "auth.claims", &self.jwt_claims.get()) {
+                    Some(serde_json::Value::Object(m)) => m.into_iter().collect(),
+                    Some(_) => {
+                        errors.push(FieldError::new("auth.claims", "must be a JSON object"));
+                        BTreeMap::new()
+                    }
+                    None => BTreeMap::new(),
+                };
+                let ttl = typed_number::<u32>(&mut errors, "auth.ttl_seconds", &self.jwt_ttl.get());
+                EndpointAuth::Jwt {
+                    algorithm: JwtAlgorithm::parse(&self.jwt_algorithm.get()).unwrap_or_default(),
+                    key: secret,
+                    claims,
+                    ttl_seconds: ttl.unwrap_or(DEFAULT_JWT_TTL_SECONDS),
+                    key_id: Some(self.jwt_key_id.get().trim().to_string())
+                        .filter(|k| !k.is_empty()),
+                }
+            }
             _ => EndpointAuth::None,
         };
         let headers = self

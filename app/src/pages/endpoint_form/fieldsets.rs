@@ -175,7 +175,7 @@ pub(super) fn RequestFields(
         <div class="field">
             <label for="ep-auth">"Authentication"</label>
             <select id="ep-auth" prop:value=move || d.auth_kind.get() on:change=move |ev| d.auth_kind.set(event_target_value(&ev))>
-                {[("none", "None (signature only)"), ("api_key", "API key header"), ("bearer", "Bearer token"), ("basic", "Basic"), ("oauth2", "OAuth2 client credentials")]
+                {[("none", "None (signature only)"), ("api_key", "API key header"), ("bearer", "Bearer token"), ("basic", "Basic"), ("oauth2", "OAuth2 client credentials"), ("jwt", "JWT, signed per request")]
                     .into_iter()
                     .map(|(v, l)| view! { <option value=v selected=move || d.auth_kind.get() == v>{l}</option> })
                     .collect_view()}
@@ -203,6 +203,30 @@ pub(super) fn RequestFields(
                     <TextField id="ep-client-id" label="Client ID" value=d.client_id path="auth.client_id" error disabled=ro/>
                     <TextField id="ep-auth-secret" label="Client secret" value=d.auth_secret path="auth.client_secret" error hint=secret_hint input_type="password" disabled=ro/>
                     <TextField id="ep-scope" label="Scope" value=d.scope path="auth.scope" error hint="(optional)" disabled=ro/>
+                </div>
+            }.into_any(),
+            "jwt" => view! {
+                <div class="grid-form">
+                    <div class="field">
+                        <label for="ep-jwt-alg">"Algorithm"</label>
+                        <select id="ep-jwt-alg" prop:value=move || d.jwt_algorithm.get() on:change=move |ev| d.jwt_algorithm.set(event_target_value(&ev))>
+                            {["HS256", "RS256", "ES256"].into_iter()
+                                .map(|v| view! { <option value=v selected=move || d.jwt_algorithm.get() == v>{v}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <TextField id="ep-jwt-ttl" label="Lifetime (seconds)" value=d.jwt_ttl path="auth.ttl_seconds" error hint="(10 to 3600)" disabled=ro/>
+                    <TextField id="ep-jwt-kid" label="Key id (kid)" value=d.jwt_key_id path="auth.key_id" error hint="(optional)" disabled=ro/>
+                </div>
+                <div class="field">
+                    <label for="ep-jwt-key">"Key " <span class="muted">"(HS256: the shared secret, 32+ bytes; RS256/ES256: the private key in PEM. Blank keeps the stored key)"</span></label>
+                    <textarea id="ep-jwt-key" class="code" rows="4" spellcheck="false" autocomplete="off" bind:value=d.auth_secret></textarea>
+                    <PathErrors error field="auth.key"/>
+                </div>
+                <div class="field">
+                    <label for="ep-jwt-claims">"Claims " <span class="muted">"(a JSON object: iss, aud, sub, …; iat, exp and jti are added per request)"</span></label>
+                    <textarea id="ep-jwt-claims" class="code" rows="3" spellcheck="false" bind:value=d.jwt_claims></textarea>
+                    <PathErrors error field="auth.claims"/>
                 </div>
             }.into_any(),
             _ => ().into_any(),

@@ -262,6 +262,18 @@ pub async fn headers(
             let token = tokens.token(client, endpoint).await?;
             put(&mut h, "authorization", &format!("Bearer {token}"), true)?
         }
+        EndpointAuth::Jwt { .. } => {
+            let jwt = app::backend::endpoints::jwt::JwtSettings::of(&endpoint.settings.auth)
+                .ok_or((ErrorClass::Request, "not a JWT endpoint".to_string()))?;
+            let jti = app::backend::ids::random_hex(16);
+            let token = jwt.token(timestamp, &jti).map_err(|e| {
+                (
+                    ErrorClass::Request,
+                    format!("auth: signing the JWT failed: {e}"),
+                )
+            })?;
+            put(&mut h, "authorization", &format!("Bearer {token}"), true)?
+        }
     }
     put(&mut h, "webhook-id", msg_id, false)?;
     put(&mut h, "webhook-timestamp", &timestamp.to_string(), false)?;
