@@ -198,6 +198,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
     pub allow_private_targets: bool,
 
+    /// Deliver over HTTPS only: endpoints (and OAuth2 token URLs) with an `http://` URL are
+    /// refused when saved, and an existing one's attempts fail as `https_required`.
+    #[arg(long, env = "HOOKLINE_HTTPS_ONLY", default_value_t = false)]
+    pub https_only: bool,
+
     /// Comma-separated addresses or CIDR blocks that may be delivered to even though they
     /// are private, e.g. `10.20.0.0/16,192.168.1.7`.
     #[arg(long, env = "HOOKLINE_ALLOW_TARGETS", value_delimiter = ',', value_parser = parse_cidr)]

@@ -93,6 +93,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .shared
         .metrics
         .set_label_values(args.telemetry.metrics_label_values as usize);
+    state.endpoints.https_only = args.https_only;
     state.sources.public_url = args.public_url.as_ref().map(|u| u.as_str().to_owned());
     state.sources.trusted_proxies = args.trusted_proxies.clone();
     state.sources.default_body_limit = args.max_body_bytes as usize;
@@ -162,6 +163,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
             targets: crate::engine::outbound::ssrf::TargetPolicy {
                 allow_private: args.allow_private_targets,
                 allow: args.allow_targets.clone(),
+                https_only: args.https_only,
             },
             breaker: crate::engine::store::Breaker {
                 failures: args.breaker_failures as i64,

@@ -252,6 +252,29 @@ pub struct EndpointInput {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$"))]
     pub tenant: Option<String>,
+    /// Deliver over HTTPS only: an `http://` URL (or OAuth2 token URL) is refused when
+    /// saved and never sent to. `hookline serve --https-only` sets it for every endpoint.
+    #[serde(default)]
+    pub https_only: bool,
+    /// TLS toward the receiver: a client certificate (mutual TLS) and the CAs to trust.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<EndpointTls>,
+}
+
+/// An endpoint's TLS settings. Certificates and keys are PEM text, each at most 64 KB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EndpointTls {
+    /// The client certificate Hookline presents (mutual TLS), with its intermediates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1): a credential, masked and sealed at rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+    /// The CAs that may sign the receiver's certificate, instead of the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<String>,
 }
 
 impl EndpointInput {
@@ -277,6 +300,9 @@ impl EndpointInput {
         let mut out: Vec<(String, &mut String)> = Vec::new();
         if let Some((path, value)) = self.auth.credential_mut() {
             out.push((path.to_string(), value));
+        }
+        if let Some(key) = self.tls.as_mut().and_then(|t| t.client_key.as_mut()) {
+            out.push(("tls.client_key".to_string(), key));
         }
         for (name, value) in self.headers.iter_mut() {
             if secret_names.contains(name) {

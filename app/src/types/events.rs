@@ -185,7 +185,8 @@ pub struct AttemptView {
     pub response_headers: Option<Vec<(String, String)>>,
     /// Cut at 64 KiB.
     pub response_body: Option<String>,
-    /// `dns`, `connect`, `tls`, `timeout`, `http_status`, `redirect`, `ssrf_blocked`, `request`.
+    /// `dns`, `connect`, `tls`, `tls_certificate_expired`, `tls_name_mismatch`, `tls_unknown_ca`,
+    /// `timeout`, `http_status`, `redirect`, `ssrf_blocked`, `https_required`, `request`.
     pub error_class: Option<String>,
     pub error: Option<String>,
 }

@@ -451,7 +451,12 @@ impl Engine {
         let timestamp = now_ms() / 1000;
         let signature = signing::signature_header(&secrets, &o.msg_id, timestamp, &body)
             .map_err(|e| (ErrorClass::Request, e))?;
-        let request = self.client.post(&endpoint.settings.url, target.timeout)?;
+        let request = self.client.post_to(
+            &endpoint.settings.url,
+            target.timeout,
+            endpoint.settings.https_only,
+            endpoint.settings.tls.as_ref(),
+        )?;
         let (mut headers, mut shown) = request::headers(
             &self.client,
             &self.tokens,

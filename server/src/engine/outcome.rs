@@ -20,7 +20,14 @@ pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(6 * 3600);
 pub enum ErrorClass {
     Dns,
     Connect,
+    /// A TLS failure other than these three (a handshake the receiver refused, a client
+    /// certificate it did not accept, a protocol error).
     Tls,
+    TlsExpired,
+    TlsNameMismatch,
+    TlsUnknownCa,
+    /// An `http://` URL where HTTPS only is required (the endpoint's or the platform's).
+    HttpsRequired,
     Timeout,
     HttpStatus,
     Redirect,
@@ -34,6 +41,10 @@ impl ErrorClass {
             ErrorClass::Dns => "dns",
             ErrorClass::Connect => "connect",
             ErrorClass::Tls => "tls",
+            ErrorClass::TlsExpired => "tls_certificate_expired",
+            ErrorClass::TlsNameMismatch => "tls_name_mismatch",
+            ErrorClass::TlsUnknownCa => "tls_unknown_ca",
+            ErrorClass::HttpsRequired => "https_required",
             ErrorClass::Timeout => "timeout",
             ErrorClass::HttpStatus => "http_status",
             ErrorClass::Redirect => "redirect",

@@ -115,6 +115,7 @@ pub fn spawn_args(db_url: &str) -> ServeArgs {
         max_body_bytes: 1024 * 1024,
         max_rendered_bytes: None,
         allow_private_targets: true,
+        https_only: false,
         allow_targets: Vec::new(),
         max_in_flight: 1000,
         max_in_flight_per_endpoint: None,

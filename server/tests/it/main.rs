@@ -34,6 +34,7 @@ mod sources_providers;
 mod ssrf;
 mod storage;
 mod telemetry;
+mod tls;
 mod tools;
 mod traces;
 mod users;

@@ -15,6 +15,7 @@ pub mod preview;
 pub mod secrets;
 pub mod stored;
 pub mod template;
+pub mod tls;
 pub mod validate;
 
 pub use at_rest::{AtRestError, Resealed};
@@ -105,6 +106,8 @@ pub struct Endpoints {
     keys: Arc<Keyring>,
     /// The rendered-body cap a template is checked against on save.
     pub limits: super::limits::Limits,
+    /// `--https-only`: every endpoint's URLs must be https.
+    pub https_only: bool,
 }
 
 /// Settings as audited: credentials masked.
@@ -118,6 +121,7 @@ impl Endpoints {
             db,
             keys,
             limits: super::limits::Limits::default(),
+            https_only: false,
         }
     }
 
@@ -134,6 +138,7 @@ impl Endpoints {
         input.url = input.url.trim().to_owned();
         let known = self.known_event_types().await?;
         let mut errors = validate(&input, &|n| known.contains(n));
+        errors.extend(tls::check_https_only(&input, self.https_only));
         // Stored trimmed; judged as sent (see `validate`).
         input.name = input.name.trim().to_owned();
         if errors.is_empty()

@@ -11,7 +11,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::types::endpoints::{
-    BatchSettings, BodyFormat, EndpointAuth, EndpointInput, SensitiveData,
+    BatchSettings, BodyFormat, EndpointAuth, EndpointInput, EndpointTls, SensitiveData,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -55,6 +55,11 @@ pub struct StoredConfig {
     pub sensitive_data: SensitiveData,
     #[serde(default)]
     pub tenant: Option<String>,
+    #[serde(default)]
+    pub https_only: bool,
+    /// Its client key sealed like every credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<EndpointTls>,
 }
 
 fn yes() -> bool {
@@ -143,6 +148,8 @@ impl StoredConfig {
             template: s.template,
             sensitive_data: s.sensitive_data,
             tenant: s.tenant,
+            https_only: s.https_only,
+            tls: s.tls,
         }
     }
 
@@ -167,6 +174,8 @@ impl StoredConfig {
             template: self.template,
             sensitive_data: self.sensitive_data,
             tenant: self.tenant,
+            https_only: self.https_only,
+            tls: self.tls,
         }
     }
 }

@@ -164,6 +164,11 @@ pub fn validate(input: &EndpointInput, known_types: &dyn Fn(&str) -> bool) -> Ve
             }
         }
     }
+    if let Some(tls) = &input.tls {
+        for e in super::tls::check(tls) {
+            err(e.path, e.message);
+        }
+    }
     match crate::duration::parse(&input.timeout) {
         Ok(d) if d >= Duration::from_millis(100) && d <= Duration::from_secs(300) => {}
         Ok(_) => err("timeout".into(), "must be between 100ms and 5m".into()),

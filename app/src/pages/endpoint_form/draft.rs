@@ -3,8 +3,8 @@
 
 use crate::types::FieldError;
 use crate::types::endpoints::{
-    BatchSettings, BodyFormat, DEFAULT_JWT_TTL_SECONDS, EndpointAuth, EndpointInput, JwtAlgorithm,
-    SensitiveData,
+    BatchSettings, BodyFormat, DEFAULT_JWT_TTL_SECONDS, EndpointAuth, EndpointInput, EndpointTls,
+    JwtAlgorithm, SensitiveData,
 };
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -50,6 +50,12 @@ pub(super) struct Draft {
     pub(super) batch_on: RwSignal<bool>,
     pub(super) batch_max: RwSignal<String>,
     pub(super) batch_wait: RwSignal<String>,
+    pub(super) https_only: RwSignal<bool>,
+    pub(super) client_certificate: RwSignal<String>,
+    /// Blank keeps a stored key (sent as `***`).
+    pub(super) client_key: RwSignal<String>,
+    pub(super) has_client_key: bool,
+    pub(super) ca_bundle: RwSignal<String>,
 }
 
 fn pretty(v: &Option<serde_json::Value>) -> String {
@@ -81,6 +87,8 @@ impl Draft {
             template: None,
             sensitive_data: SensitiveData::Send,
             tenant: None,
+            https_only: false,
+            tls: None,
         });
         let chosen: Vec<String> = d
             .event_types
@@ -138,6 +146,7 @@ impl Draft {
                 String::new(),
             ),
         };
+        let tls = d.tls.as_ref();
         Draft {
             name: RwSignal::new(d.name.clone()),
             url: RwSignal::new(d.url.clone()),
@@ -206,6 +215,14 @@ impl Draft {
                     .map(|b| b.max_wait.clone())
                     .unwrap_or_else(|| "1s".into()),
             ),
+            https_only: RwSignal::new(d.https_only),
+            client_certificate: RwSignal::new(
+                tls.and_then(|t| t.client_certificate.clone())
+                    .unwrap_or_default(),
+            ),
+            client_key: RwSignal::new(String::new()),
+            has_client_key: tls.is_some_and(|t| t.client_key.is_some()),
+            ca_bundle: RwSignal::new(tls.and_then(|t| t.ca_bundle.clone()).unwrap_or_default()),
         }
     }
 
@@ -309,6 +326,24 @@ impl Draft {
             template,
             sensitive_data: self.sensitive.get(),
             tenant: Some(self.tenant.get().trim().to_string()).filter(|t| !t.is_empty()),
+            https_only: self.https_only.get(),
+            tls: self.tls(),
         })
+    }
+
+    /// The TLS settings, `None` when all are blank; a blank key keeps the stored one.
+    fn tls(&self) -> Option<EndpointTls> {
+        let text = |s: RwSignal<String>| Some(s.get().trim().to_string()).filter(|v| !v.is_empty());
+        let client_certificate = text(self.client_certificate);
+        let client_key = text(self.client_key).or_else(|| {
+            (self.has_client_key && client_certificate.is_some())
+                .then(|| crate::types::endpoints::MASK.to_string())
+        });
+        let tls = EndpointTls {
+            client_certificate,
+            client_key,
+            ca_bundle: text(self.ca_bundle),
+        };
+        (tls != EndpointTls::default()).then_some(tls)
     }
 }

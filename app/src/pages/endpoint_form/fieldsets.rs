@@ -259,6 +259,26 @@ pub(super) fn DeliveryFields(d: Draft, error: Signal<Option<AppError>>, ro: bool
             <TextField id="ep-batch-wait" label="Wait at most" value=d.batch_wait path="batch.max_wait" error hint="e.g. 500ms" disabled=ro/>
         </div>
         <PathErrors error field="batch"/>
+        <label class="checkbox"><input type="checkbox" bind:checked=d.https_only/>"HTTPS only: never deliver to an http:// URL"</label>
+        <PathErrors error field="https_only"/>
+        <details class="tls-settings" open=move || !d.client_certificate.get().is_empty() || !d.ca_bundle.get().is_empty()>
+            <summary>"TLS: client certificate and trusted CAs"</summary>
+            <div class="field">
+                <label for="ep-tls-cert">"Client certificate " <span class="muted">"(PEM, with intermediates; for mutual TLS)"</span></label>
+                <textarea id="ep-tls-cert" class="code" rows="3" spellcheck="false" bind:value=d.client_certificate></textarea>
+                <PathErrors error field="tls.client_certificate"/>
+            </div>
+            <div class="field">
+                <label for="ep-tls-key">"Client key " <span class="muted">{if d.has_client_key { "(PEM; blank keeps the stored key)" } else { "(PEM)" }}</span></label>
+                <textarea id="ep-tls-key" class="code" rows="3" spellcheck="false" autocomplete="off" bind:value=d.client_key></textarea>
+                <PathErrors error field="tls.client_key"/>
+            </div>
+            <div class="field">
+                <label for="ep-tls-ca">"CA bundle " <span class="muted">"(PEM; trusted instead of the system's CAs for this endpoint)"</span></label>
+                <textarea id="ep-tls-ca" class="code" rows="3" spellcheck="false" bind:value=d.ca_bundle></textarea>
+                <PathErrors error field="tls.ca_bundle"/>
+            </div>
+        </details>
     </fieldset>
     }
     .into_any()

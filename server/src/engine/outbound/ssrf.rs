@@ -79,6 +79,8 @@ pub use app::backend::cidr::Cidr;
 pub struct TargetPolicy {
     pub allow_private: bool,
     pub allow: Vec<Cidr>,
+    /// `--https-only`: no request goes to an `http://` URL.
+    pub https_only: bool,
 }
 
 impl TargetPolicy {
@@ -201,6 +203,7 @@ mod tests {
     fn allow_list_and_switch() {
         let p = TargetPolicy {
             allow_private: false,
+            https_only: false,
             allow: vec![
                 Cidr::parse("10.0.0.0/8").unwrap(),
                 Cidr::parse("127.0.0.1").unwrap(),
@@ -212,7 +215,7 @@ mod tests {
         assert!(p.check("192.168.0.1".parse().unwrap()).is_err());
         let open = TargetPolicy {
             allow_private: true,
-            allow: vec![],
+            ..Default::default()
         };
         assert!(open.check("192.168.0.1".parse().unwrap()).is_ok());
         assert!(Cidr::parse("10.0.0.0/33").is_err());

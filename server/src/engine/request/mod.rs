@@ -153,7 +153,10 @@ impl TokenCache {
         }
         let timeout = Duration::from_secs(30);
         let oauth = |(class, message): Failure| (class, format!("OAuth2 token request: {message}"));
-        let request = client.post(token_url, timeout).map_err(oauth)?.form(&form);
+        let request = client
+            .post_to(token_url, timeout, endpoint.settings.https_only, None)
+            .map_err(oauth)?
+            .form(&form);
         let res = client.send(request).await.map_err(oauth)?;
         let status = res.status();
         let (body, cut) = read_capped(res, MAX_TOKEN_RESPONSE, timeout).await;
