@@ -41,3 +41,10 @@ venv_tool() {
 }
 venv_tool st-venv schemathesis 4.32.5                # scripts/schemathesis.sh
 venv_tool gen-venv openapi-python-client 0.29.1      # scripts/generated-client.sh
+# scripts/verify_v1a.py: ed25519 verified by an implementation that is not Hookline's.
+CRYPTO_VENV="${HOOKLINE_TOOLS_DIR:-$HOME/.cache/hookline-tools}/crypto-venv"
+if ! "$CRYPTO_VENV/bin/python" -c "import cryptography; assert cryptography.__version__ == '44.0.0'" 2>/dev/null; then
+  log "installing cryptography 44.0.0"
+  python3 -m venv "$CRYPTO_VENV"
+  "$CRYPTO_VENV/bin/pip" install -q "cryptography==44.0.0"
+fi

@@ -28,12 +28,47 @@ pub use crate::api::state::ServerState;
 /// The session cookie's name (the origin check looks for it).
 pub const SESSION_COOKIE: &str = "hookline_session";
 
+/// How long a start waits for a database that is not answering yet (a Postgres still
+/// starting beside it, a SQLite file another process holds locked, a machine too busy to
+/// open it within the pool's 2 s).
+pub const START_WAIT: Duration = Duration::from_secs(30);
+
+/// Whether opening the database may work if tried again: it timed out, could not be
+/// reached, was locked or busy, or is starting up. A wrong URL, password or setting is not.
+fn worth_retrying(e: &app::backend::db::DbError) -> bool {
+    let app::backend::db::DbError::Connect(e) = e else {
+        return false;
+    };
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(d) => matches!(
+            d.code().as_deref(),
+            // SQLite busy or locked; Postgres starting up or shutting down.
+            Some("5" | "6" | "57P03" | "57P01")
+        ),
+        _ => false,
+    }
+}
+
 /// Opens the database and applies migrations; a failing migration stops here with its
-/// message.
+/// message. A database that is not answering yet is asked again for up to [`START_WAIT`].
 pub async fn open_database(url: &str) -> anyhow::Result<Db> {
-    let db = Db::connect(url)
-        .await
-        .with_context(|| format!("opening the database {}", redact_url(url)))?;
+    let started = std::time::Instant::now();
+    let mut wait = Duration::from_millis(250);
+    let db = loop {
+        match Db::connect(url).await {
+            Ok(db) => break db,
+            Err(e) if worth_retrying(&e) && started.elapsed() + wait < START_WAIT => {
+                tracing::warn!(error = %e, database = %redact_url(url), "the database is not answering yet; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e))
+                    .with_context(|| format!("opening the database {}", redact_url(url)));
+            }
+        }
+    };
     db.migrate().await.context("applying database migrations")?;
     Ok(db)
 }

@@ -45,6 +45,10 @@ pub fn SecretPanel(id: String) -> impl IntoView {
             {move || match shown.get() {
                 Some(s) => view! {
                     <div class="secret-once">
+                        {s.public_key.clone().map(|k| view! {
+                            <p>"Public key (v1a: give receivers this one; the private key below stays here)"</p>
+                            <code data-testid="endpoint-public-key">{k}</code>
+                        })}
                         <code data-testid="endpoint-secret">{s.secret.clone()}</code>
                         {s.previous_secret.clone().map(|p| view! {
                             <p class="muted">

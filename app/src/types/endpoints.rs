@@ -259,6 +259,32 @@ pub struct EndpointInput {
     /// TLS toward the receiver: a client certificate (mutual TLS) and the CAs to trust.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<EndpointTls>,
+    /// How requests are signed: `v1` (HMAC-SHA256 with the `whsec_` secret, the default) or
+    /// `v1a` (ed25519: receivers verify with the `whpk_` public key and cannot sign).
+    /// Changing it replaces the signing secret at once, with no overlap.
+    #[serde(default)]
+    pub signature_scheme: SignatureScheme,
+}
+
+/// Standard Webhooks signature schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SignatureScheme {
+    /// `v1,<base64 HMAC-SHA256>`, keyed with the `whsec_` secret.
+    #[default]
+    V1,
+    /// `v1a,<base64 ed25519 signature>`, made with the `whsk_` key; verified with `whpk_`.
+    V1a,
+}
+
+impl SignatureScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V1a => "v1a",
+        }
+    }
 }
 
 /// An endpoint's TLS settings. Certificates and keys are PEM text, each at most 64 KB.
@@ -369,6 +395,12 @@ pub struct EndpointSecret {
     pub previous_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_expires_at: Option<crate::time_fmt::Timestamp>,
+    /// `v1a` endpoints: `whpk_` + base64 of the ed25519 public key, what receivers verify
+    /// with (then `secret` is the `whsk_` private key, which stays with Hookline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_public_key: Option<String>,
 }
 
 /// Does an endpoint subscribed to `patterns` want `event_type`?

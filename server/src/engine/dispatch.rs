@@ -449,8 +449,14 @@ impl Engine {
             .then(|| serde_json::to_string(&o.masked_for).unwrap_or_default());
         let secrets = endpoint.signing_secrets(now_ms());
         let timestamp = now_ms() / 1000;
-        let signature = signing::signature_header(&secrets, &o.msg_id, timestamp, &body)
-            .map_err(|e| (ErrorClass::Request, e))?;
+        let signature = signing::signature_header(
+            &secrets,
+            endpoint.settings.signature_scheme,
+            &o.msg_id,
+            timestamp,
+            &body,
+        )
+        .map_err(|e| (ErrorClass::Request, e))?;
         let request = self.client.post_to(
             &endpoint.settings.url,
             target.timeout,

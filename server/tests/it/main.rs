@@ -28,6 +28,7 @@ mod retention;
 mod secrets;
 mod sensitive;
 mod sessions;
+mod signing_v1a;
 mod sources;
 mod sources_lifecycle;
 mod sources_providers;

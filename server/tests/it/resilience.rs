@@ -261,3 +261,24 @@ async fn postgres_notify_wakes_other_nodes() {
     api_node.stop().await;
     worker.stop().await;
 }
+
+/// A node started before its Postgres is up (as in a compose file) waits for it, then
+/// serves, instead of exiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_waits_for_a_database_that_is_not_up_yet() {
+    let cluster = crate::chaos::cluster::Cluster::start();
+    let db_url = cluster.url("hookline");
+    cluster.down();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = serve(&db_url, port);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still waiting for the database, not exited"
+    );
+    cluster.up();
+    wait_ready(&base).await;
+    let _ = child.kill();
+    let _ = child.wait();
+}

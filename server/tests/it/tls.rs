@@ -24,6 +24,10 @@ crate::on_both_backends!(
     https_only_refuses_plain_urls_on_save_and_on_send,
 );
 
+/// A receiver's name, its certificate and key, the endpoint's TLS settings, and the error
+/// class its first attempt must record (`None`: delivered).
+type Case<'a> = (&'a str, (String, String), Value, Option<&'a str>);
+
 struct Ca {
     cert: String,
     issuer: Issuer<'static, KeyPair>,
@@ -191,7 +195,7 @@ async fn tls_refusals_are_classified_and_a_ca_bundle_and_client_certificate_work
 
     // (receiver certificate, the endpoint's TLS settings, the error class expected)
     let good = leaf(&server_ca, &["127.0.0.1"], false, false);
-    let cases: Vec<(&str, (String, String), Value, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "expired",
             leaf(&server_ca, &["127.0.0.1"], true, false),

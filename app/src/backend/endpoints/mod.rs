@@ -325,8 +325,16 @@ impl Endpoints {
         let now = now_ms();
         let config = self.seal_config(id, &new)?;
         let mut changes = diff(&audit_view(&old), &audit_view(&new));
+        // A new scheme gets a new secret at once: no key signs under both.
+        let replaced = (old.signature_scheme != new.signature_scheme).then(|| {
+            self.keys
+                .seal(&secrets::secret_context(id, now), &new_secret())
+        });
         if let Value::Object(map) = &mut changes {
             map.extend(credentials::credential_changes(&old, &new));
+            if replaced.is_some() {
+                map.insert("secret".into(), Value::from("replaced"));
+            }
         }
         let audit = AuditEntry::new(actor, "update", "endpoint", id, changes);
         with_db!(&self.db, |pool| {
@@ -348,6 +356,19 @@ impl Endpoints {
             .rows_affected();
             if changed == 0 {
                 return Err(AppError::NotFound(format!("endpoint {id}")));
+            }
+            if let Some(sealed) = &replaced {
+                sqlx::query("UPDATE endpoint_secrets SET expires_at = $1 WHERE endpoint_id = $2 AND (expires_at IS NULL OR expires_at > $1)")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(sealed)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
             }
             super::versions::commit_change(tx, &audit).await?;
             Ok::<_, AppError>(())

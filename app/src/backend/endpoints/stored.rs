@@ -12,6 +12,7 @@
 use crate::error::{AppError, AppResult};
 use crate::types::endpoints::{
     BatchSettings, BodyFormat, EndpointAuth, EndpointInput, EndpointTls, SensitiveData,
+    SignatureScheme,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,6 +61,8 @@ pub struct StoredConfig {
     /// Its client key sealed like every credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<EndpointTls>,
+    #[serde(default)]
+    pub signature_scheme: SignatureScheme,
 }
 
 fn yes() -> bool {
@@ -150,6 +153,7 @@ impl StoredConfig {
             tenant: s.tenant,
             https_only: s.https_only,
             tls: s.tls,
+            signature_scheme: s.signature_scheme,
         }
     }
 
@@ -176,6 +180,7 @@ impl StoredConfig {
             tenant: self.tenant,
             https_only: self.https_only,
             tls: self.tls,
+            signature_scheme: self.signature_scheme,
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::types::FieldError;
 use crate::types::endpoints::{
     BatchSettings, BodyFormat, DEFAULT_JWT_TTL_SECONDS, EndpointAuth, EndpointInput, EndpointTls,
-    JwtAlgorithm, SensitiveData,
+    JwtAlgorithm, SensitiveData, SignatureScheme,
 };
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -56,6 +56,8 @@ pub(super) struct Draft {
     pub(super) client_key: RwSignal<String>,
     pub(super) has_client_key: bool,
     pub(super) ca_bundle: RwSignal<String>,
+    /// `v1` or `v1a`.
+    pub(super) signature_scheme: RwSignal<String>,
 }
 
 fn pretty(v: &Option<serde_json::Value>) -> String {
@@ -89,6 +91,7 @@ impl Draft {
             tenant: None,
             https_only: false,
             tls: None,
+            signature_scheme: SignatureScheme::V1,
         });
         let chosen: Vec<String> = d
             .event_types
@@ -223,6 +226,7 @@ impl Draft {
             client_key: RwSignal::new(String::new()),
             has_client_key: tls.is_some_and(|t| t.client_key.is_some()),
             ca_bundle: RwSignal::new(tls.and_then(|t| t.ca_bundle.clone()).unwrap_or_default()),
+            signature_scheme: RwSignal::new(d.signature_scheme.as_str().to_string()),
         }
     }
 
@@ -328,6 +332,11 @@ impl Draft {
             tenant: Some(self.tenant.get().trim().to_string()).filter(|t| !t.is_empty()),
             https_only: self.https_only.get(),
             tls: self.tls(),
+            signature_scheme: if self.signature_scheme.get() == "v1a" {
+                SignatureScheme::V1a
+            } else {
+                SignatureScheme::V1
+            },
         })
     }
 

@@ -259,6 +259,14 @@ pub(super) fn DeliveryFields(d: Draft, error: Signal<Option<AppError>>, ro: bool
             <TextField id="ep-batch-wait" label="Wait at most" value=d.batch_wait path="batch.max_wait" error hint="e.g. 500ms" disabled=ro/>
         </div>
         <PathErrors error field="batch"/>
+        <div class="field">
+            <label for="ep-signature">"Signature"</label>
+            <select id="ep-signature" prop:value=move || d.signature_scheme.get() on:change=move |ev| d.signature_scheme.set(event_target_value(&ev))>
+                <option value="v1" selected=move || d.signature_scheme.get() == "v1">"v1: HMAC-SHA256 with the shared whsec_ secret"</option>
+                <option value="v1a" selected=move || d.signature_scheme.get() == "v1a">"v1a: ed25519; receivers verify with the whpk_ public key"</option>
+            </select>
+            <span class="muted">"Changing it replaces the signing secret at once."</span>
+        </div>
         <label class="checkbox"><input type="checkbox" bind:checked=d.https_only/>"HTTPS only: never deliver to an http:// URL"</label>
         <PathErrors error field="https_only"/>
         <details class="tls-settings" open=move || !d.client_certificate.get().is_empty() || !d.ca_bundle.get().is_empty()>

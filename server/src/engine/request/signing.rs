@@ -1,7 +1,10 @@
 //! Standard Webhooks signatures: `webhook-signature: v1,<base64 HMAC-SHA256 of
-//! "{id}.{timestamp}.{body}">`, keyed with the decoded bytes of the `whsec_` secret. During
-//! a rotation every current secret signs, space-separated.
+//! "{id}.{timestamp}.{body}">`, keyed with the decoded bytes of the `whsec_` secret, or for
+//! a `v1a` endpoint `v1a,<base64 ed25519 signature>` of the same text, made with the
+//! secret's 32 bytes as the private key. During a rotation every current secret signs,
+//! space-separated.
 
+use app::types::endpoints::SignatureScheme;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -24,16 +27,37 @@ pub fn sign_one(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// `v1a,<base64 ed25519 signature of "{id}.{timestamp}.{body}">` with `seed` as the key.
+pub fn sign_one_v1a(seed: &[u8; 32], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    use ed25519_dalek::Signer;
+    let mut message = Vec::with_capacity(msg_id.len() + body.len() + 24);
+    message.extend_from_slice(msg_id.as_bytes());
+    message.push(b'.');
+    message.extend_from_slice(timestamp.to_string().as_bytes());
+    message.push(b'.');
+    message.extend_from_slice(body);
+    let signature = ed25519_dalek::SigningKey::from_bytes(seed).sign(&message);
+    format!("v1a,{}", STANDARD.encode(signature.to_bytes()))
+}
+
 /// The `webhook-signature` value for every secret in `secrets` (newest first).
 pub fn signature_header(
     secrets: &[app::backend::crypto::Secret],
+    scheme: SignatureScheme,
     msg_id: &str,
     timestamp: i64,
     body: &[u8],
 ) -> Result<String, String> {
     let mut parts = Vec::with_capacity(secrets.len());
     for s in secrets {
-        parts.push(sign_one(&key(s.expose())?, msg_id, timestamp, body));
+        parts.push(match scheme {
+            SignatureScheme::V1 => sign_one(&key(s.expose())?, msg_id, timestamp, body),
+            SignatureScheme::V1a => {
+                let seed = app::backend::endpoints::secrets::secret_bytes(s.expose())
+                    .ok_or("signing secret is not whsec_ and 32 bytes of base64")?;
+                sign_one_v1a(&seed, msg_id, timestamp, body)
+            }
+        });
     }
     Ok(parts.join(" "))
 }
@@ -62,6 +86,7 @@ mod tests {
                 "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
                 "whsec_AAAA".into(),
             ],
+            SignatureScheme::V1,
             "m",
             1,
             b"{}",
@@ -69,6 +94,19 @@ mod tests {
         .unwrap();
         assert_eq!(h.split(' ').count(), 2);
         assert!(h.split(' ').all(|p| p.starts_with("v1,")));
-        assert!(signature_header(&["whsec_!!".into()], "m", 1, b"").is_err());
+        assert!(signature_header(&["whsec_!!".into()], SignatureScheme::V1, "m", 1, b"").is_err());
+        let h = signature_header(
+            &["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=".into()],
+            SignatureScheme::V1a,
+            "m",
+            1,
+            b"{}",
+        )
+        .unwrap();
+        assert!(h.starts_with("v1a,") && h.len() == 4 + 88, "{h}");
+        assert!(
+            signature_header(&["whsec_AAAA".into()], SignatureScheme::V1a, "m", 1, b"").is_err(),
+            "a v1a key is 32 bytes"
+        );
     }
 }

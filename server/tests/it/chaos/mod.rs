@@ -6,7 +6,7 @@
 //! `make test` runs the short version; `make chaos` (`HOOKLINE_CHAOS=full`) the long one,
 //! writing the lines to `HOOKLINE_CHAOS_REPORT` when set.
 
-mod cluster;
+pub(crate) mod cluster;
 mod crashes;
 mod ledger;
 mod neighbours;
