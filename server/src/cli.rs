@@ -19,20 +19,28 @@ pub async fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let out = Out { json: cli.json };
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
+        Command::Serve(_) | Command::Bench(_) if out.json => Err(anyhow::anyhow!(
+            "--json is for migrate, user, api-key and secrets; serve logs JSON with --log-format json"
+        )),
         Command::Serve(args) => serve(args).await,
-        Command::Migrate(db) => migrate(&db.url).await,
-        Command::User(cmd) => user(cmd).await,
-        Command::ApiKey(cmd) => api_key(cmd).await,
+        Command::Migrate(db) => migrate(&db.url, &out).await,
+        Command::User(cmd) => user(cmd, &out).await,
+        Command::ApiKey(cmd) => api_key(cmd, &out).await,
         Command::Bench(args) => crate::bench::run(args).await,
-        Command::Secrets(cmd) => secrets(cmd).await,
+        Command::Secrets(cmd) => secrets(cmd, &out).await,
     };
     if let Some(provider) = traces {
         crate::telemetry::traces::shutdown(provider).await;
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if out.json => {
+            eprintln!("{}", serde_json::json!({ "error": format!("{e:#}") }));
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -40,17 +48,52 @@ pub async fn run() -> ExitCode {
     }
 }
 
+/// Where a command's answer goes: text for people, or with `--json` one JSON document.
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    /// Prints `text` (its lines), or `value` as JSON.
+    fn answer(&self, text: impl FnOnce() -> String, value: serde_json::Value) {
+        if self.json {
+            println!("{value}");
+        } else {
+            println!("{}", text());
+        }
+    }
+}
+
+fn json_of(v: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+fn user_json(u: &app::types::UserView) -> serde_json::Value {
+    serde_json::json!({
+        "id": u.id,
+        "email": u.email,
+        "role": u.role.as_str(),
+        "created_at": app::time_fmt::utc(u.created_at),
+        "last_login_at": u.last_login_at.map(app::time_fmt::utc),
+    })
+}
+
 async fn serve(args: crate::config::ServeArgs) -> anyhow::Result<()> {
     let server = startup::build(&args).await?;
     server.run(startup::shutdown_signal()).await
 }
 
-async fn migrate(url: &str) -> anyhow::Result<()> {
+async fn migrate(url: &str, out: &Out) -> anyhow::Result<()> {
     let db = startup::open_database(url).await?;
-    println!(
-        "migrations applied to {} ({})",
-        startup::redact_url(url),
-        db.backend_name()
+    out.answer(
+        || {
+            format!(
+                "migrations applied to {} ({})",
+                startup::redact_url(url),
+                db.backend_name()
+            )
+        },
+        serde_json::json!({"migrated": true, "database": db.backend_name(), "url": startup::redact_url(url)}),
     );
     db.close().await;
     Ok(())
@@ -71,7 +114,7 @@ fn describe(e: AppError) -> anyhow::Error {
     }
 }
 
-async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+async fn user(cmd: UserCommand, out: &Out) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Create {
             email, role, db, ..
@@ -81,9 +124,14 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             let users = Users::new(db.clone());
             let new = NewUser::parse(&email, password, role.as_str()).map_err(describe)?;
             let created = users.create(&Actor::cli(), new).await.map_err(describe)?;
-            println!(
-                "created {} {} ({})",
-                created.role, created.email, created.id
+            out.answer(
+                || {
+                    format!(
+                        "created {} {} ({})",
+                        created.role, created.email, created.id
+                    )
+                },
+                user_json(&created),
             );
             db.close().await;
         }
@@ -93,18 +141,25 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 .list(&Actor::cli())
                 .await
                 .map_err(describe)?;
-            println!("{:<40} {:<7} {:<24} LAST SIGN-IN", "EMAIL", "ROLE", "ADDED");
-            for u in users {
-                println!(
-                    "{:<40} {:<7} {:<24} {}",
-                    u.email,
-                    u.role.as_str(),
-                    app::time_fmt::utc(u.created_at),
-                    u.last_login_at
-                        .map(app::time_fmt::utc)
-                        .unwrap_or_else(|| "never".into())
-                );
-            }
+            out.answer(
+                || {
+                    let mut t =
+                        format!("{:<40} {:<7} {:<24} LAST SIGN-IN", "EMAIL", "ROLE", "ADDED");
+                    for u in &users {
+                        t.push_str(&format!(
+                            "\n{:<40} {:<7} {:<24} {}",
+                            u.email,
+                            u.role.as_str(),
+                            app::time_fmt::utc(u.created_at),
+                            u.last_login_at
+                                .map(app::time_fmt::utc)
+                                .unwrap_or_else(|| "never".into())
+                        ));
+                    }
+                    t
+                },
+                users.iter().map(user_json).collect(),
+            );
             db.close().await;
         }
         UserCommand::Delete { email, db } => {
@@ -113,7 +168,11 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 .delete_by_email(&Actor::cli(), &email)
                 .await
                 .map_err(describe)?;
-            println!("deleted {}", email.trim().to_lowercase());
+            let email = email.trim().to_lowercase();
+            out.answer(
+                || format!("deleted {email}"),
+                serde_json::json!({"deleted": email}),
+            );
             db.close().await;
         }
     }
@@ -131,7 +190,7 @@ fn read_password_line() -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
+async fn api_key(cmd: ApiKeyCommand, out: &Out) -> anyhow::Result<()> {
     match cmd {
         ApiKeyCommand::Create { name, scope, db } => {
             let db = startup::open_database(&db.url).await?;
@@ -140,39 +199,51 @@ async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
                 .create(&Actor::cli(), &name, scope)
                 .await
                 .map_err(describe)?;
-            println!(
-                "created {} API key '{}' ({}); it is shown only now:",
-                created.api_key.scope.as_str(),
-                created.api_key.name,
-                created.api_key.id
+            out.answer(
+                || {
+                    format!(
+                        "created {} API key '{}' ({}); it is shown only now:\n{}",
+                        created.api_key.scope.as_str(),
+                        created.api_key.name,
+                        created.api_key.id,
+                        created.key
+                    )
+                },
+                json_of(&created),
             );
-            println!("{}", created.key);
             db.close().await;
         }
         ApiKeyCommand::List { db } => {
             let db = startup::open_database(&db.url).await?;
             let keys = app::backend::access::api_keys::ApiKeys::new(db.clone());
-            println!(
-                "{:<32} {:<24} {:<8} {:<13} {:<24} STATUS",
-                "ID", "NAME", "SCOPE", "PREFIX", "LAST USED"
-            );
-            for k in keys.list(&Actor::cli()).await.map_err(describe)? {
-                println!(
-                    "{:<32} {:<24} {:<8} {:<13} {:<24} {}",
-                    k.id,
-                    k.name,
-                    k.scope.as_str(),
-                    k.prefix,
-                    k.last_used_at
-                        .map(|t| app::time_fmt::utc(t.0))
-                        .unwrap_or_else(|| "never".into()),
-                    if k.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
+            let listed = keys.list(&Actor::cli()).await.map_err(describe)?;
+            out.answer(
+                || {
+                    let mut t = format!(
+                        "{:<32} {:<24} {:<8} {:<13} {:<24} STATUS",
+                        "ID", "NAME", "SCOPE", "PREFIX", "LAST USED"
+                    );
+                    for k in &listed {
+                        t.push_str(&format!(
+                            "\n{:<32} {:<24} {:<8} {:<13} {:<24} {}",
+                            k.id,
+                            k.name,
+                            k.scope.as_str(),
+                            k.prefix,
+                            k.last_used_at
+                                .map(|t| app::time_fmt::utc(t.0))
+                                .unwrap_or_else(|| "never".into()),
+                            if k.revoked_at.is_some() {
+                                "revoked"
+                            } else {
+                                "active"
+                            }
+                        ));
                     }
-                );
-            }
+                    t
+                },
+                json_of(&listed),
+            );
             db.close().await;
         }
         ApiKeyCommand::Revoke { id, db } => {
@@ -185,14 +256,17 @@ async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
                 )
                 .await
                 .map_err(describe)?;
-            println!("revoked {} ({})", key.id, key.name);
+            out.answer(
+                || format!("revoked {} ({})", key.id, key.name),
+                json_of(&key),
+            );
             db.close().await;
         }
     }
     Ok(())
 }
 
-async fn secrets(cmd: SecretsCommand) -> anyhow::Result<()> {
+async fn secrets(cmd: SecretsCommand, out: &Out) -> anyhow::Result<()> {
     let SecretsCommand::RotateKey {
         new_key_file,
         keys,
@@ -216,19 +290,29 @@ async fn secrets(cmd: SecretsCommand) -> anyhow::Result<()> {
     let done = endpoints.rotate_master_key(new).await;
     database.close().await;
     let done = done.context("re-encrypting under the new master key (nothing was changed)")?;
-    println!(
-        "re-encrypted {} endpoint credentials and {} signing secrets: master key {from} -> {to}{}",
-        done.credentials,
-        done.signing_secrets,
-        if created {
-            format!(" (new key written to {})", new_key_file.display())
-        } else {
-            String::new()
-        }
-    );
-    println!(
-        "start every server with the new key now: --master-key-file {} (or HOOKLINE_MASTER_KEY set to its contents); the old key no longer opens anything",
-        new_key_file.display()
+    out.answer(
+        || {
+            format!(
+                "re-encrypted {} endpoint credentials and {} signing secrets: master key {from} -> {to}{}\n\
+                 start every server with the new key now: --master-key-file {} (or HOOKLINE_MASTER_KEY set to its contents); the old key no longer opens anything",
+                done.credentials,
+                done.signing_secrets,
+                if created {
+                    format!(" (new key written to {})", new_key_file.display())
+                } else {
+                    String::new()
+                },
+                new_key_file.display()
+            )
+        },
+        serde_json::json!({
+            "credentials": done.credentials,
+            "signing_secrets": done.signing_secrets,
+            "from": from,
+            "to": to,
+            "new_key_file": new_key_file.display().to_string(),
+            "new_key_file_created": created,
+        }),
     );
     Ok(())
 }

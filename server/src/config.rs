@@ -24,6 +24,10 @@ pub struct Cli {
         default_value_t
     )]
     pub log_format: crate::telemetry::LogFormat,
+    /// Answer in JSON, one document on stdout (errors: `{"error": …}` on stderr), for
+    /// scripts: migrate, user, api-key and secrets.
+    #[arg(long, global = true)]
+    pub json: bool,
     /// Export OpenTelemetry traces over OTLP/HTTP to this collector (e.g.
     /// `http://127.0.0.1:4318`; `/v1/traces` is added to a URL without a path). Off when
     /// unset; `traceparent` then goes to no receiver.

@@ -35,7 +35,7 @@ pub enum EndpointAuth {
         /// Claims put in every token (`iss`, `aud`, `sub`, anything else); `iat`, `exp`,
         /// `nbf` and `jti` are Hookline's.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+        #[cfg_attr(feature = "ssr", schema(value_type = JwtClaims))]
         claims: BTreeMap<String, Value>,
         /// How long each token is valid, 10 to 3600 seconds.
         #[serde(default = "default_jwt_ttl")]
@@ -46,6 +46,13 @@ pub enum EndpointAuth {
         key_id: Option<String>,
     },
 }
+
+/// A JWT's configured claims, a JSON object: documented as a schema of its own, so that
+/// client generators name it once.
+#[cfg(feature = "ssr")]
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct JwtClaims(BTreeMap<String, Value>);
 
 /// How an endpoint's JWTs are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -39,6 +39,7 @@ fn text(o: &Output) -> String {
 crate::on_both_backends!(
     user_commands_create_list_and_delete,
     api_key_create_prints_the_key_alone_on_the_last_line,
+    json_answers_are_one_document_each,
 );
 
 async fn user_commands_create_list_and_delete(backend: Backend) {
@@ -292,4 +293,87 @@ async fn api_key_create_prints_the_key_alone_on_the_last_line(backend: Backend) 
     )
     .to_string();
     assert!(listing.contains("revoked"), "{listing}");
+}
+
+/// `--json`: one JSON document on stdout per command, errors as `{"error"}` on stderr.
+async fn json_answers_are_one_document_each(backend: Backend) {
+    let dir = TempDir::new();
+    let url = fresh_db_url(backend, &dir);
+    let json = |args: &[&str], stdin: Option<&str>| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", &url, "--json"]);
+        let out = hookline(&all, stdin);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: one JSON document ({e}): {}", text(&out)))
+    };
+    let migrated = json(&["migrate"], None);
+    assert_eq!(migrated["migrated"], true);
+    let created = json(
+        &["api-key", "create", "--name", "ci", "--scope", "publish"],
+        None,
+    );
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(
+        key.starts_with("hlk_") && created["scope"] == "publish",
+        "{created}"
+    );
+    let listed = json(&["api-key", "list"], None);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], created["id"]);
+    assert!(
+        listed[0].get("key").is_none() && !listed.to_string().contains(&key),
+        "{listed}"
+    );
+    let revoked = json(
+        &["api-key", "revoke", "--id", created["id"].as_str().unwrap()],
+        None,
+    );
+    assert!(revoked["revoked_at"].is_string(), "{revoked}");
+    let user = json(
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("a long password\n"),
+    );
+    assert_eq!(user["email"], "ops@example.com");
+    let users = json(&["user", "list"], None);
+    assert_eq!(users[0]["role"], "admin");
+    assert!(
+        users[0]["last_login_at"].is_null() && !users.to_string().contains("argon2"),
+        "{users}"
+    );
+
+    // A refusal: non-zero, nothing on stdout, the reason as JSON on stderr.
+    let out = hookline(
+        &[
+            "user",
+            "delete",
+            "--email",
+            "ops@example.com",
+            "--database-url",
+            &url,
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        !out.status.success() && out.stdout.is_empty(),
+        "{}",
+        text(&out)
+    );
+    let error: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert!(
+        error["error"].as_str().unwrap().contains("last admin"),
+        "{error}"
+    );
+    let out = hookline(&["serve", "--json"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--log-format json"));
 }
