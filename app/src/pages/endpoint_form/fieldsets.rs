@@ -267,7 +267,7 @@ pub(super) fn DeliveryFields(d: Draft, error: Signal<Option<AppError>>, ro: bool
             </select>
             <span class="muted">"Changing it replaces the signing secret at once."</span>
         </div>
-        <label class="checkbox"><input type="checkbox" bind:checked=d.https_only/>"HTTPS only: never deliver to an http:// URL"</label>
+        <label class="checkbox"><input type="checkbox" bind:checked=d.https_only/>"HTTPS only: never deliver over plain http://"</label>
         <PathErrors error field="https_only"/>
         <details class="tls-settings" open=move || !d.client_certificate.get().is_empty() || !d.ca_bundle.get().is_empty()>
             <summary>"TLS: client certificate and trusted CAs"</summary>
