@@ -21,6 +21,7 @@ test: tools test-deps site build
 	scripts/with-postgres.sh cargo test -p server
 	scripts/schemathesis.sh
 	scripts/generated-client.sh
+	scripts/with-postgres.sh scripts/compose-check.sh
 	scripts/with-postgres.sh scripts/e2e.sh
 
 ## chaos: the fault-and-abuse suite at full size, on SQLite and Postgres, with its table

@@ -48,3 +48,10 @@ if ! "$CRYPTO_VENV/bin/python" -c "import cryptography; assert cryptography.__ve
   python3 -m venv "$CRYPTO_VENV"
   "$CRYPTO_VENV/bin/pip" install -q "cryptography==44.0.0"
 fi
+# scripts/compose-check.py reads compose.yaml with PyYAML.
+COMPOSE_VENV="${HOOKLINE_TOOLS_DIR:-$HOME/.cache/hookline-tools}/compose-venv"
+if ! "$COMPOSE_VENV/bin/python" -c "import yaml; assert yaml.__version__ == '6.0.3'" 2>/dev/null; then
+  log "installing PyYAML 6.0.3"
+  python3 -m venv "$COMPOSE_VENV"
+  "$COMPOSE_VENV/bin/pip" install -q "PyYAML==6.0.3"
+fi

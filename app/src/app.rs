@@ -26,8 +26,15 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+/// The stylesheet's file name under `/pkg`, provided as context by the server: the packed
+/// bundle names it by its content (`hookline-<hash>.css`) so browsers may keep it for good.
+/// The glue and the wasm are named through `LeptosOptions::output_name` instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stylesheet(pub String);
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let css = use_context::<Stylesheet>().map_or_else(|| "hookline.css".to_owned(), |s| s.0);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
-                <link rel="stylesheet" href="/pkg/hookline.css"/>
+                <link rel="stylesheet" href=format!("/pkg/{css}")/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

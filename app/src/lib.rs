@@ -14,4 +14,4 @@ pub mod types;
 #[cfg(feature = "ssr")]
 pub mod backend;
 
-pub use app::{App, AuthContext, shell};
+pub use app::{App, AuthContext, Stylesheet, shell};

@@ -1,4 +1,4 @@
-//! `hookline [serve] | migrate | user … | api-key … | secrets rotate-key`.
+//! `hookline [serve] | migrate | user … | api-key … | secrets rotate-key | health`.
 
 use crate::config::{ApiKeyCommand, Cli, Command, SecretsCommand, UserCommand};
 use crate::startup;
@@ -23,7 +23,7 @@ pub async fn run() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
         Command::Serve(_) | Command::Bench(_) if out.json => Err(anyhow::anyhow!(
-            "--json is for migrate, user, api-key and secrets; serve logs JSON with --log-format json"
+            "--json is for migrate, user, api-key, secrets and health; serve logs JSON with --log-format json"
         )),
         Command::Serve(args) => serve(args).await,
         Command::Migrate(db) => migrate(&db.url, &out).await,
@@ -31,6 +31,7 @@ pub async fn run() -> ExitCode {
         Command::ApiKey(cmd) => api_key(cmd, &out).await,
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Secrets(cmd) => secrets(cmd, &out).await,
+        Command::Health(args) => health(args, &out).await,
     };
     if let Some(provider) = traces {
         crate::telemetry::traces::shutdown(provider).await;
@@ -81,6 +82,52 @@ fn user_json(u: &app::types::UserView) -> serde_json::Value {
 async fn serve(args: crate::config::ServeArgs) -> anyhow::Result<()> {
     let server = startup::build(&args).await?;
     server.run(startup::shutdown_signal()).await
+}
+
+/// `hookline health`: one GET /readyz over plain HTTP/1.1 to the node's own address (no
+/// client library: it talks to this machine only, and the guarded delivery client refuses
+/// loopback by design).
+async fn health(args: crate::config::HealthArgs, out: &Out) -> anyhow::Result<()> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let mut addr = args.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr.ip() {
+            IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let (status, body) = tokio::time::timeout(args.timeout, probe(addr))
+        .await
+        .map_err(|_| anyhow::anyhow!("{addr}: no answer within {:?}", args.timeout))??;
+    let answer: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body.clone()));
+    if status != 200 {
+        anyhow::bail!("{addr} is not ready: HTTP {status} {body}");
+    }
+    out.answer(
+        || format!("{addr} is ready: {body}"),
+        serde_json::json!({"ready": true, "address": addr.to_string(), "answer": answer}),
+    );
+    Ok(())
+}
+
+async fn probe(addr: std::net::SocketAddr) -> anyhow::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    let request = format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.take(64 * 1024).read_to_end(&mut answer).await?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("{addr} did not answer HTTP: {head:?}"))?;
+    Ok((status, body.trim().to_owned()))
 }
 
 async fn migrate(url: &str, out: &Out) -> anyhow::Result<()> {

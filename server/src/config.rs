@@ -25,7 +25,7 @@ pub struct Cli {
     )]
     pub log_format: crate::telemetry::LogFormat,
     /// Answer in JSON, one document on stdout (errors: `{"error": …}` on stderr), for
-    /// scripts: migrate, user, api-key and secrets.
+    /// scripts: migrate, user, api-key, secrets and health.
     #[arg(long, global = true)]
     pub json: bool,
     /// Export OpenTelemetry traces over OTLP/HTTP to this collector (e.g.
@@ -59,6 +59,19 @@ pub enum Command {
     /// Manage the master key that encrypts signing secrets and endpoint credentials.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Ask a running node whether it is ready (GET /readyz): exit 0 on 200, 1 otherwise.
+    /// A container health check that needs no curl.
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// The node's address as it listens; 0.0.0.0 (or ::) asks this machine's loopback.
+    #[arg(long, env = "HOOKLINE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// How long to wait for the answer.
+    #[arg(long, default_value = "5s", value_parser = app::duration::parse)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,7 +192,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub telemetry: crate::telemetry::args::TelemetryArgs,
 
-    /// Directory holding the built site (pkg/hookline.js, .wasm, .css).
+    /// Directory holding the built site: pkg/manifest.json and the packed files it names.
     #[arg(long, env = "HOOKLINE_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
@@ -360,6 +373,10 @@ fn parse_session_timeout(s: &str) -> Result<Duration, String> {
 /// `hookline bench`: what to measure (see `crate::bench`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
+    /// The built site whose browser bundle the bench reports: each file's size as built,
+    /// gzip and brotli (from its pkg/manifest.json).
+    #[arg(long, env = "HOOKLINE_SITE_ROOT", default_value = "target/site")]
+    pub site_root: std::path::PathBuf,
     /// Events per throughput phase.
     #[arg(long, default_value_t = 20_000)]
     pub events: usize,

@@ -10,5 +10,6 @@ pub mod engine;
 pub mod guards;
 pub mod keys;
 pub mod retention;
+pub mod site;
 pub mod startup;
 pub mod telemetry;

@@ -158,15 +158,21 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
             origins.public()
         );
     }
-    if !Path::new(&args.site_root).join("pkg/hookline.js").exists() {
-        tracing::warn!(
-            site_root = %args.site_root,
-            "the dashboard's browser bundle is missing; pages render but stay static. Build it with `make build`"
-        );
-    }
-
+    let (output_name, stylesheet) = match crate::site::Bundle::load(Path::new(&args.site_root)) {
+        Ok(bundle) => (bundle.output_name, app::Stylesheet(bundle.css.file)),
+        Err(why) => {
+            tracing::warn!(
+                site_root = %args.site_root,
+                "the dashboard's browser bundle is missing ({why}); pages render but stay static. Build it with `make build`"
+            );
+            (
+                "hookline".to_owned(),
+                app::Stylesheet("hookline.css".to_owned()),
+            )
+        }
+    };
     let leptos_options = LeptosOptions::builder()
-        .output_name("hookline")
+        .output_name(output_name)
         .site_root(args.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(addr)
@@ -233,18 +239,26 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         exempt_prefix: crate::api::live::PREFIX,
     };
     let context_state = state.clone();
+    let page_stylesheet = stylesheet.clone();
     let router = Router::new()
         .merge(crate::api::router(args.max_body_bytes as usize))
+        .merge(crate::site::router(Path::new(&args.site_root)))
         .leptos_routes_with_context(
             &server_state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                provide_context(page_stylesheet.clone());
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(move || provide_context(stylesheet.clone()), shell))
         .with_state(server_state)
         .layer(axum::middleware::from_fn({
             let body_limit = args.max_body_bytes as usize;

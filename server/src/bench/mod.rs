@@ -306,7 +306,42 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let result = runs::run_all(&args, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
+    print_bundle(&args.site_root);
     result
+}
+
+/// The browser bundle's sizes, as `scripts/pack-site.mjs` recorded them: what a first visit
+/// downloads (a repeat visit downloads none of it: the names are content-hashed and served
+/// `immutable`).
+fn print_bundle(site_root: &std::path::Path) {
+    let kib = |n: u64| format!("{:.0} KiB", n as f64 / 1024.0);
+    match crate::site::Bundle::load(site_root) {
+        Ok(b) => {
+            println!(
+                "browser bundle ({}): as built, gzip, brotli",
+                site_root.display()
+            );
+            let files = [&b.wasm, &b.js, &b.css];
+            for f in files {
+                println!(
+                    "  {:<34} {:>9} {:>9} {:>9}",
+                    f.file,
+                    kib(f.bytes),
+                    kib(f.gzip_bytes),
+                    kib(f.brotli_bytes)
+                );
+            }
+            let sum = |g: fn(&crate::site::BundleFile) -> u64| files.iter().map(|f| g(f)).sum();
+            println!(
+                "  {:<34} {:>9} {:>9} {:>9}",
+                "total",
+                kib(sum(|f| f.bytes)),
+                kib(sum(|f| f.gzip_bytes)),
+                kib(sum(|f| f.brotli_bytes))
+            );
+        }
+        Err(why) => println!("browser bundle: not measured ({why})"),
+    }
 }
 
 async fn measure(

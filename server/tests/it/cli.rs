@@ -377,3 +377,62 @@ async fn json_answers_are_one_document_each(backend: Backend) {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--log-format json"));
 }
+
+/// `hookline health` (the container's health check): 0 and the answer while the node is
+/// ready, 1 with the reason when it is not, when nothing listens, or when what listens is
+/// not HTTP. 0.0.0.0 asks loopback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_exits_zero_only_while_the_node_is_ready() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    for listen in [addr.clone(), format!("0.0.0.0:{port}")] {
+        let out = hookline(&["health", "--listen", &listen], None);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("is ready"), "{}", text(&out));
+    }
+    let out = hookline(&["health", "--json", "--listen", &addr], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["ready"], true);
+    assert_eq!(answer["answer"]["status"], "ready");
+
+    app.stop().await;
+
+    // Not ready: a node answering readyz with 503, as one whose database is gone does.
+    let unready = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unready_addr = unready.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut conn, _)) = unready.accept() {
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf);
+            let body = r#"{"status":"unavailable","database":"unreachable"}"#;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let out = hookline(&["health", "--listen", &unready_addr], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("HTTP 503"), "{}", text(&out));
+    assert!(text(&out).contains("unreachable"), "{}", text(&out));
+
+    // Nothing listens.
+    let out = hookline(&["health", "--listen", &addr], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("connecting to"), "{}", text(&out));
+
+    // Something listens that never answers: the timeout ends it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap().to_string();
+    let out = hookline(
+        &["health", "--listen", &silent_addr, "--timeout", "1s"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("no answer within"), "{}", text(&out));
+    drop(silent);
+}

@@ -29,6 +29,7 @@ mod secrets;
 mod sensitive;
 mod sessions;
 mod signing_v1a;
+mod site;
 mod sources;
 mod sources_lifecycle;
 mod sources_providers;
