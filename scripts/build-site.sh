@@ -5,14 +5,15 @@
 # Usage: build-site.sh [debug|release]
 #
 # When cargo's wasm is unchanged since the last run of the same profile, wasm-bindgen and
-# wasm-opt (30-60 s) are skipped: target/site-stage/ still holds their output, and the stamp
+# wasm-opt (30-60 s) are skipped: target/site-stage/<profile>/ still holds their output (one
+# per profile, so `make test` between two `make run`s costs neither again), and the stamp
 # beside it records which wasm that output came from.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PROFILE="${1:-debug}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 SITE="$ROOT/target/site"
-STAGE="$ROOT/target/site-stage"
+STAGE="$ROOT/target/site-stage/$PROFILE"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:${HOOKLINE_TOOLS_DIR:-$HOME/.cache/hookline-tools}/node_modules/.bin:$PATH"
 
 cd "$ROOT"
