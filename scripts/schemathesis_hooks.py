@@ -169,7 +169,14 @@ def _whole_numbers(value):
     return value
 
 
+def _portal_link(body):
+    # A lifetime is a duration between 1h and 30d, which no schema states.
+    if "expires_in" in body:
+        body["expires_in"] = "7d"
+
+
 FIXES = {
+    ("POST", "/api/v1/portal-links"): _portal_link,
     ("PATCH", "/api/v1/endpoints/{id}"): lambda b: _endpoint(b, patch=True),
     ("PATCH", "/api/v1/sources/{id}"): lambda b: _source(b, patch=True),
     ("POST", "/api/v1/endpoints/{id}/test"): _test_fire,

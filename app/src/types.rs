@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod events;
 pub mod filter;
 pub mod ids;
+pub mod portal;
 pub mod sources;
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
-//! `hookline [serve] | migrate | user … | api-key … | secrets rotate-key | health`.
+//! `hookline [serve] | migrate | user … | api-key … | portal-link … | secrets rotate-key |
+//! health`.
 
-use crate::config::{ApiKeyCommand, Cli, Command, SecretsCommand, UserCommand};
+use crate::config::{ApiKeyCommand, Cli, Command, PortalLinkCommand, SecretsCommand, UserCommand};
 use crate::startup;
 use anyhow::Context;
 use app::backend::Actor;
@@ -23,7 +24,7 @@ pub async fn run() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
         Command::Serve(_) | Command::Bench(_) if out.json => Err(anyhow::anyhow!(
-            "--json is for migrate, user, api-key, secrets and health; serve logs JSON with --log-format json"
+            "--json is for migrate, user, api-key, portal-link, secrets and health; serve logs JSON with --log-format json"
         )),
         Command::Serve(args) => serve(args).await,
         Command::Migrate(db) => migrate(&db.url, &out).await,
@@ -32,6 +33,7 @@ pub async fn run() -> ExitCode {
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Secrets(cmd) => secrets(cmd, &out).await,
         Command::Health(args) => health(args, &out).await,
+        Command::PortalLink(cmd) => portal_link(cmd, &out).await,
     };
     if let Some(provider) = traces {
         crate::telemetry::traces::shutdown(provider).await;
@@ -82,6 +84,126 @@ fn user_json(u: &app::types::UserView) -> serde_json::Value {
 async fn serve(args: crate::config::ServeArgs) -> anyhow::Result<()> {
     let server = startup::build(&args).await?;
     server.run(startup::shutdown_signal()).await
+}
+
+/// The portal links of the database `db`, signing with its master key (never created here).
+async fn portal_links(
+    keys: &crate::config::MasterKeyArgs,
+    db: &crate::config::DatabaseArgs,
+) -> anyhow::Result<(
+    app::backend::Db,
+    app::backend::access::portal_links::PortalLinks,
+)> {
+    let key = crate::keys::master_key(keys, &db.url, false)?;
+    let db = startup::open_database(&db.url).await?;
+    let links = app::backend::access::portal_links::PortalLinks::new(
+        db.clone(),
+        &app::backend::crypto::Keyring::new(key),
+    );
+    Ok((db, links))
+}
+
+async fn portal_link(cmd: PortalLinkCommand, out: &Out) -> anyhow::Result<()> {
+    match cmd {
+        PortalLinkCommand::Create {
+            tenant,
+            capabilities,
+            expires_in,
+            public_url,
+            keys,
+            db,
+        } => {
+            let (db, mut links) = portal_links(&keys, &db).await?;
+            if let Some(url) = public_url {
+                links.public_url = url.as_str().to_owned();
+            }
+            let input = app::types::portal::NewPortalLink {
+                tenant,
+                capabilities,
+                expires_in,
+            };
+            let created = links
+                .create(&Actor::cli(), &input)
+                .await
+                .map_err(describe)?;
+            let l = &created.portal_link;
+            out.answer(
+                || {
+                    format!(
+                        "created portal link {} for tenant {} ({}), until {}; its URL is shown only now:\n{}",
+                        l.id,
+                        l.tenant,
+                        l.capabilities.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
+                        app::time_fmt::utc(l.expires_at.0),
+                        created.url
+                    )
+                },
+                json_of(&created),
+            );
+            db.close().await;
+        }
+        PortalLinkCommand::List { tenant, keys, db } => {
+            let (db, links) = portal_links(&keys, &db).await?;
+            let page = links
+                .page(
+                    &Actor::cli(),
+                    tenant.as_deref(),
+                    None,
+                    app::types::PageLimit::MAX,
+                )
+                .await
+                .map_err(describe)?;
+            out.answer(
+                || {
+                    let mut t = format!(
+                        "{:<30} {:<20} {:<20} {:<8} CAPABILITIES",
+                        "ID", "TENANT", "EXPIRES", "STATUS"
+                    );
+                    for l in &page.items {
+                        let status = if l.revoked_at.is_some() {
+                            "revoked"
+                        } else if l.expires_at.0 <= app::backend::now_ms() {
+                            "expired"
+                        } else {
+                            "active"
+                        };
+                        t.push_str(&format!(
+                            "\n{:<30} {:<20} {:<20} {:<8} {}",
+                            l.id,
+                            l.tenant,
+                            app::time_fmt::utc(l.expires_at.0),
+                            status,
+                            l.capabilities
+                                .iter()
+                                .map(|c| c.as_str())
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        ));
+                    }
+                    t
+                },
+                json_of(&page.items),
+            );
+            db.close().await;
+        }
+        PortalLinkCommand::Revoke { id, keys, db } => {
+            let id = app::types::ids::PortalLinkId::parse(&id)
+                .map_err(|e| anyhow::anyhow!("--id: {e}"))?;
+            let (db, links) = portal_links(&keys, &db).await?;
+            let revoked = links.revoke(&Actor::cli(), &id).await.map_err(describe)?;
+            out.answer(
+                || {
+                    format!(
+                        "revoked portal link {} of tenant {}",
+                        revoked.id, revoked.tenant
+                    )
+                },
+                json_of(&revoked),
+            );
+            db.close().await;
+        }
+    }
+    Ok(())
 }
 
 /// `hookline health`: one GET /readyz over plain HTTP/1.1 to the node's own address (no

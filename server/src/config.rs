@@ -25,7 +25,7 @@ pub struct Cli {
     )]
     pub log_format: crate::telemetry::LogFormat,
     /// Answer in JSON, one document on stdout (errors: `{"error": …}` on stderr), for
-    /// scripts: migrate, user, api-key, secrets and health.
+    /// scripts: migrate, user, api-key, portal-link, secrets and health.
     #[arg(long, global = true)]
     pub json: bool,
     /// Export OpenTelemetry traces over OTLP/HTTP to this collector (e.g.
@@ -59,9 +59,58 @@ pub enum Command {
     /// Manage the master key that encrypts signing secrets and endpoint credentials.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Manage links into the tenant portal.
+    #[command(subcommand, name = "portal-link")]
+    PortalLink(PortalLinkCommand),
     /// Ask a running node whether it is ready (GET /readyz): exit 0 on 200, 1 otherwise.
     /// A container health check that needs no curl.
     Health(HealthArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortalLinkCommand {
+    /// Create a link for one tenant and print its URL once, alone on the last line.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// What the link grants besides `view` (repeatable or comma-separated):
+        /// manage_endpoints, secrets, replay, test_fire. None: a read-only link.
+        #[arg(long = "capability", value_delimiter = ',', value_parser = parse_capability)]
+        capabilities: Vec<app::types::portal::PortalCapability>,
+        /// How long it works, 1h to 30d.
+        #[arg(long, default_value = "7d")]
+        expires_in: String,
+        /// The origin browsers use for this Hookline (as for serve).
+        #[arg(long, env = "HOOKLINE_PUBLIC_URL", value_parser = parse_public_url)]
+        public_url: Option<crate::guards::origin::PublicUrl>,
+        #[command(flatten)]
+        keys: MasterKeyArgs,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List links (never their URLs), newest first.
+    List {
+        /// Only this tenant's links.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        keys: MasterKeyArgs,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke a link by id; it stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        keys: MasterKeyArgs,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+fn parse_capability(s: &str) -> Result<app::types::portal::PortalCapability, String> {
+    s.parse()
 }
 
 #[derive(Debug, Clone, Args)]

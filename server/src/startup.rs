@@ -130,6 +130,9 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .set_label_values(args.telemetry.metrics_label_values as usize);
     state.endpoints.https_only = args.https_only;
     state.sources.public_url = args.public_url.as_ref().map(|u| u.as_str().to_owned());
+    std::sync::Arc::get_mut(&mut state.portal_links)
+        .expect("nothing holds the portal links before the server starts")
+        .public_url = origins.public().to_owned();
     state.sources.trusted_proxies = args.trusted_proxies.clone();
     state.sources.default_body_limit = args.max_body_bytes as usize;
     // Before anything is served: seal what older versions stored in plaintext, and stop

@@ -24,6 +24,7 @@ pub struct AppState {
     pub users: Users,
     pub auth: Arc<Auth>,
     pub api_keys: Arc<ApiKeys>,
+    pub portal_links: Arc<super::access::portal_links::PortalLinks>,
     pub event_types: EventTypes,
     pub endpoints: Endpoints,
     pub events: Events,
@@ -61,6 +62,10 @@ impl AppState {
             auth: Arc::new(Auth::new(users.clone(), throttle)),
             users,
             api_keys: Arc::new(ApiKeys::with_versions(db.clone(), versions)),
+            portal_links: Arc::new(super::access::portal_links::PortalLinks::new(
+                db.clone(),
+                &keys,
+            )),
             event_types: EventTypes::new(db.clone()),
             endpoints: Endpoints::new(db.clone(), keys.clone()),
             sources: super::sources::Sources::new(db.clone(), keys, shared.write_gate.clone()),

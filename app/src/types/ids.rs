@@ -159,6 +159,10 @@ typed_id!(
     /// One request a source received.
     InboundRequestId, "inb", "an inbound request"
 );
+typed_id!(
+    /// A portal link: one tenant's signed, expiring way into the tenant portal.
+    PortalLinkId, "pl", "a portal link"
+);
 
 #[cfg(test)]
 mod tests {

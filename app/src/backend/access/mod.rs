@@ -13,6 +13,7 @@ pub mod actor;
 pub mod api_keys;
 pub mod auth;
 pub mod password;
+pub mod portal_links;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

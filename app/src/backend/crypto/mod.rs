@@ -87,6 +87,17 @@ impl Keyring {
         self.current.id()
     }
 
+    /// A 32-byte key for one `purpose` (e.g. signing portal links), derived from the master
+    /// key with HMAC-SHA256: a new master key makes a new one.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.current.bytes())
+            .expect("HMAC takes any key length");
+        mac.update(b"hookline derived key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Seals `plaintext` for the field named by `context` (e.g. `endpoint/ep_1/auth.token`).
     pub fn seal(&self, context: &str, plaintext: &str) -> String {
         let mut nonce = [0u8; NONCE_LEN];

@@ -11,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod json_errors;
 pub mod openapi;
+pub mod portal_links;
 pub mod sources;
 pub mod tools;
 
@@ -22,6 +23,7 @@ use axum::extract::DefaultBodyLimit;
 pub fn router(body_limit: usize) -> Router<ServerState> {
     Router::new()
         .merge(api_keys::router())
+        .merge(portal_links::router())
         .merge(event_types::router())
         .merge(audit::router())
         .merge(deliveries::router())

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document of the REST API, generated from the handlers' annotations and
 //! the wire types' derives: `GET /api/v1/openapi.json`.
 
-use super::{api_keys, audit, deliveries, endpoints, event_types, events, sources, tools};
+use super::{
+    api_keys, audit, deliveries, endpoints, event_types, events, portal_links, sources, tools,
+};
 use app::types::FieldError;
 use axum::Json;
 use axum::routing::get;
@@ -50,6 +52,7 @@ impl Modify for BearerAuth {
         sources::request, sources::replay, sources::sample, sources::preview, sources::secret,
         sources::rotate, sources::retire,
         audit::list,
+        portal_links::create, portal_links::list, portal_links::revoke,
     ),
     components(schemas(ApiError, FieldError)),
     modifiers(&BearerAuth, &ErrorAnswers, &DerivedBodies),
@@ -62,6 +65,7 @@ impl Modify for BearerAuth {
         (name = "tools", description = "Try filters and templates"),
         (name = "sources", description = "Inbound webhooks: where partners post, and what came in"),
         (name = "audit", description = "Who changed what (admin)"),
+        (name = "portal-links", description = "Signed, expiring links into the tenant portal (admin)"),
     )
 )]
 pub struct ApiDoc;
