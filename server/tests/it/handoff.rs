@@ -64,7 +64,7 @@ async fn only_freely_claimed_endpoints_are_handed_over(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(states, vec!["succeeded"; 4]);
-    assert_eq!(w.app.engine.leases_held(), 0);
+    assert_eq!(leases_held_after(&w.app, Duration::from_secs(2)).await, 0);
     w.app.stop().await;
 }
 
@@ -97,7 +97,7 @@ async fn a_delivery_lost_after_the_commit_is_sent_after_its_lease(backend: Backe
     assert_eq!(receiver.hits().len(), 1, "{d}");
     assert_eq!(d["attempts"], 1, "{d}");
     assert_eq!(handed(&w), 0);
-    assert_eq!(w.app.engine.leases_held(), 0);
+    assert_eq!(leases_held_after(&w.app, Duration::from_secs(2)).await, 0);
     w.app.stop().await;
 }
 

@@ -341,3 +341,17 @@ pub async fn wait_for_delivery(
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Leases this node's engine still holds, polled until none or `within` has passed. A task
+/// lets go of its lease just after it commits the outcome a test can already read, so a
+/// test that reads the outcome waits here before asserting that nothing is held.
+pub async fn leases_held_after(app: &TestApp, within: Duration) -> usize {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let held = app.engine.leases_held();
+        if held == 0 || std::time::Instant::now() > deadline {
+            return held;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
