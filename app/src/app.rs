@@ -16,6 +16,7 @@ use crate::pages::{
     login::LoginPage,
     not_found::NotFound,
     overview::Overview,
+    portal::PortalPage,
     setup::SetupPage,
     sources::{SourcePage, SourcesPage},
     users::UsersPage,
@@ -90,6 +91,7 @@ pub fn App() -> impl IntoView {
                     // and every page arrives fully rendered.
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/portal") view=PortalPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                         <Route path=path!("") view=Overview ssr=SsrMode::Async/>
                         <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>

@@ -341,6 +341,13 @@ pub struct ServeArgs {
     /// header is ignored and the connection's address counts.
     #[arg(long = "trusted-proxy", env = "HOOKLINE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<crate::engine::outbound::ssrf::Cidr>,
+
+    /// An origin that may show the tenant portal in an iframe, e.g. `https://app.example.com`
+    /// (repeat, or separate with commas; at most 16). The dashboard is never framed. With
+    /// `--cookie-secure` the portal cookie becomes `SameSite=None; Secure; Partitioned`, so
+    /// an embedding on another site keeps it.
+    #[arg(long = "portal-frame-ancestor", env = "HOOKLINE_PORTAL_FRAME_ANCESTORS", value_delimiter = ',', value_parser = parse_public_url)]
+    pub portal_frame_ancestors: Vec<crate::guards::origin::PublicUrl>,
 }
 
 fn parse_otlp_endpoint(s: &str) -> Result<url::Url, String> {

@@ -241,6 +241,14 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         limit: args.request_timeout,
         exempt_prefix: crate::api::live::PREFIX,
     };
+    let framing = std::sync::Arc::new(crate::guards::framing::FramePolicy::new(
+        &args.portal_frame_ancestors,
+    )?);
+    if framing.embeddable() && !args.cookie_secure {
+        tracing::warn!(
+            "--portal-frame-ancestor without --cookie-secure: the portal cookie stays SameSite=Lax, so only pages on the same site can embed the portal"
+        );
+    }
     let context_state = state.clone();
     let page_stylesheet = stylesheet.clone();
     let router = Router::new()
@@ -264,6 +272,14 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         >(move || provide_context(stylesheet.clone()), shell))
         .with_state(server_state)
         .layer(axum::middleware::from_fn({
+            let links = state.portal_links.clone();
+            let cookie = std::sync::Arc::new(crate::api::portal::PortalCookie::new(
+                args.cookie_secure,
+                framing.embeddable(),
+            ));
+            move |req, next| crate::api::portal::open_link(links.clone(), cookie.clone(), req, next)
+        }))
+        .layer(axum::middleware::from_fn({
             let body_limit = args.max_body_bytes as usize;
             move |req, next| crate::api::server_fn_json::limit(body_limit, req, next)
         }))
@@ -283,9 +299,9 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
+        .layer(axum::middleware::from_fn_with_state(
+            framing,
+            crate::guards::framing::enforce,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("referrer-policy"),

@@ -26,6 +26,34 @@ pub async fn actor() -> AppResult<(AppState, Actor)> {
     Ok((state, actor))
 }
 
+/// What the portal cookie's link grants now, or 401 with why (expired, revoked, not a
+/// link). The dashboard's session plays no part: a portal request is never an admin's.
+pub async fn portal_grant()
+-> AppResult<(AppState, crate::backend::access::portal_links::PortalGrant)> {
+    use crate::types::portal::PORTAL_COOKIE;
+    let state = state()?;
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .map_err(|e| AppError::internal("request headers missing", e))?;
+    let token = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            pair.trim()
+                .strip_prefix(PORTAL_COOKIE)
+                .and_then(|rest| rest.strip_prefix('='))
+        })
+        .ok_or(AppError::Unauthorized)?;
+    let grant = state
+        .portal_links
+        .verify(token)
+        .await
+        .map_err(|why| AppError::forbidden(why.to_string()))?;
+    Ok((state, grant))
+}
+
 pub async fn client_ip() -> Option<IpAddr> {
     leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await

@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
 pub mod events;
+pub mod portal;
 pub mod sources;
 pub mod system;
 pub mod tools;

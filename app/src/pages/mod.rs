@@ -20,6 +20,7 @@ pub mod login;
 pub mod metrics;
 pub mod not_found;
 pub mod overview;
+pub mod portal;
 pub mod replay;
 pub mod setup;
 pub mod sources;

@@ -102,3 +102,28 @@ pub struct CreatedPortalLink {
     /// expires or is revoked.
     pub url: String,
 }
+
+/// The cookie a portal link becomes once opened: the link's token, HttpOnly. It admits the
+/// portal's own server functions only, never the dashboard.
+pub const PORTAL_COOKIE: &str = "hookline_portal";
+
+/// What the portal shows its tenant first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalSummary {
+    pub tenant: String,
+    pub capabilities: Vec<PortalCapability>,
+    pub read_only: bool,
+    pub expires_at: Timestamp,
+    /// The tenant's endpoints (credentials masked), by id.
+    pub endpoints: Vec<PortalEndpoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalEndpoint {
+    pub id: crate::types::ids::EndpointId,
+    pub name: String,
+    pub url: String,
+    pub enabled: bool,
+    /// Its subscriptions; empty: every event type.
+    pub event_types: Vec<String>,
+}

@@ -4,6 +4,7 @@
 pub mod health;
 pub mod inbound;
 pub mod live;
+pub mod portal;
 pub mod server_fn_json;
 pub mod state;
 pub mod v1;

@@ -1,6 +1,8 @@
 //! Checks every request passes before it reaches a handler: where a cookie-authenticated
-//! write comes from (`origin`), and how long a request may take (`time_limit`).
+//! write comes from (`origin`), how long a request may take (`time_limit`), and who may
+//! frame a page (`framing`).
 
+pub mod framing;
 pub mod origin;
 pub mod time_limit;
 

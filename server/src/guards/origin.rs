@@ -111,8 +111,10 @@ impl OriginPolicy {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .any(|pair| {
-                pair.split_once('=')
-                    .is_some_and(|(name, _)| name.trim() == self.cookie_name)
+                pair.split_once('=').is_some_and(|(name, _)| {
+                    let name = name.trim();
+                    name == self.cookie_name || name == app::types::portal::PORTAL_COOKIE
+                })
             })
     }
 

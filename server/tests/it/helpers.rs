@@ -130,6 +130,7 @@ pub fn spawn_args(db_url: &str) -> ServeArgs {
         session_max_lifetime: Duration::from_secs(7 * 86_400),
         request_timeout: Duration::from_secs(30),
         trusted_proxies: Vec::new(),
+        portal_frame_ancestors: Vec::new(),
         telemetry: Default::default(),
     }
 }

@@ -22,6 +22,7 @@ mod limits;
 mod live;
 mod openapi;
 mod outbound_auth;
+mod portal;
 mod portal_links;
 mod receiver;
 mod resilience;

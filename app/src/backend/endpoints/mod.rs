@@ -223,6 +223,22 @@ impl Endpoints {
         }))
     }
 
+    /// The endpoints of the tenant a portal link was granted for, by id (at most 500):
+    /// the portal's only way to endpoints, so it never sees another tenant's.
+    pub async fn of_tenant(
+        &self,
+        grant: &crate::backend::access::portal_links::PortalGrant,
+    ) -> AppResult<Vec<EndpointView>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM endpoints WHERE deleted_at IS NULL AND tenant = $1 ORDER BY id LIMIT 500"
+        );
+        let rows: Vec<EndpointRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
+            .bind(&grant.tenant)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(EndpointRow::into_view).collect()
+    }
+
     async fn row(&self, id: &str) -> AppResult<EndpointRow> {
         let sql = format!("SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND deleted_at IS NULL");
         let row: Option<EndpointRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
