@@ -17,6 +17,7 @@ use crate::pages::{
     not_found::NotFound,
     overview::Overview,
     portal::PortalPage,
+    portal_links::PortalLinksPage,
     setup::SetupPage,
     sources::{SourcePage, SourcesPage},
     users::UsersPage,
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("endpoints") view=EndpointsPage ssr=SsrMode::Async/>
                         <Route path=path!("endpoints/:id") view=EndpointPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                        <Route path=path!("portal-links") view=PortalLinksPage ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("deliveries") view=DeliveriesPage ssr=SsrMode::Async/>
                         <Route path=path!("deliveries/:id") view=DeliveryPage ssr=SsrMode::Async/>

@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod event_types;
 pub mod events;
 pub mod portal;
+pub mod portal_links;
 pub mod sources;
 pub mod system;
 pub mod tools;

@@ -1,34 +1,130 @@
 //! Server functions for the tenant portal. Each one resolves the portal cookie's link to a
-//! grant on the server and reads or changes only the grant's tenant's records.
+//! grant on the server, at every call, and acts through [`crate::backend::portal`], which
+//! checks the link's capabilities and keeps to its tenant.
 
 use crate::error::AppError;
-use crate::types::portal::PortalSummary;
+use crate::types::Page;
+use crate::types::events::{
+    DeliveryDetail, DeliveryStatus, DeliveryView, ReplayView, TestFire, TestFireResult,
+};
+use crate::types::portal::{PortalEndpoint, PortalEndpointInput, PortalSummary};
 use leptos::prelude::*;
+use server_fn::codec::Json;
 
 /// The tenant, what the link grants and the tenant's endpoints.
 #[server(prefix = "/api/fn", endpoint = "portal_overview")]
 pub async fn portal_overview() -> Result<PortalSummary, AppError> {
     super::guard::finish(
         async move {
-            use crate::types::portal::{PortalCapability, PortalEndpoint};
             let (state, grant) = super::guard::portal_grant().await?;
-            let endpoints = state.endpoints.of_tenant(&grant).await?;
-            Ok(PortalSummary {
-                read_only: grant.capabilities == [PortalCapability::View],
-                tenant: grant.tenant,
-                capabilities: grant.capabilities,
-                expires_at: grant.expires_at,
-                endpoints: endpoints
-                    .into_iter()
-                    .map(|e| PortalEndpoint {
-                        id: e.id,
-                        name: e.settings.name,
-                        url: e.settings.url,
-                        enabled: e.settings.enabled,
-                        event_types: e.settings.event_types,
-                    })
-                    .collect(),
-            })
+            state.portal(grant).summary().await
+        }
+        .await,
+    )
+}
+
+/// Creates (`id` = None) or changes one of the tenant's endpoints.
+#[server(prefix = "/api/fn", endpoint = "portal_save_endpoint", input = Json)]
+pub async fn portal_save_endpoint(
+    id: Option<String>,
+    input: PortalEndpointInput,
+) -> Result<PortalEndpoint, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let portal = state.portal(grant);
+            match id {
+                None => portal.create_endpoint(input).await,
+                Some(id) => {
+                    let id = crate::types::ids::EndpointId::parse(&id)?;
+                    portal.update_endpoint(&id, input).await
+                }
+            }
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "portal_delete_endpoint")]
+pub async fn portal_delete_endpoint(id: String) -> Result<(), AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::EndpointId::parse(&id)?;
+            state.portal(grant).delete_endpoint(&id).await
+        }
+        .await,
+    )
+}
+
+/// The tenant's deliveries, newest first (one page of at most 100), optionally of one
+/// endpoint or status.
+#[server(prefix = "/api/fn", endpoint = "portal_deliveries")]
+pub async fn portal_deliveries(
+    endpoint: Option<String>,
+    status: Option<DeliveryStatus>,
+    cursor: Option<String>,
+) -> Result<Page<DeliveryView>, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let endpoint = endpoint
+                .filter(|e| !e.is_empty())
+                .map(|e| crate::types::ids::EndpointId::parse(&e))
+                .transpose()?;
+            state
+                .portal(grant)
+                .deliveries(endpoint.as_ref(), status, cursor.as_deref(), 100)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "portal_delivery")]
+pub async fn portal_delivery(id: String) -> Result<DeliveryDetail, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::DeliveryId::parse(&id)?;
+            state.portal(grant).delivery(&id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "portal_test_fire", input = Json)]
+pub async fn portal_test_fire(id: String, input: TestFire) -> Result<TestFireResult, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::EndpointId::parse(&id)?;
+            state.portal(grant).test_fire(&id, input).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "portal_retry")]
+pub async fn portal_retry(id: String) -> Result<DeliveryView, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::DeliveryId::parse(&id)?;
+            state.portal(grant).retry(&id).await
+        }
+        .await,
+    )
+}
+
+/// Sends all of an endpoint's dead letters again.
+#[server(prefix = "/api/fn", endpoint = "portal_replay_dead")]
+pub async fn portal_replay_dead(id: String) -> Result<ReplayView, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::EndpointId::parse(&id)?;
+            state.portal(grant).replay_dead(&id).await
         }
         .await,
     )

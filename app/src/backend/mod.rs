@@ -17,6 +17,7 @@ pub mod filter;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
+pub mod portal;
 pub mod retention;
 pub mod shared;
 pub mod sources;

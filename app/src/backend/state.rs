@@ -103,8 +103,15 @@ impl AppState {
         endpoint_id: &crate::types::ids::EndpointId,
         input: TestFire,
     ) -> AppResult<TestFireResult> {
-        actor.require(crate::types::Role::Editor)?;
+        if actor.tenant.is_none() {
+            actor.require(crate::types::Role::Editor)?;
+        }
         let endpoint = self.endpoints.stored(endpoint_id.as_str()).await?;
+        actor.require_on(
+            crate::types::Role::Editor,
+            endpoint.settings.tenant.as_deref(),
+            || format!("endpoint {endpoint_id}"),
+        )?;
         let timeout = crate::duration::parse(&endpoint.settings.timeout)
             .unwrap_or(std::time::Duration::from_secs(30));
         let (event_id, delivery_id) = self.events.create_test(actor, &endpoint, input).await?;

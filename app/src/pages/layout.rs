@@ -64,6 +64,7 @@ fn Frame(me: Me) -> impl IntoView {
                 <A href="/sources">"Sources"</A>
                 {is_admin.then(|| view! {
                     <A href="/api-keys">"API keys"</A>
+                    <A href="/portal-links">"Portal links"</A>
                     <A href="/users">"Users"</A>
                     <A href="/audit">"Audit log"</A>
                 })}

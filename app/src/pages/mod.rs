@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod not_found;
 pub mod overview;
 pub mod portal;
+pub mod portal_links;
 pub mod replay;
 pub mod setup;
 pub mod sources;

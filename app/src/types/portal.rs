@@ -116,6 +116,8 @@ pub struct PortalSummary {
     pub expires_at: Timestamp,
     /// The tenant's endpoints (credentials masked), by id.
     pub endpoints: Vec<PortalEndpoint>,
+    /// The event types an endpoint may subscribe to, by name.
+    pub event_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,7 +125,29 @@ pub struct PortalEndpoint {
     pub id: crate::types::ids::EndpointId,
     pub name: String,
     pub url: String,
+    pub description: String,
     pub enabled: bool,
-    /// Its subscriptions; empty: every event type.
+    /// Its subscriptions (`*`: every event type).
     pub event_types: Vec<String>,
+    /// Why Hookline turned it off, when it did.
+    pub disabled_reason: Option<String>,
+}
+
+/// What a tenant may set on its endpoints in the portal. Everything else (signing,
+/// templates, limits, auth) keeps what the operator set, or the platform's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalEndpointInput {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Event types or patterns (`orders.*`); `*` is every one.
+    pub event_types: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }

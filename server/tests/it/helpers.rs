@@ -197,6 +197,30 @@ impl TestApp {
         (status, body)
     }
 
+    /// Calls a server function whose arguments are JSON (`input = Json`), from the
+    /// dashboard's origin.
+    pub async fn call_json(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let response = client
+            .post(format!("{}/api/fn/{name}", self.base))
+            .header("accept", "application/json")
+            .header("origin", &self.base)
+            .json(&body)
+            .send()
+            .await
+            .expect("request reaches the server");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     /// Creates the first admin through the setup token and returns their signed-in client.
     pub async fn admin(&self) -> reqwest::Client {
         let c = client();

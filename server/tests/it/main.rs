@@ -23,6 +23,7 @@ mod live;
 mod openapi;
 mod outbound_auth;
 mod portal;
+mod portal_actions;
 mod portal_links;
 mod receiver;
 mod resilience;

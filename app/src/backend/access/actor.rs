@@ -16,6 +16,8 @@ pub enum ActorKind {
     System,
     /// A partner posting to a source (`/in/{id}`), verified by the source's scheme.
     Source,
+    /// A tenant in the portal, by the portal link it opened.
+    PortalLink,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +25,8 @@ pub struct Actor {
     pub kind: ActorKind,
     /// The user's or the API key's id.
     pub id: Option<String>,
-    /// Shown in logs and the audit log: an e-mail, `api-key:NAME` or `cli`.
+    /// Shown in logs and the audit log: an e-mail, `api-key:NAME`, `cli` or
+    /// `portal-link:ID (TENANT)`.
     pub label: String,
     pub role: Role,
     /// A `publish` API key: may publish events and nothing else.
@@ -32,6 +35,10 @@ pub struct Actor {
     /// [`crate::backend::versions`]): caches may answer it with anything read after that moment, so
     /// one request waits for at most one read of the counters.
     pub admitted: Option<u64>,
+    /// The one tenant this actor may act on: set for a portal link, which reaches that
+    /// tenant's endpoints and deliveries through [`Actor::require_on`] and
+    /// [`Actor::require_listing`], and is refused by [`Actor::require`] everywhere else.
+    pub tenant: Option<String>,
 }
 
 impl Actor {
@@ -43,6 +50,7 @@ impl Actor {
             role: me.role,
             publish_only: false,
             admitted: None,
+            tenant: None,
         }
     }
 
@@ -55,6 +63,7 @@ impl Actor {
             role: Role::Admin,
             publish_only: false,
             admitted: None,
+            tenant: None,
         }
     }
 
@@ -76,6 +85,7 @@ impl Actor {
             role: Role::Viewer,
             publish_only: true,
             admitted: None,
+            tenant: None,
         }
     }
 
@@ -95,6 +105,21 @@ impl Actor {
             role: if admin { Role::Admin } else { Role::Viewer },
             publish_only: !admin,
             admitted: None,
+            tenant: None,
+        }
+    }
+
+    /// A tenant in the portal: its link is the actor in the audit log. It may change its
+    /// tenant's records (the portal checks the link's capabilities first) and nothing else.
+    pub fn portal(grant: &super::portal_links::PortalGrant) -> Actor {
+        Actor {
+            kind: ActorKind::PortalLink,
+            id: Some(grant.link.to_string()),
+            label: format!("portal-link:{} ({})", grant.link, grant.tenant),
+            role: Role::Editor,
+            publish_only: false,
+            admitted: None,
+            tenant: Some(grant.tenant.clone()),
         }
     }
 
@@ -104,6 +129,11 @@ impl Actor {
     }
 
     pub fn require(&self, needed: Role) -> Result<(), AppError> {
+        if self.tenant.is_some() {
+            return Err(AppError::forbidden(
+                "a portal link reaches its own tenant's endpoints and deliveries only",
+            ));
+        }
         if self.publish_only {
             return Err(AppError::forbidden(
                 "this API key has the publish scope: it may only publish events",
@@ -116,6 +146,38 @@ impl Actor {
                 "this needs the {needed} role; you are {}",
                 self.role
             )))
+        }
+    }
+
+    /// For one record of `tenant` (`what` names it, e.g. `endpoint ep_…`): `needed`, and
+    /// for a portal link the record must be its tenant's; another tenant's, or an
+    /// every-tenant one, is not found, so the portal learns nothing of it.
+    pub fn require_on(
+        &self,
+        needed: Role,
+        tenant: Option<&str>,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), AppError> {
+        let Some(scope) = &self.tenant else {
+            return self.require(needed);
+        };
+        if tenant != Some(scope.as_str()) {
+            return Err(AppError::NotFound(what()));
+        }
+        if self.role.allows(needed) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!("this needs the {needed} role")))
+        }
+    }
+
+    /// For a listing: `needed`, and the tenant the listing must keep to (a portal link's),
+    /// which the caller applies in its query.
+    pub fn require_listing(&self, needed: Role) -> Result<Option<&str>, AppError> {
+        match &self.tenant {
+            Some(scope) if self.role.allows(needed) => Ok(Some(scope.as_str())),
+            Some(_) => Err(AppError::forbidden(format!("this needs the {needed} role"))),
+            None => self.require(needed).map(|()| None),
         }
     }
 
@@ -154,5 +216,33 @@ mod tests {
         });
         assert!(viewer.require_publish().is_err());
         assert!(viewer.require(Role::Viewer).is_ok());
+    }
+
+    #[test]
+    fn a_portal_link_reaches_its_tenants_records_only() {
+        use crate::backend::access::portal_links::PortalGrant;
+        let portal = Actor::portal(&PortalGrant {
+            link: crate::types::ids::PortalLinkId::from_db("pl_1".into()),
+            tenant: "acme".into(),
+            capabilities: vec![],
+            expires_at: crate::time_fmt::Timestamp(0),
+        });
+        let what = || "endpoint ep_1".to_owned();
+        assert!(portal.require_on(Role::Editor, Some("acme"), what).is_ok());
+        for other in [Some("globex"), Some("acme "), None] {
+            assert!(matches!(
+                portal.require_on(Role::Viewer, other, what),
+                Err(AppError::NotFound(_))
+            ));
+        }
+        assert!(portal.require_on(Role::Admin, Some("acme"), what).is_err());
+        assert!(
+            portal.require(Role::Viewer).is_err(),
+            "nothing beyond its tenant"
+        );
+        assert!(portal.require_publish().is_err());
+        assert_eq!(portal.require_listing(Role::Viewer).unwrap(), Some("acme"));
+        assert_eq!(Actor::cli().require_listing(Role::Admin).unwrap(), None);
+        assert!(Actor::cli().require_on(Role::Admin, None, what).is_ok());
     }
 }

@@ -179,7 +179,7 @@ impl Deliveries {
 
     /// Newest first.
     pub async fn list(&self, actor: &Actor, q: DeliveryQuery<'_>) -> AppResult<Page<DeliveryView>> {
-        actor.require(Role::Viewer)?;
+        let tenant = actor.require_listing(Role::Viewer)?;
         if let Some(s) = q.status
             && DeliveryStatus::parse(s).is_none()
         {
@@ -195,7 +195,7 @@ impl Deliveries {
              WHERE ($1 IS NULL OR d.endpoint_id = $1) AND ($2 IS NULL OR d.status = $2) \
              AND ($3 IS NULL OR e.event_type = $3) AND ($4 IS NULL OR d.id < $4) \
              AND ($6 IS NULL OR d.event_id = $6) AND ($7 IS NULL OR d.created_at >= $7) \
-             ORDER BY d.id DESC LIMIT $5"
+             AND ($8 IS NULL OR ep.tenant = $8) ORDER BY d.id DESC LIMIT $5"
         );
         let rows: Vec<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(q.endpoint_id)
@@ -205,6 +205,7 @@ impl Deliveries {
             .bind(limit + 1)
             .bind(q.event_id)
             .bind(q.since_ms)
+            .bind(tenant)
             .fetch_all(pool)
             .await)?;
         let items = rows
@@ -225,11 +226,11 @@ impl Deliveries {
         since_ms: i64,
         limit: u32,
     ) -> AppResult<Vec<DeliveryView>> {
-        actor.require(Role::Viewer)?;
+        let tenant = actor.require_listing(Role::Viewer)?;
         let sql = format!(
             "SELECT {COLUMNS} FROM {FROM} \
              WHERE d.updated_at >= $1 AND ($2 IS NULL OR d.endpoint_id = $2) AND ($3 IS NULL OR d.status = $3) \
-             AND ($4 IS NULL OR e.event_type = $4) ORDER BY d.updated_at LIMIT $5"
+             AND ($4 IS NULL OR e.event_type = $4) AND ($6 IS NULL OR ep.tenant = $6) ORDER BY d.updated_at LIMIT $5"
         );
         let rows: Vec<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(since_ms)
@@ -237,14 +238,52 @@ impl Deliveries {
             .bind(q.status)
             .bind(q.event_type)
             .bind(limit.clamp(1, 1000) as i64)
+            .bind(tenant)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(DeliveryView::try_from).collect()
     }
 
+    /// May `actor` act on delivery `id` with `needed`? A portal link only on its tenant's
+    /// (any other is not found).
+    async fn may(&self, actor: &Actor, needed: Role, id: &str) -> AppResult<()> {
+        if actor.tenant.is_none() {
+            return actor.require(needed);
+        }
+        let tenant: Option<Option<String>> = with_db!(&self.db, |pool| {
+            sqlx::query_scalar(
+            "SELECT ep.tenant FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id WHERE d.id = $1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        })?;
+        actor.require_on(needed, tenant.flatten().as_deref(), || {
+            format!("delivery {id}")
+        })
+    }
+
+    /// May `actor` act on the live endpoint `id`'s deliveries with `needed`? Not found when
+    /// it does not exist, or (for a portal link) is not its tenant's.
+    async fn may_on_endpoint(&self, actor: &Actor, needed: Role, id: &str) -> AppResult<()> {
+        if actor.tenant.is_none() {
+            actor.require(needed)?;
+        }
+        let tenant: Option<Option<String>> = with_db!(&self.db, |pool| sqlx::query_scalar(
+            "SELECT tenant FROM endpoints WHERE id = $1 AND deleted_at IS NULL"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+        let Some(tenant) = tenant else {
+            return Err(AppError::NotFound(format!("endpoint {id}")));
+        };
+        actor.require_on(needed, tenant.as_deref(), || format!("endpoint {id}"))
+    }
+
     pub async fn get(&self, actor: &Actor, id: &DeliveryId) -> AppResult<DeliveryDetail> {
         let id = id.as_str();
-        actor.require(Role::Viewer)?;
+        self.may(actor, Role::Viewer, id).await?;
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE d.id = $1");
         let found: Option<Row> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(id)

@@ -156,7 +156,10 @@ impl Endpoints {
     }
 
     pub async fn create(&self, actor: &Actor, input: EndpointInput) -> AppResult<EndpointView> {
-        actor.require(Role::Editor)?;
+        let tenant = input.tenant.clone();
+        actor.require_on(Role::Editor, tenant.as_deref(), || {
+            format!("tenant {}", tenant.as_deref().unwrap_or("(every tenant)"))
+        })?;
         let settings = self.checked(input).await?;
         let id = super::ids::new_id("ep");
         let now = now_ms();
@@ -204,14 +207,16 @@ impl Endpoints {
         cursor: Option<&str>,
         limit: u32,
     ) -> AppResult<Page<EndpointView>> {
-        actor.require(Role::Viewer)?;
+        let tenant = actor.require_listing(Role::Viewer)?;
         let limit = limit.clamp(1, crate::types::PageLimit::MAX) as i64;
         let sql = format!(
-            "SELECT {COLUMNS} FROM endpoints WHERE deleted_at IS NULL AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+            "SELECT {COLUMNS} FROM endpoints WHERE deleted_at IS NULL AND ($1 IS NULL OR id > $1) \
+             AND ($3 IS NULL OR tenant = $3) ORDER BY id LIMIT $2"
         );
         let rows: Vec<EndpointRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
             .bind(cursor)
             .bind(limit + 1)
+            .bind(tenant)
             .fetch_all(pool)
             .await)?;
         let items = rows
@@ -223,22 +228,6 @@ impl Endpoints {
         }))
     }
 
-    /// The endpoints of the tenant a portal link was granted for, by id (at most 500):
-    /// the portal's only way to endpoints, so it never sees another tenant's.
-    pub async fn of_tenant(
-        &self,
-        grant: &crate::backend::access::portal_links::PortalGrant,
-    ) -> AppResult<Vec<EndpointView>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM endpoints WHERE deleted_at IS NULL AND tenant = $1 ORDER BY id LIMIT 500"
-        );
-        let rows: Vec<EndpointRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
-            .bind(&grant.tenant)
-            .fetch_all(pool)
-            .await)?;
-        rows.into_iter().map(EndpointRow::into_view).collect()
-    }
-
     async fn row(&self, id: &str) -> AppResult<EndpointRow> {
         let sql = format!("SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND deleted_at IS NULL");
         let row: Option<EndpointRow> = with_db!(&self.db, |pool| sqlx::query_as(&sql)
@@ -248,10 +237,22 @@ impl Endpoints {
         row.ok_or_else(|| AppError::NotFound(format!("endpoint {id}")))
     }
 
+    /// The live endpoint `id`, if `actor` may act on it with `needed` (a portal link: only
+    /// on its tenant's; any other is not found).
+    async fn row_for(&self, actor: &Actor, needed: Role, id: &str) -> AppResult<EndpointRow> {
+        if actor.tenant.is_none() {
+            actor.require(needed)?;
+        }
+        let row = self.row(id).await?;
+        let tenant = row.stored()?.tenant;
+        actor.require_on(needed, tenant.as_deref(), || format!("endpoint {id}"))?;
+        Ok(row)
+    }
+
     pub async fn get(&self, actor: &Actor, id: &EndpointId) -> AppResult<EndpointView> {
-        let id = id.as_str();
-        actor.require(Role::Viewer)?;
-        self.row(id).await?.into_view()
+        self.row_for(actor, Role::Viewer, id.as_str())
+            .await?
+            .into_view()
     }
 
     /// One live endpoint (enabled or not) with its credentials: for delivery only.
@@ -308,14 +309,13 @@ impl Endpoints {
         patch: Value,
     ) -> AppResult<EndpointView> {
         let id = id.as_str();
-        actor.require(Role::Editor)?;
+        let row = self.row_for(actor, Role::Editor, id).await?;
         let Value::Object(patch) = patch else {
             return Err(AppError::invalid(
                 "",
                 "must be a JSON object of the fields to change",
             ));
         };
-        let row = self.row(id).await?;
         let old = self.open_config(&row.id, &row.config)?;
         let mut merged = serde_json::to_value(old.masked())
             .map_err(|e| AppError::internal("encoding endpoint", e))?;
@@ -336,6 +336,12 @@ impl Endpoints {
         refused.extend(credentials::unmarked_but_masked(&old, &new));
         if !refused.is_empty() {
             return Err(AppError::invalid_many(refused));
+        }
+        if actor.tenant.is_some() && new.tenant != old.tenant {
+            return Err(AppError::invalid(
+                "tenant",
+                "a portal link keeps its endpoints in its own tenant",
+            ));
         }
         let new = self.checked(new).await?;
         let now = now_ms();
@@ -408,8 +414,11 @@ impl Endpoints {
     /// Deletes the endpoint; its undelivered deliveries become `cancelled`, visibly.
     pub async fn delete(&self, actor: &Actor, id: &EndpointId) -> AppResult<()> {
         let id = id.as_str();
-        actor.require(Role::Editor)?;
-        let old = self.row(id).await?.stored()?.masked();
+        let old = self
+            .row_for(actor, Role::Editor, id)
+            .await?
+            .stored()?
+            .masked();
         let now = now_ms();
         let audit = AuditEntry::new(actor, "delete", "endpoint", id, audit_view(&old));
         with_db!(&self.db, |pool| {

@@ -29,6 +29,7 @@ pub(super) fn scope(actor: &Actor) -> String {
         ActorKind::Cli => "cli".into(),
         ActorKind::System => "hookline".into(),
         ActorKind::Source => format!("source:{id}"),
+        ActorKind::PortalLink => format!("portal:{id}"),
     }
 }
 

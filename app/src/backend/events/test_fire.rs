@@ -22,7 +22,9 @@ impl Events {
         endpoint: &StoredEndpoint,
         input: TestFire,
     ) -> AppResult<(String, String)> {
-        actor.require(Role::Editor)?;
+        actor.require_on(Role::Editor, endpoint.settings.tenant.as_deref(), || {
+            format!("endpoint {}", endpoint.id)
+        })?;
         let subscribed = &endpoint.settings.event_types;
         let event_type = match input.event_type {
             Some(t) => t,
@@ -70,6 +72,13 @@ impl Events {
         let prepared =
             prepare(&catalog, actor, input, "", None, now).map_err(AppError::invalid_many)?;
         let delivery_id = crate::backend::ids::new_id("dlv");
+        let audit = crate::backend::audit::AuditEntry::new(
+            actor,
+            "test_fire",
+            "endpoint",
+            &endpoint.id,
+            serde_json::json!({ "event_type": prepared.event_type, "event": prepared.id, "delivery": delivery_id }),
+        );
         let is_postgres = matches!(self.db, Db::Postgres(_));
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
@@ -90,6 +99,7 @@ impl Events {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            audit.insert_in(&mut tx).await?;
             if is_postgres {
                 sqlx::query("SELECT pg_notify('hookline_outbox', '')")
                     .execute(&mut *tx)

@@ -1,0 +1,78 @@
+//! The portal's deliveries: the tenant's newest, reloaded every two seconds while the page
+//! is open, each with its last answer; a failed or dead one can be sent again when the
+//! link grants replay.
+
+use super::Portal;
+use crate::api::portal::{PortalRetry, portal_deliveries};
+use crate::pages::delivery_log::status_badge;
+use crate::pages::forms::FormMessage;
+use crate::time_fmt;
+use crate::types::events::DeliveryStatus;
+use crate::types::portal::PortalCapability;
+use leptos::prelude::*;
+
+/// How often the open portal asks for its deliveries again (in the browser only: a timer
+/// on the server would outlive the request).
+#[cfg(feature = "hydrate")]
+const EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[component]
+pub fn Deliveries(portal: Portal) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let retry = ServerAction::<PortalRetry>::new();
+    let page = Resource::new(
+        move || (tick.get(), portal.changed.get(), retry.version().get()),
+        |_| portal_deliveries(None, None, None),
+    );
+    let may_retry = portal.may(PortalCapability::Replay);
+    let error = Signal::derive(move || retry.value().get().and_then(Result::err));
+    view! {
+        <section class="card" aria-labelledby="portal-deliveries">
+            <h2 id="portal-deliveries">"Deliveries"</h2>
+            <FormMessage error/>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let page = page.await;
+                    #[cfg(feature = "hydrate")]
+                    set_timeout(move || tick.update(|t| *t += 1), EVERY);
+                    match page {
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(p) if p.items.is_empty() => view! { <p class="empty">"No deliveries yet."</p> }.into_any(),
+                        Ok(p) => view! {
+                            <table>
+                                <thead><tr><th>"Created"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
+                                <tbody>
+                                    {p.items.into_iter().map(|d| {
+                                        let answer = match (d.last_status_code, &d.last_error) {
+                                            (Some(s), _) => format!("HTTP {s}"),
+                                            (None, Some(e)) => e.clone(),
+                                            (None, None) => "—".into(),
+                                        };
+                                        let again = may_retry && matches!(d.status, DeliveryStatus::Dead | DeliveryStatus::Failed | DeliveryStatus::Cancelled);
+                                        let id = d.id.to_string();
+                                        let row = id.clone();
+                                        view! {
+                                            <tr data-delivery=row data-status=d.status.as_str()>
+                                                <td>{time_fmt::utc(d.created_at.0)}</td>
+                                                <td><code>{d.event_type}</code></td>
+                                                <td>{d.endpoint_name}</td>
+                                                <td>{status_badge(d.status)}</td>
+                                                <td>{d.attempts}</td>
+                                                <td>{answer}</td>
+                                                <td>{again.then(|| view! {
+                                                    <button data-testid="portal-retry" disabled=move || retry.pending().get()
+                                                        on:click=move |_| { retry.dispatch(PortalRetry { id: id.clone() }); }>"Retry"</button>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
