@@ -3,6 +3,7 @@
 //! secret (`EndpointSecret`, for admins) and a new API key (`CreatedApiKey`, shown once).
 //! Password hashes and session data are server-only types that never derive `Serialize`.
 
+pub mod diagnostics;
 pub mod endpoints;
 pub mod events;
 pub mod filter;

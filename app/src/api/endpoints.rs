@@ -106,6 +106,7 @@ pub async fn endpoint_page(
         Option<EndpointView>,
         Vec<crate::types::EventTypeView>,
         Option<Page<crate::types::events::DeliveryView>>,
+        Option<crate::types::diagnostics::Diagnosis>,
     ),
     AppError,
 > {
@@ -114,12 +115,10 @@ pub async fn endpoint_page(
             let (state, actor) = super::guard::actor().await?;
             let types = state.event_types.list(&actor, false).await?;
             if id == "new" {
-                return Ok((None, types, None));
+                return Ok((None, types, None, None));
             }
-            let current = state
-                .endpoints
-                .get(&actor, &crate::types::ids::EndpointId::parse(&id)?)
-                .await?;
+            let typed = crate::types::ids::EndpointId::parse(&id)?;
+            let current = state.endpoints.get(&actor, &typed).await?;
             let recent = state
                 .deliveries
                 .list(
@@ -131,7 +130,8 @@ pub async fn endpoint_page(
                     },
                 )
                 .await?;
-            Ok((Some(current), types, Some(recent)))
+            let diagnosis = state.diagnose_endpoint(&actor, &typed).await?;
+            Ok((Some(current), types, Some(recent), Some(diagnosis)))
         }
         .await,
     )

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod deliveries;
+pub mod diagnostics;
 pub mod endpoints;
 pub mod event_types;
 pub mod events;

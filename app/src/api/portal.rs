@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::types::Page;
+use crate::types::diagnostics::{Diagnosis, EndpointCheck};
 use crate::types::events::{
     DeliveryDetail, DeliveryStatus, DeliveryView, ReplayView, TestFire, TestFireResult,
 };
@@ -125,6 +126,32 @@ pub async fn portal_replay_dead(id: String) -> Result<ReplayView, AppError> {
             let (state, grant) = super::guard::portal_grant().await?;
             let id = crate::types::ids::EndpointId::parse(&id)?;
             state.portal(grant).replay_dead(&id).await
+        }
+        .await,
+    )
+}
+
+/// One of the tenant's endpoints diagnosed from its attempt log.
+#[server(prefix = "/api/fn", endpoint = "portal_diagnose")]
+pub async fn portal_diagnose(id: String) -> Result<Diagnosis, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::EndpointId::parse(&id)?;
+            state.portal(grant).diagnose(&id).await
+        }
+        .await,
+    )
+}
+
+/// "Check my endpoint": one test request now, and what its answer means.
+#[server(prefix = "/api/fn", endpoint = "portal_check_endpoint")]
+pub async fn portal_check_endpoint(id: String) -> Result<EndpointCheck, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::EndpointId::parse(&id)?;
+            state.portal(grant).check(&id).await
         }
         .await,
     )

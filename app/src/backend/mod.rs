@@ -8,6 +8,7 @@ pub mod cidr;
 pub mod crypto;
 pub mod db;
 pub mod deliveries;
+pub mod diagnostics;
 pub mod domain;
 pub mod endpoints;
 pub mod envelope;

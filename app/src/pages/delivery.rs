@@ -4,6 +4,7 @@
 use super::delivery_log::status_badge;
 use super::endpoint_test_fire::pretty;
 use super::forms::FormMessage;
+use super::signature_help::SignatureHelp;
 use crate::api::deliveries::{RetryDelivery, get_delivery};
 use crate::time_fmt;
 use crate::types::events::{AttemptView, DeliveryStatus, Redaction};
@@ -60,6 +61,7 @@ pub fn DeliveryPage() -> impl IntoView {
                                     </button>
                                 })}
                             </section>
+                            {d.attempt_log.last().cloned().map(|a| view! { <SignatureHelp attempt=a/> })}
                             <h2>"Attempts"</h2>
                             {if d.attempt_log.is_empty() {
                                 view! { <p class="empty">"No attempt yet: it is waiting for its turn (or its endpoint is disabled)."</p> }.into_any()

@@ -1,6 +1,7 @@
 //! Endpoints: the list (any role) and the page of one endpoint (settings, secret, delete).
 
 use super::deliveries::RecentDeliveries;
+use super::diagnosis::DiagnosisPanel;
 use super::endpoint_form::EndpointForm;
 use super::endpoint_secret::SecretPanel;
 use super::endpoint_test_fire::TestFirePanel;
@@ -98,7 +99,7 @@ pub fn EndpointPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((current, types, recent)) => {
+                    Ok((current, types, recent, diagnosis)) => {
                         let names: Vec<String> = types.iter().map(|t| t.name.clone()).collect();
                         let title = current.as_ref().map(|c| c.settings.name.clone()).unwrap_or_else(|| "New endpoint".into());
                         let secret = current.as_ref().map(|c| c.id.clone());
@@ -111,6 +112,7 @@ pub fn EndpointPage() -> impl IntoView {
                             })}
                             // Health first: how this endpoint is doing, then what to try and change.
                             {current.is_some().then(|| view! { <MetricsPanel stats window title="Health and metrics"/> })}
+                            {current.as_ref().zip(diagnosis).map(|(c, d)| view! { <DiagnosisPanel id=c.id.to_string() initial=d/> })}
                             {test_fire.map(|(id, subscribed, recent)| view! {
                                 <TestFirePanel id=id.to_string() subscribed event_types=types.clone()/>
                                 <RecentDeliveries endpoint=id.to_string() initial=recent/>

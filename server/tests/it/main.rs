@@ -12,6 +12,7 @@ mod chaos;
 mod cli;
 mod csrf;
 mod delivery;
+mod diagnostics;
 mod endpoints;
 mod event_types;
 mod events;

@@ -9,6 +9,7 @@ use crate::backend::deliveries::DeliveryQuery;
 use crate::backend::{Actor, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::Page;
+use crate::types::diagnostics::{Diagnosis, EndpointCheck};
 use crate::types::endpoints::{EndpointInput, EndpointView};
 use crate::types::events::{
     DeliveryDetail, DeliveryStatus, DeliveryView, ReplayStatus, ReplayView, TestFire,
@@ -149,6 +150,19 @@ impl PortalSession<'_> {
     pub async fn test_fire(&self, id: &EndpointId, input: TestFire) -> AppResult<TestFireResult> {
         self.need(PortalCapability::TestFire)?;
         self.state.test_fire(&self.actor, id, input).await
+    }
+
+    /// The endpoint's diagnosis from its attempt log.
+    pub async fn diagnose(&self, id: &EndpointId) -> AppResult<Diagnosis> {
+        self.need(PortalCapability::View)?;
+        self.state.diagnose_endpoint(&self.actor, id).await
+    }
+
+    /// "Check my endpoint": one test request now, explained. A test-fire, so it needs
+    /// `test_fire`.
+    pub async fn check(&self, id: &EndpointId) -> AppResult<EndpointCheck> {
+        self.need(PortalCapability::TestFire)?;
+        self.state.check_endpoint(&self.actor, id).await
     }
 
     pub async fn retry(&self, id: &DeliveryId) -> AppResult<DeliveryView> {

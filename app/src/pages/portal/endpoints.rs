@@ -3,8 +3,10 @@
 
 use super::Portal;
 use crate::api::portal::{
-    PortalDeleteEndpoint, PortalReplayDead, PortalSaveEndpoint, PortalTestFire,
+    PortalCheckEndpoint, PortalDeleteEndpoint, PortalDiagnose, PortalReplayDead,
+    PortalSaveEndpoint, PortalTestFire,
 };
+use crate::pages::diagnosis::{CheckView, DiagnosisView};
 use crate::pages::forms::{ConfirmButton, FieldMessage, FormMessage};
 use crate::types::endpoints::subscribes;
 use crate::types::events::{DeliveryStatus, TestFire};
@@ -23,6 +25,10 @@ pub fn Endpoints(
     let fire = ServerAction::<PortalTestFire>::new();
     let delete = ServerAction::<PortalDeleteEndpoint>::new();
     let replay_dead = ServerAction::<PortalReplayDead>::new();
+    let diagnose = ServerAction::<PortalDiagnose>::new();
+    let check = ServerAction::<PortalCheckEndpoint>::new();
+    // Which endpoint the diagnosis or check below is about.
+    let about = RwSignal::new(String::new());
     // A deletion changes the list; test-fires and replays show in the deliveries, which
     // reload on their own (reloading here would also clear the answers shown below).
     Effect::new(move |_| {
@@ -35,6 +41,8 @@ pub fn Endpoints(
             fire.value().get().and_then(Result::err),
             delete.value().get().and_then(Result::err),
             replay_dead.value().get().and_then(Result::err),
+            diagnose.value().get().and_then(Result::err),
+            check.value().get().and_then(Result::err),
         ]
         .into_iter()
         .flatten()
@@ -56,7 +64,8 @@ pub fn Endpoints(
                                 let id = e.id.to_string();
                                 // Test-fire sends the first event type it subscribes to, with that type's example.
                                 let sample = types.with_value(|t| t.iter().find(|t| subscribes(&e.event_types, t)).cloned());
-                                let (fire_id, delete_id, replay_id) = (id.clone(), id.clone(), id);
+                                let (fire_id, delete_id, replay_id, check_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+                                let (name, check_name) = (e.name.clone(), e.name.clone());
                                 view! {
                                 <tr data-endpoint=e.name.clone()>
                                     <td>{e.name.clone()}</td>
@@ -64,6 +73,16 @@ pub fn Endpoints(
                                     <td>{e.event_types.join(", ")}</td>
                                     <td>{if e.enabled { "enabled".to_owned() } else { format!("disabled{}", e.disabled_reason.map(|r| format!(": {r}")).unwrap_or_default()) }}</td>
                                     <td class="actions">
+                                        <button data-testid="portal-diagnose" disabled=move || diagnose.pending().get()
+                                            on:click=move |_| { about.set(name.clone()); diagnose.dispatch(PortalDiagnose { id: id.clone() }); }>
+                                            "Diagnose"
+                                        </button>
+                                        {test.then(|| view! {
+                                            <button data-testid="portal-check" disabled=move || check.pending().get()
+                                                on:click=move |_| { about.set(check_name.clone()); check.dispatch(PortalCheckEndpoint { id: check_id.clone() }); }>
+                                                "Check my endpoint"
+                                            </button>
+                                        })}
                                         {(test && sample.is_some()).then(|| view! {
                                             <button data-testid="portal-test-fire" disabled=move || fire.pending().get()
                                                 on:click=move |_| { fire.dispatch(PortalTestFire { id: fire_id.clone(), input: TestFire { event_type: sample.clone(), data: None } }); }>
@@ -101,6 +120,14 @@ pub fn Endpoints(
                             " " <strong>{answer}</strong> " in " {r.duration_ms} " ms"
                         </p>
                     }
+                })}
+                {move || diagnose.value().get().and_then(Result::ok).map(|d| view! {
+                    <h3>"Diagnosis: " {about.get()}</h3>
+                    <DiagnosisView d/>
+                })}
+                {move || check.value().get().and_then(Result::ok).map(|c| view! {
+                    <h3>"Check: " {about.get()}</h3>
+                    <CheckView c/>
                 })}
                 {move || replay_dead.value().get().and_then(Result::ok).map(|r| view! {
                     <p role="status" data-testid="portal-replay-result">{format!("{} dead letters sent again", r.total)}</p>
