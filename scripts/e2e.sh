@@ -7,6 +7,8 @@ export HOOKLINE_BIN="${HOOKLINE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/hoo
 export HOOKLINE_SITE_ROOT="$ROOT/target/site"
 # One master key for the whole run (Postgres needs one given; restarts must reuse it).
 export HOOKLINE_MASTER_KEY="${HOOKLINE_MASTER_KEY:-$(head -c 32 /dev/urandom | base64)}"
+# Alert rules evaluated often, so the alerts journey sees a change within seconds.
+export HOOKLINE_ALERT_INTERVAL="${HOOKLINE_ALERT_INTERVAL:-500ms}"
 cd "$ROOT/end2end"
 for db in sqlite postgres; do
   if [ "$db" = postgres ] && [ -z "${HOOKLINE_TEST_PG_URL:-}" ]; then

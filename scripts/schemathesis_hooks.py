@@ -175,8 +175,22 @@ def _portal_link(body):
         body["expires_in"] = "7d"
 
 
+def _alert_rule(body):
+    # Rules between fields and names that must exist, which no schema states: a window
+    # between 1m and 1d, a real endpoint (none: every endpoint), a threshold but for a
+    # circuit warning, a percent for a failure rate.
+    if "window" in body and body["window"] is not None:
+        body["window"] = "5m"
+    body.pop("endpoint_id", None)
+    if body.get("kind") != "circuit_warning" and body.get("threshold") is None:
+        body["threshold"] = 10
+    if body.get("kind") == "failure_rate" and isinstance(body.get("threshold"), int):
+        body["threshold"] = min(body["threshold"], 100)
+
+
 FIXES = {
     ("POST", "/api/v1/portal-links"): _portal_link,
+    ("POST", "/api/v1/alert-rules"): _alert_rule,
     ("PATCH", "/api/v1/endpoints/{id}"): lambda b: _endpoint(b, patch=True),
     ("PATCH", "/api/v1/sources/{id}"): lambda b: _source(b, patch=True),
     ("POST", "/api/v1/endpoints/{id}/test"): _test_fire,

@@ -5,6 +5,7 @@
 use crate::api::auth::get_session;
 use crate::error::AppError;
 use crate::pages::{
+    alerts::AlertsPage,
     api_keys::ApiKeysPage,
     audit::AuditPage,
     deliveries::DeliveriesPage,
@@ -101,6 +102,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("endpoints") view=EndpointsPage ssr=SsrMode::Async/>
                         <Route path=path!("endpoints/:id") view=EndpointPage ssr=SsrMode::Async/>
                         <Route path=path!("api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                        <Route path=path!("alerts") view=AlertsPage ssr=SsrMode::Async/>
                         <Route path=path!("portal-links") view=PortalLinksPage ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("deliveries") view=DeliveriesPage ssr=SsrMode::Async/>

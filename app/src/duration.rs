@@ -46,9 +46,33 @@ pub fn parse(input: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// Whole seconds as the shortest exact form `parse` reads back: `90s`, `5m`, `2h`, `1d`.
+pub fn format_secs(secs: i64) -> String {
+    match secs {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{format_secs, parse};
+
+    #[test]
+    fn whole_seconds_print_in_their_shortest_unit() {
+        for (secs, text) in [
+            (90, "90s"),
+            (300, "5m"),
+            (7200, "2h"),
+            (86_400, "1d"),
+            (0, "0s"),
+        ] {
+            assert_eq!(format_secs(secs), text);
+            assert_eq!(parse(text).unwrap().as_secs() as i64, secs);
+        }
+    }
     use std::time::Duration;
 
     #[test]

@@ -3,12 +3,14 @@
 //! secret (`EndpointSecret`, for admins) and a new API key (`CreatedApiKey`, shown once).
 //! Password hashes and session data are server-only types that never derive `Serialize`.
 
+pub mod alerts;
 pub mod diagnostics;
 pub mod endpoints;
 pub mod events;
 pub mod filter;
 pub mod ids;
 pub mod portal;
+pub mod presets;
 pub mod sources;
 
 use serde::{Deserialize, Serialize};

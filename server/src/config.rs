@@ -313,6 +313,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_RETENTION", default_value = "90d", value_parser = app::duration::parse)]
     pub retention: Duration,
 
+    /// How often alert rules are evaluated (each change of state is announced once).
+    #[arg(long, env = "HOOKLINE_ALERT_INTERVAL", default_value = "15s", value_parser = parse_alert_interval)]
+    pub alert_interval: Duration,
+
     /// On SIGTERM, how long in-flight deliveries may take to finish.
     #[arg(long, env = "HOOKLINE_SHUTDOWN_DRAIN", default_value = "30s", value_parser = app::duration::parse)]
     pub shutdown_drain: Duration,
@@ -461,6 +465,16 @@ pub struct BenchArgs {
     /// time, from `pg_stat_statements`, which the bench's own cluster loads).
     #[arg(long, default_value_t = 0)]
     pub top_statements: usize,
+}
+
+/// `--alert-interval`: 100ms to 1h.
+fn parse_alert_interval(s: &str) -> Result<Duration, String> {
+    let d = app::duration::parse(s)?;
+    if (Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&d) {
+        Ok(d)
+    } else {
+        Err("must be between 100ms and 1h".into())
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! delivery engine. The service layer it calls lives in `app::backend`, shared with the
 //! dashboard's server functions.
 
+pub mod alerts;
 pub mod api;
 pub mod bench;
 pub mod cli;

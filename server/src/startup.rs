@@ -90,6 +90,8 @@ pub fn redact_url(url: &str) -> String {
 pub struct Server {
     no_engine: bool,
     retention: Duration,
+    alert_interval: Duration,
+    breaker_failures: i64,
     engine: std::sync::Arc<crate::engine::Engine>,
     drain: Duration,
     listener: TcpListener,
@@ -312,6 +314,8 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     Ok(Server {
         no_engine: args.no_engine,
         retention: args.retention,
+        alert_interval: args.alert_interval,
+        breaker_failures: args.breaker_failures as i64,
         engine,
         drain: args.shutdown_drain,
         listener,
@@ -357,6 +361,11 @@ impl Server {
             self.retention,
             Duration::from_secs(600),
         ));
+        let alerts = tokio::spawn(crate::alerts::run(
+            self.state.clone(),
+            self.breaker_failures,
+            self.alert_interval,
+        ));
         let stop_rx = self.stop.subscribe();
         let stop_tx = self.stop;
         let engine = if self.no_engine {
@@ -390,6 +399,7 @@ impl Server {
         }
         purge.abort();
         retention.abort();
+        alerts.abort();
         self.state.db.close().await;
         result.context("serving HTTP")
     }

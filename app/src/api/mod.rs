@@ -1,6 +1,7 @@
 //! Server functions: the dashboard's door into the service layer. Each one resolves the
 //! caller from the session and hands an `Actor` to the service, which checks the role.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;

@@ -2,6 +2,7 @@
 //! API and the server functions call, sessions and authentication. Compiled with `ssr` only.
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 pub mod catalog;
 pub mod cidr;

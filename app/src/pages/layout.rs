@@ -62,6 +62,7 @@ fn Frame(me: Me) -> impl IntoView {
                 <A href="/endpoints">"Endpoints"</A>
                 <A href="/event-types">"Event types"</A>
                 <A href="/sources">"Sources"</A>
+                <A href="/alerts">"Alerts"</A>
                 {is_admin.then(|| view! {
                     <A href="/api-keys">"API keys"</A>
                     <A href="/portal-links">"Portal links"</A>

@@ -1,6 +1,7 @@
 //! The dashboard's pages, one module per page or shared piece, and two helpers every page
 //! uses: the HTTP status of a server-rendered page, and the forbidden notice.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod deliveries;

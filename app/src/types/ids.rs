@@ -163,6 +163,10 @@ typed_id!(
     /// A portal link: one tenant's signed, expiring way into the tenant portal.
     PortalLinkId, "pl", "a portal link"
 );
+typed_id!(
+    /// An alert rule: a condition on an endpoint's deliveries, or on the queue.
+    AlertRuleId, "alr", "an alert rule"
+);
 
 #[cfg(test)]
 mod tests {

@@ -122,6 +122,7 @@ pub fn spawn_args(db_url: &str) -> ServeArgs {
         delivery_lease: Duration::from_secs(30),
         shutdown_drain: Duration::from_secs(1),
         retention: Duration::from_secs(90 * 86_400),
+        alert_interval: Duration::from_millis(200),
         breaker_failures: 50,
         no_engine: false,
         engine_idle_poll: Duration::from_secs(1),

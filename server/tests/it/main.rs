@@ -4,6 +4,7 @@
 mod helpers;
 mod sql;
 
+mod alerts;
 mod api_errors;
 mod api_keys;
 mod audit;

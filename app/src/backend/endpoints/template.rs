@@ -381,3 +381,55 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod preset_tests {
+    use crate::types::presets::Preset;
+    use serde_json::json;
+
+    /// Every preset's templates are valid, and render an alert and any event.
+    #[test]
+    fn presets_render_alerts_and_events() {
+        let alert = json!({"id": "evt_1", "event_time": "2026-12-07T00:00:00Z", "event_type": "hookline.alert.fired",
+            "current_context": {}, "data": {"text": "Alert: crm failing. crm has failed 3 times in a row (threshold 3)."}});
+        let order = json!({"id": "evt_2", "event_time": "2026-12-07T00:00:00Z", "event_type": "order.created",
+            "current_context": {}, "data": {"id": "o-1"}});
+        for preset in Preset::ALL {
+            for (types, envelope) in [
+                (vec!["hookline.alert.*".to_owned()], &alert),
+                (vec!["*".to_owned()], &order),
+            ] {
+                let template = preset.template(&types);
+                super::check(&template, "template").unwrap();
+                let body = super::render(&template, envelope, "template", 1 << 20).unwrap();
+                let text = body.to_string();
+                assert!(!text.contains("{{"), "{preset:?}: {text}");
+            }
+        }
+        let slack = super::render(
+            &Preset::Slack.template(&[
+                "hookline.alert.fired".into(),
+                "hookline.alert.resolved".into(),
+            ]),
+            &alert,
+            "template",
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(
+            slack,
+            json!({"text": "Alert: crm failing. crm has failed 3 times in a row (threshold 3)."})
+        );
+        let slack = super::render(
+            &Preset::Slack.template(&["order.*".into()]),
+            &order,
+            "template",
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(
+            slack,
+            json!({"text": "order.created evt_2: {\"id\":\"o-1\"}"})
+        );
+    }
+}

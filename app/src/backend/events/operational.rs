@@ -21,12 +21,20 @@ pub enum Operational {
         /// Unix ms of the first failure in the run, when there was a run.
         failing_since: Option<i64>,
     },
+    /// An alert rule began (`fired`) or stopped firing; `data` is the event's body, as
+    /// `alerts::evaluate` wrote it.
+    Alert {
+        fired: bool,
+        data: serde_json::Value,
+    },
 }
 
 impl Operational {
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::EndpointDisabled { .. } => "hookline.endpoint.disabled",
+            Self::Alert { fired: true, .. } => "hookline.alert.fired",
+            Self::Alert { fired: false, .. } => "hookline.alert.resolved",
         }
     }
 }
@@ -37,6 +45,7 @@ impl Events {
     pub async fn announce(&self, event: Operational) {
         let event_type = event.event_type();
         let data = match &event {
+            Operational::Alert { data, .. } => data.clone(),
             Operational::EndpointDisabled {
                 endpoint_id,
                 reason,

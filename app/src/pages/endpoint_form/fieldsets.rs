@@ -232,6 +232,18 @@ pub(super) fn RequestFields(
             _ => ().into_any(),
         }}
         <div class="field">
+            <label for="ep-preset">"Preset " <span class="muted">"(fills in the template for the service; alerts-only subscriptions get the alert's sentence)"</span></label>
+            <select id="ep-preset" on:change=move |ev| {
+                let Ok(preset) = event_target_value(&ev).parse::<crate::types::presets::Preset>() else { return };
+                let mut types = if d.all_types.get_untracked() { vec!["*".to_string()] } else { d.chosen.get_untracked() };
+                types.extend(d.wildcards.get_untracked().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()));
+                d.template.set(serde_json::to_string_pretty(&preset.template(&types)).unwrap_or_default());
+            }>
+                <option value="">"None"</option>
+                {crate::types::presets::Preset::ALL.map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
+            </select>
+        </div>
+        <div class="field">
             <label for="ep-template">"Body template " <span class="muted">"(JSON with {{ data.field }} placeholders; blank sends the envelope)"</span></label>
             <textarea id="ep-template" class="code" rows="5" spellcheck="false" bind:value=d.template></textarea>
             <PathErrors error field="template"/>

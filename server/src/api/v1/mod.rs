@@ -1,6 +1,7 @@
 //! The REST API, `/api/v1`: JSON in and out, `Authorization: Bearer <API key>`, errors as
 //! `{code, message, errors: [{path, message}]}`.
 
+pub mod alerts;
 pub mod api_error;
 pub mod api_keys;
 pub mod audit;
@@ -24,6 +25,7 @@ pub fn router(body_limit: usize) -> Router<ServerState> {
     Router::new()
         .merge(api_keys::router())
         .merge(portal_links::router())
+        .merge(alerts::router())
         .merge(event_types::router())
         .merge(audit::router())
         .merge(deliveries::router())

@@ -2,7 +2,8 @@
 //! the wire types' derives: `GET /api/v1/openapi.json`.
 
 use super::{
-    api_keys, audit, deliveries, endpoints, event_types, events, portal_links, sources, tools,
+    alerts, api_keys, audit, deliveries, endpoints, event_types, events, portal_links, sources,
+    tools,
 };
 use app::types::FieldError;
 use axum::Json;
@@ -53,6 +54,7 @@ impl Modify for BearerAuth {
         sources::rotate, sources::retire,
         audit::list,
         portal_links::create, portal_links::list, portal_links::revoke,
+        alerts::create, alerts::list, alerts::remove, alerts::presets,
     ),
     components(schemas(ApiError, FieldError)),
     modifiers(&BearerAuth, &ErrorAnswers, &DerivedBodies),
@@ -66,6 +68,7 @@ impl Modify for BearerAuth {
         (name = "sources", description = "Inbound webhooks: where partners post, and what came in"),
         (name = "audit", description = "Who changed what (admin)"),
         (name = "portal-links", description = "Signed, expiring links into the tenant portal (admin)"),
+        (name = "alerts", description = "Alert rules, and the integration presets that deliver them"),
     )
 )]
 pub struct ApiDoc;

@@ -65,6 +65,17 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
             "schema",
             json!({"type": ["object", "boolean", "null"]}),
         ),
+        ("NewAlertRule", "name", json!({"pattern": NOT_BLANK})),
+        (
+            "NewAlertRule",
+            "endpoint_id",
+            json!({"pattern": r"^ep_[0-9A-HJKMNP-TV-Z]{26}$"}),
+        ),
+        (
+            "NewAlertRule",
+            "window",
+            json!({"pattern": r"^([0-9]{1,6}(ms|s|m|h|d))+$"}),
+        ),
         (
             "EndpointInput",
             "event_types",
