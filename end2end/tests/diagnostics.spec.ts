@@ -3,7 +3,7 @@
 // delivery page's "Verify your signature" shows the exact signed content, which the
 // official `standardwebhooks` package verifies against the signature sent.
 import { test, expect } from '@playwright/test';
-import { HooklineServer, hydrated } from './support/server';
+import { HooklineServer, consoleProblems, hydrated } from './support/server';
 import { Receiver } from './support/receiver';
 import { eachTestGetsAServerAndReceiver, publish, setup } from './support/journey';
 
@@ -16,11 +16,7 @@ test.beforeEach(() => {
 });
 
 test('a refused signature is diagnosed, checked again, and its signed content verifies', async ({ page }) => {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
+  const problems = consoleProblems(page);
   receiver.status = 401;
   const { key, endpointId } = await setup(page, { retry_schedule: [] });
   const event = await publish(page.request, key, 'o-diagnosed');

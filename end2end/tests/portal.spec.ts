@@ -3,7 +3,7 @@
 // credentials reach nothing of another tenant's and none of the dashboard; revoked, the
 // link and the open portal are refused.
 import { test, expect } from '@playwright/test';
-import { HooklineServer, hydrated } from './support/server';
+import { HooklineServer, consoleProblems, hydrated } from './support/server';
 import { Receiver } from './support/receiver';
 import { eachTestGetsAServerAndReceiver, setup } from './support/journey';
 
@@ -41,12 +41,7 @@ test("a portal link opens acme's portal and nothing else", async ({ page, browse
   // A fresh browser with nothing but the link: the token leaves the address bar.
   const context = await browser.newContext();
   const portal = await context.newPage();
-  const problems: string[] = [];
-  portal.on('console', (m) => {
-    // The refusals below are logged by the browser as failed requests: not problems.
-    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-  });
-  portal.on('pageerror', (e) => problems.push(String(e)));
+  const problems = consoleProblems(portal);
   await portal.goto(url);
   await expect(portal).toHaveURL(`${server.url}/portal`);
   await hydrated(portal);

@@ -1,6 +1,6 @@
 // Test-fire from the endpoint page: the answer shows inline.
 import { test, expect } from '@playwright/test';
-import { HooklineServer, hydrated } from './support/server';
+import { HooklineServer, consoleProblems, hydrated } from './support/server';
 import { Receiver } from './support/receiver';
 import { eachTestGetsAServerAndReceiver, setup } from './support/journey';
 
@@ -13,12 +13,7 @@ test.beforeEach(() => {
 });
 
 test('test-fire from the endpoint page shows the 200 inline', async ({ page }) => {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    // The deliberate 422 below is logged by the browser as a failed request: not a problem.
-    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
+  const problems = consoleProblems(page);
   const { endpointId } = await setup(page);
   await page.goto(`${server.url}/endpoints/${endpointId}`);
   await hydrated(page);

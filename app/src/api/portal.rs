@@ -5,6 +5,7 @@
 use crate::error::AppError;
 use crate::types::Page;
 use crate::types::diagnostics::{Diagnosis, EndpointCheck};
+use crate::types::endpoints::EndpointSecret;
 use crate::types::events::{
     DeliveryDetail, DeliveryStatus, DeliveryView, ReplayView, TestFire, TestFireResult,
 };
@@ -152,6 +153,33 @@ pub async fn portal_check_endpoint(id: String) -> Result<EndpointCheck, AppError
             let (state, grant) = super::guard::portal_grant().await?;
             let id = crate::types::ids::EndpointId::parse(&id)?;
             state.portal(grant).check(&id).await
+        }
+        .await,
+    )
+}
+
+/// One of the tenant's endpoints' signing secret(s) (`secrets`).
+#[server(prefix = "/api/fn", endpoint = "portal_secret")]
+pub async fn portal_secret(id: String) -> Result<EndpointSecret, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::EndpointId::parse(&id)?;
+            state.portal(grant).secret(&id).await
+        }
+        .await,
+    )
+}
+
+/// A new signing secret for one of the tenant's endpoints (`secrets`); the old one keeps
+/// signing for 24 hours.
+#[server(prefix = "/api/fn", endpoint = "portal_rotate_secret")]
+pub async fn portal_rotate_secret(id: String) -> Result<EndpointSecret, AppError> {
+    super::guard::finish(
+        async move {
+            let (state, grant) = super::guard::portal_grant().await?;
+            let id = crate::types::ids::EndpointId::parse(&id)?;
+            state.portal(grant).rotate_secret(&id).await
         }
         .await,
     )

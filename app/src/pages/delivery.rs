@@ -96,7 +96,8 @@ fn attempt(a: AttemptView) -> impl IntoView {
         (None, Some(c)) => c.clone(),
         (None, None) => "no answer".into(),
     };
-    let ok = a.response_status.is_some_and(|s| (200..300).contains(&s));
+    // Delivered: an answer with no error class (a 2xx, or what the response rules accept).
+    let ok = a.response_status.is_some() && a.error_class.is_none();
     view! {
         <section class="card attempt" data-testid="attempt">
             <h3>
@@ -106,6 +107,7 @@ fn attempt(a: AttemptView) -> impl IntoView {
             </h3>
             <p><code>"POST " {a.url.clone()}</code></p>
             {a.error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
+            {a.decided_by.clone().map(|by| view! { <p class="muted" data-testid="decided-by">"Decided by the response rule " <code>{by}</code></p> })}
             <div class="split">
                 <div>
                     <h4>"Request"</h4>

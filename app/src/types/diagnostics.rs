@@ -30,6 +30,8 @@ pub enum Finding {
     Redirect,
     ClientError,
     ServerError,
+    /// The receiver answered, and the endpoint's response rules judged it a failure.
+    ResponseRule,
     Request,
 }
 
@@ -54,6 +56,7 @@ impl Finding {
             Finding::Redirect => "redirect",
             Finding::ClientError => "client_error",
             Finding::ServerError => "server_error",
+            Finding::ResponseRule => "response_rule",
             Finding::Request => "request",
         }
     }

@@ -271,6 +271,63 @@ pub struct EndpointInput {
     /// Changing it replaces the signing secret at once, with no overlap.
     #[serde(default)]
     pub signature_scheme: SignatureScheme,
+    /// What counts as delivered beyond "any 2xx", which failures are not worth retrying,
+    /// and a rule on the response body; `null`: the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_rules: Option<ResponseRules>,
+}
+
+/// Custom response handling. The attempt log names the rule that decided (`decided_by`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ResponseRules {
+    /// Statuses that count as delivered: exact codes (`"304"`) or classes (`"2xx"`).
+    /// Empty: any 2xx.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
+    pub success: Vec<String>,
+    /// Failures sent to the dead letters at once, with no retry (e.g. `"400"`, `"422"`,
+    /// `"4xx"`).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
+    pub no_retry: Vec<String>,
+    /// A success status also needs the body to be JSON with this value at this path, e.g.
+    /// `{"path": "ok", "equals": true}`; otherwise the attempt failed and is retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<BodyRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BodyRule {
+    /// Dotted keys into the response body's JSON (`ok`, `result.status`).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63}){0,7}$")
+    )]
+    pub path: String,
+    /// The value it must equal.
+    pub equals: Value,
+}
+
+/// `"304"` or `"2xx"`: does `status` match?
+pub fn status_matches(pattern: &str, status: u16) -> bool {
+    let p = pattern.trim();
+    match p.strip_suffix("xx") {
+        Some(class) => class.len() == 1 && class.parse::<u16>().ok() == Some(status / 100),
+        None => p.parse::<u16>().ok() == Some(status),
+    }
+}
+
+/// A well-formed status pattern: `100`–`599` or `1xx`–`5xx`.
+pub fn status_pattern_ok(pattern: &str) -> bool {
+    let p = pattern.trim();
+    match p.strip_suffix("xx") {
+        Some(class) => matches!(class, "1" | "2" | "3" | "4" | "5"),
+        None => p.len() == 3 && p.parse::<u16>().is_ok_and(|s| (100..600).contains(&s)),
+    }
 }
 
 /// Standard Webhooks signature schemes.

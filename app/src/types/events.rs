@@ -186,9 +186,14 @@ pub struct AttemptView {
     /// Cut at 64 KiB.
     pub response_body: Option<String>,
     /// `dns`, `connect`, `tls`, `tls_certificate_expired`, `tls_name_mismatch`, `tls_unknown_ca`,
-    /// `timeout`, `http_status`, `redirect`, `ssrf_blocked`, `https_required`, `request`.
+    /// `timeout`, `http_status`, `redirect`, `ssrf_blocked`, `https_required`, `request`,
+    /// `response_rule` (the endpoint's response rules judged the answer a failure).
     pub error_class: Option<String>,
     pub error: Option<String>,
+    /// The endpoint's response rule that decided this attempt (`success: 304`, `no_retry:
+    /// 422`, `body: ok is false, not true`); none when the defaults did.
+    #[serde(default)]
+    pub decided_by: Option<String>,
 }
 
 /// How an attempt's request body is shown to someone who may not see sensitive fields.

@@ -142,3 +142,17 @@ export async function createFirstAdmin(page: Page, server: HooklineServer) {
   });
   expect(res.status()).toBe(200);
 }
+
+/** Collects the page's console errors and warnings and its uncaught errors (hydration
+ * problems show up here). Failed requests are left out: refusals a test provokes on
+ * purpose are logged by the browser as "Failed to load resource". */
+export function consoleProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) {
+      problems.push(m.text());
+    }
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return problems;
+}

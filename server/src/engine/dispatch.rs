@@ -12,6 +12,9 @@ use super::request::{self, signing};
 use super::store::{AttemptRecord, Claimed, EngineStore, Finished, NextState, Tripped};
 use super::target::Target;
 use super::{Engine, MAX_LOGGED_BODY};
+
+/// The attempt-log error class of a failure the endpoint's response rules decided.
+const RESPONSE_RULE: &str = "response_rule";
 use app::backend::faults::Faults;
 use app::backend::metrics::labels::Outcome;
 use app::backend::now_ms;
@@ -369,7 +372,39 @@ impl Engine {
         let before = ds.iter().map(|d| d.attempts).max().unwrap_or(0);
         let attempts_made = before as usize + 1;
         let endpoint_id = target.id();
-        let next = match outcome::judge(status, class) {
+        // The endpoint's response rules first; where none applies, the defaults.
+        use app::backend::endpoints::response_rules::{Decision, decide};
+        let verdict = match decide(
+            target.endpoint.settings.response_rules.as_ref(),
+            status,
+            record.response_body.as_deref(),
+        ) {
+            Decision::Default => outcome::judge(status, class),
+            Decision::Delivered { by } => {
+                record.error_class = None;
+                record.error = None;
+                record.decided_by = by;
+                Verdict::Delivered
+            }
+            Decision::Failed { by, retry } => {
+                record.error_class = Some(RESPONSE_RULE);
+                record.error = Some(format!(
+                    "{}: response rule {by}",
+                    status.map(|s| format!("HTTP {s}")).unwrap_or_default()
+                ));
+                record.decided_by = Some(by);
+                if retry {
+                    Verdict::Retry { harder: false }
+                } else {
+                    Verdict::NoRetry
+                }
+            }
+        };
+        let next = match verdict {
+            Verdict::NoRetry => NextState::Dead(format!(
+                "not retried: {}",
+                record.error.clone().unwrap_or_default()
+            )),
             Verdict::Delivered => NextState::Succeeded,
             Verdict::Gone => {
                 let reason = "the receiver answered 410 Gone".to_string();

@@ -63,6 +63,8 @@ pub enum Verdict {
     Retry {
         harder: bool,
     },
+    /// The endpoint's response rules say not to retry: a dead letter at once.
+    NoRetry,
 }
 
 pub fn judge(status: Option<u16>, class: Option<ErrorClass>) -> Verdict {

@@ -59,14 +59,7 @@ async fn wait_for_texts(slack: &Receiver, n: usize) -> Vec<String> {
 /// A failing `crm` endpoint, a Slack endpoint on `hookline.alert.*` with the preset's
 /// template, and a rule on crm's consecutive failures.
 async fn world(app: &TestApp, key: &str) -> (Receiver, Receiver, String) {
-    let (status, body) = api(
-        Method::POST,
-        app.url("/api/v1/event-types"),
-        Some(key),
-        Some(json!({"name": "order.created", "schema": {"type": "object"}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    crate::endpoints::event_type(app, key, "order.created", json!({"type": "object"})).await;
     let crm = Receiver::start().await;
     crm.set_default(Reply::status(500));
     let slack = Receiver::start().await;

@@ -29,6 +29,7 @@ mod portal_actions;
 mod portal_links;
 mod receiver;
 mod resilience;
+mod response_rules;
 mod retention;
 mod secrets;
 mod sensitive;

@@ -199,6 +199,10 @@ async fn a_portal_acts_on_its_tenants_records_only(backend: Backend) {
             .collect::<Vec<_>>()
     );
 
+    // Signing secrets need `secrets`: this link has not got it.
+    let (status, refused) = app.call(&browser, "portal_secret", &[("id", &crm)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+
     // Deliveries: the tenant's only; another's delivery is not found.
     let theirs = publish(&app, &key, "globex").await;
     let _ours = publish(&app, &key, "acme").await;
@@ -371,6 +375,32 @@ async fn a_portal_does_only_what_its_link_grants(backend: Backend) {
     }
     let (status, page) = app.call(&browser, "portal_deliveries", &[]).await;
     assert_eq!(status, StatusCode::OK, "viewing is always granted: {page}");
+
+    // With `secrets`: the tenant's endpoint's secret, rotated; another tenant's not found.
+    let theirs = endpoint(
+        &app,
+        &key,
+        json!({"name": "globex-crm", "url": "https://g.example/hooks", "tenant": "globex"}),
+    )
+    .await;
+    let (keeper, _) = open_portal(&app, &key, "acme", json!(["secrets"])).await;
+    let (status, secret) = app.call(&keeper, "portal_secret", &[("id", &ours)]).await;
+    assert_eq!(status, StatusCode::OK, "{secret}");
+    let first = secret["secret"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"), "{secret}");
+    let (status, rotated) = app
+        .call(&keeper, "portal_rotate_secret", &[("id", &ours)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_eq!(
+        rotated["previous_secret"],
+        first.as_str(),
+        "the old one signs beside it for a day"
+    );
+    for name in ["portal_secret", "portal_rotate_secret"] {
+        let (status, _) = app.call(&keeper, name, &[("id", &theirs)]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
+    }
     // The dashboard's own server functions take no portal cookie, whatever it grants.
     let (status, _) = app
         .call(&browser, "delete_endpoint", &[("id", &ours)])

@@ -23,6 +23,8 @@ pub struct Reply {
     pub status: u16,
     pub delay: Duration,
     pub headers: Vec<(&'static str, String)>,
+    /// What it answers with (default: a short text).
+    pub body: Option<String>,
 }
 
 impl Reply {
@@ -31,10 +33,15 @@ impl Reply {
             status,
             delay: Duration::ZERO,
             headers: Vec::new(),
+            body: None,
         }
     }
     pub fn delayed(mut self, d: Duration) -> Reply {
         self.delay = d;
+        self
+    }
+    pub fn body(mut self, body: &str) -> Reply {
+        self.body = Some(body.to_owned());
         self
     }
     pub fn header(mut self, k: &'static str, v: &str) -> Reply {
@@ -99,7 +106,10 @@ impl Receiver {
                     (
                         StatusCode::from_u16(reply.status).unwrap(),
                         h,
-                        "receiver says hi",
+                        reply
+                            .body
+                            .clone()
+                            .unwrap_or_else(|| "receiver says hi".into()),
                     )
                         .into_response()
                 }

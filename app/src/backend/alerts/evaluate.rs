@@ -54,7 +54,7 @@ async fn values(db: &Db, rule: &RuleRow, kind: AlertKind, now: i64) -> AppResult
         AlertKind::FailureRate => {
             let rows: Vec<(String, i64, i64)> = with_db!(db, |pool| sqlx::query_as(
                 "SELECT d.endpoint_id, COUNT(*), \
-                 SUM(CASE WHEN a.error_class IS NULL AND a.response_status >= 200 AND a.response_status < 300 THEN 0 ELSE 1 END) \
+                 SUM(CASE WHEN a.error_class IS NULL AND a.response_status IS NOT NULL THEN 0 ELSE 1 END) \
                  FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.started_at >= $1 GROUP BY d.endpoint_id"
             )
             .bind(since)

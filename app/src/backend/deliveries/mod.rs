@@ -98,6 +98,7 @@ struct AttemptRow {
     response_body: Option<String>,
     error_class: Option<String>,
     error: Option<String>,
+    decided_by: Option<String>,
 }
 
 /// An attempt's request body as shown to someone who may not see sensitive values
@@ -293,7 +294,7 @@ impl Deliveries {
         let attempts: Vec<AttemptRow> = with_db!(&self.db, |pool| {
             sqlx::query_as(
             "SELECT id, attempt, node, started_at, duration_ms, url, request_headers, request_body, request_body_masked, \
-             masked_for, response_status, response_headers, response_body, error_class, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, started_at"
+             masked_for, response_status, response_headers, response_body, error_class, error, decided_by FROM attempts WHERE delivery_id = $1 ORDER BY attempt, started_at"
         )
         .bind(id)
         .fetch_all(pool)
@@ -339,6 +340,7 @@ impl Deliveries {
                         response_body: a.response_body,
                         error_class: a.error_class,
                         error: a.error,
+                        decided_by: a.decided_by,
                     }
                 })
                 .collect(),

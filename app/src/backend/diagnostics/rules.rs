@@ -39,6 +39,7 @@ impl AttemptFacts {
             (Some("ssrf_blocked"), _) => Finding::Blocked,
             (Some("timeout"), _) => Finding::Timeout,
             (Some("redirect"), _) => Finding::Redirect,
+            (Some("response_rule"), _) => Finding::ResponseRule,
             (_, Some(401 | 403)) => Finding::Unauthorized,
             (_, Some(404 | 410)) => Finding::NotFound,
             (_, Some(413)) => Finding::PayloadTooLarge,
@@ -254,6 +255,11 @@ pub fn diagnose(attempts: &[AttemptFacts], url: &str, timeout_ms: i64) -> Diagno
             format!("The receiver is failing ({}).", last.answer()),
             of_run,
             "Look in the receiver's own logs around those times; Hookline keeps retrying on the endpoint's schedule.".into(),
+        ),
+        Finding::ResponseRule => (
+            format!("The receiver answers ({}), but the endpoint's response rules count it as a failure.", last.answer()),
+            format!("{of_run}. The rule that decided: {}.", last.error.clone().unwrap_or_default()),
+            "Check what the receiver puts in its response (the attempt log has its body) against the endpoint's response rules.".into(),
         ),
         Finding::Request | Finding::Healthy | Finding::NoAttempts => (
             "The requests fail before the receiver answers.".into(),

@@ -12,6 +12,7 @@ mod disable;
 pub mod health;
 pub mod jwt;
 pub mod preview;
+pub mod response_rules;
 pub mod secrets;
 pub mod stored;
 pub mod template;

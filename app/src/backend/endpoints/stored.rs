@@ -63,6 +63,8 @@ pub struct StoredConfig {
     pub tls: Option<EndpointTls>,
     #[serde(default)]
     pub signature_scheme: SignatureScheme,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_rules: Option<crate::types::endpoints::ResponseRules>,
 }
 
 fn yes() -> bool {
@@ -154,6 +156,7 @@ impl StoredConfig {
             https_only: s.https_only,
             tls: s.tls,
             signature_scheme: s.signature_scheme,
+            response_rules: s.response_rules,
         }
     }
 
@@ -181,6 +184,7 @@ impl StoredConfig {
             https_only: self.https_only,
             tls: self.tls,
             signature_scheme: self.signature_scheme,
+            response_rules: self.response_rules,
         }
     }
 }

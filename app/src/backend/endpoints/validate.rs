@@ -186,6 +186,33 @@ pub fn validate(input: &EndpointInput, known_types: &dyn Fn(&str) -> bool) -> Ve
             }
         }
     }
+    if let Some(rules) = &input.response_rules {
+        use crate::types::endpoints::status_pattern_ok;
+        for (field, list) in [("success", &rules.success), ("no_retry", &rules.no_retry)] {
+            if list.len() > 20 {
+                err(
+                    format!("response_rules.{field}"),
+                    "at most 20 statuses".into(),
+                );
+            }
+            for (i, p) in list.iter().enumerate() {
+                if !status_pattern_ok(p) {
+                    err(
+                        format!("response_rules.{field}[{i}]"),
+                        format!("'{p}' is not a status: use a code (100-599) or a class (1xx-5xx)"),
+                    );
+                }
+            }
+        }
+        if let Some(body) = &rules.body
+            && !body_path_ok(&body.path)
+        {
+            err(
+                "response_rules.body.path".into(),
+                "must be dotted keys such as ok or result.status (letters, digits, _ and -; at most 8 keys of 64)".into(),
+            );
+        }
+    }
     if let Some(r) = input.rate_limit_per_minute
         && !(1..=1_000_000).contains(&r)
     {
@@ -253,6 +280,20 @@ pub(super) fn check_url(raw: &str) -> Result<(), String> {
         return Err("must not have a #fragment".into());
     }
     Ok(())
+}
+
+/// Dotted keys: `ok`, `result.status` (each starts with a letter or `_`; at most 8 of 64).
+pub fn body_path_ok(path: &str) -> bool {
+    let keys: Vec<&str> = path.split('.').collect();
+    keys.len() <= 8
+        && keys.iter().all(|k| {
+            let mut chars = k.chars();
+            k.len() <= 64
+                && chars
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
 }
 
 #[cfg(test)]

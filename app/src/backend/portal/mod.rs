@@ -10,7 +10,7 @@ use crate::backend::{Actor, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::Page;
 use crate::types::diagnostics::{Diagnosis, EndpointCheck};
-use crate::types::endpoints::{EndpointInput, EndpointView};
+use crate::types::endpoints::{EndpointInput, EndpointSecret, EndpointView};
 use crate::types::events::{
     DeliveryDetail, DeliveryStatus, DeliveryView, ReplayStatus, ReplayView, TestFire,
     TestFireResult,
@@ -150,6 +150,18 @@ impl PortalSession<'_> {
     pub async fn test_fire(&self, id: &EndpointId, input: TestFire) -> AppResult<TestFireResult> {
         self.need(PortalCapability::TestFire)?;
         self.state.test_fire(&self.actor, id, input).await
+    }
+
+    /// The endpoint's signing secret(s), to verify deliveries with.
+    pub async fn secret(&self, id: &EndpointId) -> AppResult<EndpointSecret> {
+        self.need(PortalCapability::Secrets)?;
+        self.state.endpoints.secret(&self.actor, id).await
+    }
+
+    /// A new signing secret; the old one keeps signing beside it for 24 hours.
+    pub async fn rotate_secret(&self, id: &EndpointId) -> AppResult<EndpointSecret> {
+        self.need(PortalCapability::Secrets)?;
+        self.state.endpoints.rotate_secret(&self.actor, id).await
     }
 
     /// The endpoint's diagnosis from its attempt log.

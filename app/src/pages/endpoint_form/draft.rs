@@ -58,6 +58,8 @@ pub(super) struct Draft {
     pub(super) ca_bundle: RwSignal<String>,
     /// `v1` or `v1a`.
     pub(super) signature_scheme: RwSignal<String>,
+    /// The response rules as JSON (blank: the defaults).
+    pub(super) response_rules: RwSignal<String>,
 }
 
 fn pretty(v: &Option<serde_json::Value>) -> String {
@@ -92,6 +94,7 @@ impl Draft {
             https_only: false,
             tls: None,
             signature_scheme: SignatureScheme::V1,
+            response_rules: None,
         });
         let chosen: Vec<String> = d
             .event_types
@@ -227,6 +230,11 @@ impl Draft {
             has_client_key: tls.is_some_and(|t| t.client_key.is_some()),
             ca_bundle: RwSignal::new(tls.and_then(|t| t.ca_bundle.clone()).unwrap_or_default()),
             signature_scheme: RwSignal::new(d.signature_scheme.as_str().to_string()),
+            response_rules: RwSignal::new(pretty(
+                &d.response_rules
+                    .as_ref()
+                    .and_then(|r| serde_json::to_value(r).ok()),
+            )),
         }
     }
 
@@ -246,6 +254,17 @@ impl Draft {
         let batch_max = typed_number::<u32>(&mut errors, "batch.max_events", &self.batch_max.get());
         let filter = typed_json(&mut errors, "filter", &self.filter.get());
         let template = typed_json(&mut errors, "template", &self.template.get());
+        let response_rules = typed_json(&mut errors, "response_rules", &self.response_rules.get())
+            .and_then(|v| match serde_json::from_value(v) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    errors.push(crate::types::FieldError::new(
+                        "response_rules",
+                        e.to_string(),
+                    ));
+                    None
+                }
+            });
         let mut event_types = if self.all_types.get() {
             vec!["*".to_string()]
         } else {
@@ -337,6 +356,7 @@ impl Draft {
             } else {
                 SignatureScheme::V1
             },
+            response_rules,
         })
     }
 

@@ -232,6 +232,11 @@ pub(super) fn RequestFields(
             _ => ().into_any(),
         }}
         <div class="field">
+            <label for="ep-response-rules">"Response rules " <span class="muted">"(JSON, blank for the defaults: e.g. {\"success\": [\"2xx\", \"304\"], \"no_retry\": [\"422\"], \"body\": {\"path\": \"ok\", \"equals\": true}})"</span></label>
+            <textarea id="ep-response-rules" class="code" rows="3" spellcheck="false" bind:value=d.response_rules></textarea>
+            <PathErrors error field="response_rules"/>
+        </div>
+        <div class="field">
             <label for="ep-preset">"Preset " <span class="muted">"(fills in the template for the service; alerts-only subscriptions get the alert's sentence)"</span></label>
             <select id="ep-preset" on:change=move |ev| {
                 let Ok(preset) = event_target_value(&ev).parse::<crate::types::presets::Preset>() else { return };

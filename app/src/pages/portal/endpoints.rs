@@ -4,7 +4,7 @@
 use super::Portal;
 use crate::api::portal::{
     PortalCheckEndpoint, PortalDeleteEndpoint, PortalDiagnose, PortalReplayDead,
-    PortalSaveEndpoint, PortalTestFire,
+    PortalRotateSecret, PortalSaveEndpoint, PortalSecret, PortalTestFire,
 };
 use crate::pages::diagnosis::{CheckView, DiagnosisView};
 use crate::pages::forms::{ConfirmButton, FieldMessage, FormMessage};
@@ -22,6 +22,11 @@ pub fn Endpoints(
     let manage = portal.may(PortalCapability::ManageEndpoints);
     let test = portal.may(PortalCapability::TestFire);
     let replay = portal.may(PortalCapability::Replay);
+    let secrets = portal.may(PortalCapability::Secrets);
+    let secret = ServerAction::<PortalSecret>::new();
+    let rotate = ServerAction::<PortalRotateSecret>::new();
+    // The endpoint whose secret is shown below.
+    let secret_of = RwSignal::new(String::new());
     let fire = ServerAction::<PortalTestFire>::new();
     let delete = ServerAction::<PortalDeleteEndpoint>::new();
     let replay_dead = ServerAction::<PortalReplayDead>::new();
@@ -43,6 +48,8 @@ pub fn Endpoints(
             replay_dead.value().get().and_then(Result::err),
             diagnose.value().get().and_then(Result::err),
             check.value().get().and_then(Result::err),
+            secret.value().get().and_then(Result::err),
+            rotate.value().get().and_then(Result::err),
         ]
         .into_iter()
         .flatten()
@@ -66,6 +73,7 @@ pub fn Endpoints(
                                 let sample = types.with_value(|t| t.iter().find(|t| subscribes(&e.event_types, t)).cloned());
                                 let (fire_id, delete_id, replay_id, check_id) = (id.clone(), id.clone(), id.clone(), id.clone());
                                 let (name, check_name) = (e.name.clone(), e.name.clone());
+                                let secret_id = id.clone();
                                 view! {
                                 <tr data-endpoint=e.name.clone()>
                                     <td>{e.name.clone()}</td>
@@ -87,6 +95,12 @@ pub fn Endpoints(
                                             <button data-testid="portal-test-fire" disabled=move || fire.pending().get()
                                                 on:click=move |_| { fire.dispatch(PortalTestFire { id: fire_id.clone(), input: TestFire { event_type: sample.clone(), data: None } }); }>
                                                 "Send test event"
+                                            </button>
+                                        })}
+                                        {secrets.then(|| view! {
+                                            <button data-testid="portal-show-secret" disabled=move || secret.pending().get()
+                                                on:click=move |_| { secret_of.set(secret_id.clone()); secret.dispatch(PortalSecret { id: secret_id.clone() }); }>
+                                                "Signing secret"
                                             </button>
                                         })}
                                         {replay.then(|| view! {
@@ -129,6 +143,25 @@ pub fn Endpoints(
                     <h3>"Check: " {about.get()}</h3>
                     <CheckView c/>
                 })}
+                {move || {
+                    // The newest of a reveal and a rotation is what is shown.
+                    let shown = match (rotate.value().get(), secret.value().get()) {
+                        (Some(Ok(r)), _) if rotate.version().get() > 0 => Some(r),
+                        (_, Some(Ok(s))) => Some(s),
+                        _ => None,
+                    };
+                    shown.map(|s| view! {
+                        <div class="secret-once" role="status" data-testid="portal-secret">
+                            <p><strong>"Signing secret"</strong> " (verify each delivery's " <code>"webhook-signature"</code> " with it)"</p>
+                            <code>{s.secret}</code>
+                            {s.previous_expires_at.map(|t| view! { <p class="muted">"The previous secret also signs until " {crate::time_fmt::utc(t.0)} "."</p> })}
+                            <button data-testid="portal-rotate-secret" disabled=move || rotate.pending().get()
+                                on:click=move |_| { rotate.dispatch(PortalRotateSecret { id: secret_of.get_untracked() }); }>
+                                "Rotate"
+                            </button>
+                        </div>
+                    })
+                }}
                 {move || replay_dead.value().get().and_then(Result::ok).map(|r| view! {
                     <p role="status" data-testid="portal-replay-result">{format!("{} dead letters sent again", r.total)}</p>
                 })}

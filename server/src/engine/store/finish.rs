@@ -24,6 +24,8 @@ pub struct AttemptRecord {
     pub response_body: Option<String>,
     pub error_class: Option<&'static str>,
     pub error: Option<String>,
+    /// The endpoint's response rule that decided this attempt, when one did.
+    pub decided_by: Option<String>,
 }
 
 /// When an endpoint's continuous failures trip the circuit breaker.
@@ -59,7 +61,7 @@ pub struct Finished {
     pub next: NextState,
 }
 
-/// Rows per multi-row statement (14 parameters each stays far below both databases' limits).
+/// Rows per multi-row statement (17 parameters each stays far below both databases' limits).
 const ROWS_PER_STATEMENT: usize = 256;
 
 /// One delivery's new state, as bound into the group write.
@@ -138,7 +140,7 @@ impl EngineStore {
                     let mut q = sqlx::QueryBuilder::new(
                         "INSERT INTO attempts (id, delivery_id, attempt, node, started_at, duration_ms, url, \
                          request_headers, request_body, request_body_masked, masked_for, response_status, \
-                         response_headers, response_body, error_class, error) ",
+                         response_headers, response_body, error_class, error, decided_by) ",
                     );
                     q.push_values(chunk, |mut b, r| {
                         let a = r.attempt;
@@ -157,7 +159,8 @@ impl EngineStore {
                             .push_bind(&a.response_headers)
                             .push_bind(&a.response_body)
                             .push_bind(a.error_class)
-                            .push_bind(&a.error);
+                            .push_bind(&a.error)
+                            .push_bind(&a.decided_by);
                     });
                     q.build().persistent(false).execute(&mut *tx).await?;
                 }

@@ -32,6 +32,9 @@ const HEADER_NAME: &str = concat!(
 /// Letters, digits, `_`, `.` and `-`, 1 to 64.
 const TENANT: &str = r"^[A-Za-z0-9_.-]{1,64}$";
 
+/// A status code (`304`) or class (`4xx`), as response rules name them.
+const STATUS: &str = r"^([1-5]xx|[1-5][0-9]{2})$";
+
 /// Not empty, not only white space.
 const NOT_BLANK: &str = r"\S";
 
@@ -66,6 +69,16 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
             json!({"type": ["object", "boolean", "null"]}),
         ),
         ("NewAlertRule", "name", json!({"pattern": NOT_BLANK})),
+        (
+            "ResponseRules",
+            "success",
+            json!({"items": {"type": "string", "pattern": STATUS}}),
+        ),
+        (
+            "ResponseRules",
+            "no_retry",
+            json!({"items": {"type": "string", "pattern": STATUS}}),
+        ),
         (
             "NewAlertRule",
             "endpoint_id",
