@@ -35,16 +35,7 @@ pub async fn portal_grant()
     let headers = leptos_axum::extract::<axum::http::HeaderMap>()
         .await
         .map_err(|e| AppError::internal("request headers missing", e))?;
-    let token = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            pair.trim()
-                .strip_prefix(PORTAL_COOKIE)
-                .and_then(|rest| rest.strip_prefix('='))
-        })
+    let token = crate::backend::access::cookies::value(&headers, PORTAL_COOKIE)
         .ok_or(AppError::Unauthorized)?;
     let grant = state
         .portal_links

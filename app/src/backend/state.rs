@@ -105,9 +105,7 @@ impl AppState {
         endpoint_id: &crate::types::ids::EndpointId,
         input: TestFire,
     ) -> AppResult<TestFireResult> {
-        if actor.tenant.is_none() {
-            actor.require(crate::types::Role::Editor)?;
-        }
+        actor.require_ahead(crate::types::Role::Editor)?;
         let endpoint = self.endpoints.stored(endpoint_id.as_str()).await?;
         actor.require_on(
             crate::types::Role::Editor,

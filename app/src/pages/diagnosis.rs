@@ -28,11 +28,8 @@ pub fn DiagnosisView(d: Diagnosis) -> impl IntoView {
 /// What "check my endpoint" got: the answer, then what it means.
 #[component]
 pub fn CheckView(c: EndpointCheck) -> impl IntoView {
-    let answer = match (c.result.response_status, &c.result.error) {
-        (Some(s), _) => format!("HTTP {s}"),
-        (None, Some(e)) => e.clone(),
-        (None, None) => "no answer yet".into(),
-    };
+    let answer = crate::types::events::answer(c.result.response_status, c.result.error.as_deref())
+        .unwrap_or_else(|| "no answer yet".into());
     view! {
         <div data-testid="endpoint-check">
             <p>"Sent one " <code>{c.result.event_id.to_string()}</code> ": " <strong data-testid="endpoint-check-answer">{answer}</strong> " in " {c.result.duration_ms} " ms"</p>

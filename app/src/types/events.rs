@@ -366,3 +366,21 @@ pub struct FilterVerdict {
     pub reason: String,
     pub conditions: Vec<ConditionView>,
 }
+
+/// What an attempt got back, as the log and the pages say it: `HTTP 503`, or the error of a
+/// request that got no answer; `None` when there is neither (not sent yet).
+pub fn answer(status: Option<i64>, error: Option<&str>) -> Option<String> {
+    match (status, error) {
+        (Some(s), _) => Some(format!("HTTP {s}")),
+        (None, Some(e)) => Some(e.to_owned()),
+        (None, None) => None,
+    }
+}
+
+impl AttemptView {
+    /// Delivered: an answer the engine logged no error class for (a 2xx, or what the
+    /// endpoint's response rules count as success).
+    pub fn delivered(&self) -> bool {
+        self.response_status.is_some() && self.error_class.is_none()
+    }
+}

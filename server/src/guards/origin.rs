@@ -19,7 +19,7 @@
 use super::{SERVER_FN_PREFIX, refusal};
 use app::error::AppError;
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, ORIGIN, REFERER};
+use axum::http::header::{AUTHORIZATION, ORIGIN, REFERER};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -105,17 +105,8 @@ impl OriginPolicy {
     }
 
     fn carries_session_cookie(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .any(|pair| {
-                pair.split_once('=').is_some_and(|(name, _)| {
-                    let name = name.trim();
-                    name == self.cookie_name || name == app::types::portal::PORTAL_COOKIE
-                })
-            })
+        app::backend::access::cookies::pairs(headers)
+            .any(|(name, _)| name == self.cookie_name || name == app::types::portal::PORTAL_COOKIE)
     }
 
     /// Whether a request may go on; the refusal says what was wrong and what to do.

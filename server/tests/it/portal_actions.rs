@@ -17,7 +17,7 @@ crate::on_both_backends!(
 );
 
 /// A signed-in portal: a browser that opened a link for `tenant` granting `capabilities`.
-async fn open_portal(
+pub async fn open_portal(
     app: &TestApp,
     key: &str,
     tenant: &str,

@@ -171,6 +171,16 @@ impl Actor {
         }
     }
 
+    /// Before a record is read: `needed` for an actor without a tenant, so a caller without
+    /// the role learns nothing (not even whether the record exists); a portal link is
+    /// checked against the record, once read, by [`Actor::require_on`].
+    pub fn require_ahead(&self, needed: Role) -> Result<(), AppError> {
+        match self.tenant {
+            None => self.require(needed),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// For a listing: `needed`, and the tenant the listing must keep to (a portal link's),
     /// which the caller applies in its query.
     pub fn require_listing(&self, needed: Role) -> Result<Option<&str>, AppError> {

@@ -12,6 +12,7 @@
 pub mod actor;
 pub mod api_keys;
 pub mod auth;
+pub mod cookies;
 pub mod password;
 pub mod portal_links;
 pub mod sessions;

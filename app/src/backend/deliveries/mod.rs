@@ -267,9 +267,7 @@ impl Deliveries {
     /// May `actor` act on the live endpoint `id`'s deliveries with `needed`? Not found when
     /// it does not exist, or (for a portal link) is not its tenant's.
     async fn may_on_endpoint(&self, actor: &Actor, needed: Role, id: &str) -> AppResult<()> {
-        if actor.tenant.is_none() {
-            actor.require(needed)?;
-        }
+        actor.require_ahead(needed)?;
         let tenant: Option<Option<String>> = with_db!(&self.db, |pool| sqlx::query_scalar(
             "SELECT tenant FROM endpoints WHERE id = $1 AND deleted_at IS NULL"
         )

@@ -104,9 +104,7 @@ impl Deliveries {
 
     pub async fn replay_progress(&self, actor: &Actor, id: &ReplayId) -> AppResult<ReplayView> {
         let id = id.as_str();
-        if actor.tenant.is_none() {
-            actor.require(Role::Viewer)?;
-        }
+        actor.require_ahead(Role::Viewer)?;
         let head: Option<(String, i64, i64)> = with_db!(&self.db, |pool| sqlx::query_as(
             "SELECT endpoint_id, total, created_at FROM replays WHERE id = $1"
         )

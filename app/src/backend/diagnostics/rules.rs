@@ -52,11 +52,8 @@ impl AttemptFacts {
     }
 
     fn answer(&self) -> String {
-        match (&self.response_status, &self.error) {
-            (Some(s), _) => format!("HTTP {s}"),
-            (None, Some(e)) => e.clone(),
-            (None, None) => "no answer".into(),
-        }
+        crate::types::events::answer(self.response_status, self.error.as_deref())
+            .unwrap_or_else(|| "no answer".into())
     }
 }
 

@@ -241,9 +241,7 @@ impl Endpoints {
     /// The live endpoint `id`, if `actor` may act on it with `needed` (a portal link: only
     /// on its tenant's; any other is not found).
     async fn row_for(&self, actor: &Actor, needed: Role, id: &str) -> AppResult<EndpointRow> {
-        if actor.tenant.is_none() {
-            actor.require(needed)?;
-        }
+        actor.require_ahead(needed)?;
         let row = self.row(id).await?;
         let tenant = row.stored()?.tenant;
         actor.require_on(needed, tenant.as_deref(), || format!("endpoint {id}"))?;

@@ -123,11 +123,8 @@ pub fn Endpoints(
             <div class="tf-result">
                 {move || fire.value().get().and_then(Result::ok).map(|r| {
                     let ok = r.status == DeliveryStatus::Succeeded;
-                    let answer = match (r.response_status, &r.error) {
-                        (Some(s), _) => format!("HTTP {s}"),
-                        (None, Some(e)) => e.clone(),
-                        (None, None) => "no answer yet".into(),
-                    };
+                    let answer = crate::types::events::answer(r.response_status, r.error.as_deref())
+                        .unwrap_or_else(|| "no answer yet".into());
                     view! {
                         <p class="test-fire-result" data-testid="portal-test-result" role="status">
                             <span class=if ok { "status ok" } else { "status off" }>{if ok { "Delivered" } else { "Failed" }}</span>
