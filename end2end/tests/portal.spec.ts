@@ -1,7 +1,7 @@
 // The tenant portal: an admin makes a link for acme on the Portal links page; opened in a
-// fresh browser context it shows acme's endpoints only, adds one and test-fires it; its
-// credentials reach nothing of another tenant's and none of the dashboard; revoked, the
-// link and the open portal are refused.
+// fresh browser context it shows acme's endpoints only, adds one, test-fires it and reads
+// its attempt log; its credentials reach nothing of another tenant's and none of the
+// dashboard; revoked, the link and the open portal are refused.
 import { test, expect } from '@playwright/test';
 import { HooklineServer, consoleProblems, hydrated } from './support/server';
 import { Receiver } from './support/receiver';
@@ -59,7 +59,22 @@ test("a portal link opens acme's portal and nothing else", async ({ page, browse
   await crm.getByTestId('portal-test-fire').click();
   await expect(portal.getByTestId('portal-test-result')).toContainText('HTTP 200');
   expect(receiver.hits.length).toBe(1);
-  await expect(portal.locator('tr[data-delivery][data-status="succeeded"]')).toHaveCount(1);
+  const delivered = portal.locator('tr[data-delivery][data-status="succeeded"]');
+  await expect(delivered).toHaveCount(1);
+
+  // Its attempt log: the request as signed, the receiver's answer, and how to verify.
+  await delivered.getByTestId('portal-attempts').click();
+  const detail = portal.getByTestId('portal-delivery');
+  await expect(detail).toHaveAttribute('data-delivery', (await delivered.getAttribute('data-delivery'))!);
+  await expect(portal.getByTestId('attempt')).toHaveCount(1);
+  await expect(portal.getByTestId('attempt')).toContainText('HTTP 200');
+  await expect(portal.getByTestId('attempt')).toContainText(`${receiver.url}/crm`);
+  const hit = receiver.hits[0];
+  await expect(portal.getByTestId('signed-content')).toHaveText(
+    `${hit.headers['webhook-id']}.${hit.headers['webhook-timestamp']}.${hit.body}`,
+  );
+  await detail.getByRole('button', { name: 'Close' }).click();
+  await expect(detail).toHaveCount(0);
 
   // The portal's cookie sent straight to a server function for globex's endpoint: not
   // found, and nothing sent; the dashboard's server functions refuse it outright.

@@ -1,13 +1,13 @@
 //! One delivery: where it stands, and every attempt with its request and response (headers,
 //! pretty-printed bodies). Editors and admins can send it again.
 
+use super::attempt_card::attempt_card;
 use super::delivery_log::status_badge;
-use super::endpoint_test_fire::pretty;
 use super::forms::FormMessage;
 use super::signature_help::SignatureHelp;
 use crate::api::deliveries::{RetryDelivery, get_delivery};
 use crate::time_fmt;
-use crate::types::events::{AttemptView, DeliveryStatus, Redaction};
+use crate::types::events::DeliveryStatus;
 use crate::types::{Me, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -35,7 +35,10 @@ pub fn DeliveryPage() -> impl IntoView {
                 match detail.await {
                     Ok(d) => {
                         let v = d.delivery.clone();
+                        #[cfg(feature = "hydrate")]
                         let moving = v.status.is_open();
+                        // In the browser only: a timer on the server would outlive the request.
+                        #[cfg(feature = "hydrate")]
                         if moving {
                             set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(1000));
                         }
@@ -66,7 +69,7 @@ pub fn DeliveryPage() -> impl IntoView {
                             {if d.attempt_log.is_empty() {
                                 view! { <p class="empty">"No attempt yet: it is waiting for its turn (or its endpoint is disabled)."</p> }.into_any()
                             } else {
-                                d.attempt_log.into_iter().rev().map(attempt).collect_view().into_any()
+                                d.attempt_log.into_iter().rev().map(attempt_card).collect_view().into_any()
                             }}
                         }.into_any()
                     }
@@ -77,54 +80,5 @@ pub fn DeliveryPage() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-fn headers(list: Vec<(String, String)>) -> impl IntoView {
-    view! {
-        <table class="data headers">
-            <tbody>
-                {list.into_iter().map(|(k, v)| view! { <tr><th scope="row"><code>{k}</code></th><td><code>{v}</code></td></tr> }).collect_view()}
-            </tbody>
-        </table>
-    }
-}
-
-fn attempt(a: AttemptView) -> impl IntoView {
-    let outcome = match (a.response_status, &a.error_class) {
-        (Some(s), _) => format!("HTTP {s}"),
-        (None, Some(c)) => c.clone(),
-        (None, None) => "no answer".into(),
-    };
-    // Delivered: an answer with no error class (a 2xx, or what the response rules accept).
-    let ok = a.response_status.is_some() && a.error_class.is_none();
-    view! {
-        <section class="card attempt" data-testid="attempt">
-            <h3>
-                "#" {a.attempt} " · " <span class=if ok { "status ok" } else { "status off" }>{outcome}</span>
-                " · " {a.duration_ms} " ms · " {time_fmt::utc(a.started_at.0)}
-                <span class="muted">" · node " {a.node.clone()}</span>
-            </h3>
-            <p><code>"POST " {a.url.clone()}</code></p>
-            {a.error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
-            {a.decided_by.clone().map(|by| view! { <p class="muted" data-testid="decided-by">"Decided by the response rule " <code>{by}</code></p> })}
-            <div class="split">
-                <div>
-                    <h4>"Request"</h4>
-                    {headers(a.request_headers.clone())}
-                    {match a.request_body_redaction {
-                        Redaction::None => None,
-                        Redaction::Masked => Some(view! { <p class="muted" data-testid="body-redaction">"Sensitive fields are shown as ***; only admins see their values."</p> }),
-                        Redaction::Withheld => Some(view! { <p class="muted" data-testid="body-redaction">"Withheld: recorded before some of this event type's fields were marked sensitive. Admins can see it."</p> }),
-                    }}
-                    <pre class="json small" aria-label="Request body">{pretty(&a.request_body)}</pre>
-                </div>
-                <div>
-                    <h4>"Response"</h4>
-                    {a.response_headers.clone().map(headers)}
-                    {a.response_body.clone().map(|b| view! { <pre class="json small" aria-label="Response body">{pretty(&b)}</pre> })}
-                </div>
-            </div>
-        </section>
     }
 }

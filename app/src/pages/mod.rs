@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod api_keys;
+pub mod attempt_card;
 pub mod audit;
 pub mod deliveries;
 pub mod delivery;

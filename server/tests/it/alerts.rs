@@ -1,7 +1,8 @@
 //! Alerts end to end: a rule fires once when its receiver starts failing and once when it
 //! recovers, delivered through the normal pipeline to a receiver as the Slack preset's
 //! body, with no repeat while the condition holds; on two nodes sharing one Postgres each
-//! change is announced once; bad rules are refused naming the field.
+//! change is announced once; an announcement a node died before publishing is published
+//! by the next round, once; bad rules are refused naming the field.
 
 use crate::events::endpoint;
 use crate::helpers::*;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 crate::on_both_backends!(
     an_alert_fires_once_and_resolves_once_as_a_slack_message,
+    an_announcement_left_by_a_stopped_node_is_published_once,
     bad_alert_rules_are_refused_naming_the_field
 );
 
@@ -54,6 +56,20 @@ async fn wait_for_texts(slack: &Receiver, n: usize) -> Vec<String> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// No storm: after more rounds than a storm needs, still `n` messages.
+async fn still(slack: &Receiver, n: usize) {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(texts(slack).len(), n, "{:?}", texts(slack));
+}
+
+/// How many events of `event_type` there are.
+async fn events_of(app: &TestApp, key: &str, event_type: &str) -> usize {
+    let url = app.url(&format!("/api/v1/events?event_type={event_type}"));
+    let (status, events) = api(Method::GET, url, Some(key), None).await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    events["items"].as_array().unwrap().len()
 }
 
 /// A failing `crm` endpoint, a Slack endpoint on `hookline.alert.*` with the preset's
@@ -125,8 +141,7 @@ async fn an_alert_fires_once_and_resolves_once_as_a_slack_message(backend: Backe
 
     // Still failing: no storm, however many rounds pass and failures pile up.
     publish_n(&app, &key, 3).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(texts(&slack).len(), 2, "{:?}", texts(&slack));
+    still(&slack, 2).await;
 
     // Recovered: one resolution for the rule whose condition ended (the dead letters stay
     // in the window, so that rule keeps firing, silently).
@@ -137,16 +152,72 @@ async fn an_alert_fires_once_and_resolves_once_as_a_slack_message(backend: Backe
         all[2].starts_with("Resolved: crm failing. crm has failed 0 times in a row"),
         "{all:?}"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(texts(&slack).len(), 3, "{:?}", texts(&slack));
-    let (_, events) = api(
+    still(&slack, 3).await;
+    assert_eq!(events_of(&app, &key, "hookline.alert.resolved").await, 1);
+    app.stop().await;
+}
+
+/// A node that flipped a rule's state and stopped before publishing leaves the state row
+/// with its announcement (the transition writes both in one statement). The next round, on
+/// any node, publishes it, and on two Postgres nodes trying at once it is still one event;
+/// then the condition (crm never failed) resolves it as usual.
+async fn an_announcement_left_by_a_stopped_node_is_published_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let second = match backend {
+        Backend::Postgres => Some(
+            spawn_app_on(
+                app.db_url.clone(),
+                app.dir.clone(),
+                Duration::from_secs(3600),
+            )
+            .await,
+        ),
+        Backend::Sqlite => None,
+    };
+    let key = app.api_key(app::types::ApiKeyScope::Admin).await;
+    let (_crm, slack, crm_id) = world(&app, &key).await;
+    let (_, rules) = api(
         Method::GET,
-        app.url("/api/v1/events?event_type=hookline.alert.resolved"),
+        app.url("/api/v1/alert-rules"),
         Some(&key),
         None,
     )
     .await;
-    assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
+    let rule_id = rules[0]["id"].as_str().unwrap().to_owned();
+    let text = "Alert: crm failing. crm has failed 3 times in a row (threshold 3).";
+    let announcement = json!({"fired": true, "data": {
+        "rule_id": rule_id, "rule": "crm failing", "kind": "consecutive_failures", "subject": crm_id,
+        "endpoint_id": crm_id, "endpoint_name": "crm", "value": 3, "threshold": 3, "text": text}});
+    let changed_at = app::backend::now_ms() - 5_000;
+    crate::sql::execute(
+        &app.state.db,
+        &format!("INSERT INTO alert_states (rule_id, subject, firing, value, changed_at, announcement) VALUES ($1, $2, TRUE, 3, {changed_at}, $3)"),
+        &[&rule_id, &crm_id, &announcement.to_string()],
+    )
+    .await
+    .unwrap();
+
+    let mut got = wait_for_texts(&slack, 2).await;
+    still(&slack, 2).await;
+    got.sort();
+    assert_eq!(
+        got[0], text,
+        "the waiting announcement, as it was stored: {got:?}"
+    );
+    assert!(
+        got[1].starts_with("Resolved: crm failing. crm has failed 0 times"),
+        "{got:?}"
+    );
+    assert_eq!(events_of(&app, &key, "hookline.alert.fired").await, 1);
+    let waiting = crate::sql::count(
+        &app.state.db,
+        "SELECT COUNT(*) FROM alert_states WHERE announcement IS NOT NULL",
+    )
+    .await;
+    assert_eq!(waiting, 0, "every announcement published and cleared");
+    if let Some(second) = second {
+        second.stop().await;
+    }
     app.stop().await;
 }
 

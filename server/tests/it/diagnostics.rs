@@ -1,10 +1,11 @@
 //! Diagnostics against real receivers: an endpoint's diagnosis from its attempt log names
 //! the cause with its evidence (401, 429 with the rate sent, a timeout with the p95, a
-//! refused connection), "check my endpoint" makes one request and explains it, and the
-//! portal gets the same for its tenant's endpoints only.
+//! refused connection), "check my endpoint" makes one request and explains it (server
+//! functions and REST), and the portal gets the same for its tenant's endpoints only.
 
 use crate::events::endpoint;
 use crate::helpers::*;
+use crate::portal_actions::open_portal;
 use crate::receiver::{Receiver, Reply};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -174,6 +175,26 @@ async fn a_failing_endpoint_is_diagnosed_from_its_attempts(backend: Backend) {
     );
     let (status, _) = app.call(&viewer, "diagnose_endpoint", &[("id", &id)]).await;
     assert_eq!(status, StatusCode::OK, "anyone may read a diagnosis");
+
+    // The same over REST, with the same checks.
+    let path = |tail: &str| app.url(&format!("/api/v1/endpoints/{id}/{tail}"));
+    let (status, check) = api(Method::POST, path("check"), Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert_eq!(check["result"]["response_status"], 404, "{check}");
+    assert_eq!(check["diagnosis"]["finding"], "not_found", "{check}");
+    let (status, d) = api(Method::GET, path("diagnosis"), Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(d["finding"], "not_found", "{d}");
+    let publisher = app.api_key(app::types::ApiKeyScope::Publish).await;
+    let hits = receiver.hits().len();
+    for (method, tail) in [(Method::GET, "diagnosis"), (Method::POST, "check")] {
+        let (status, e) = api(method, path(tail), Some(&publisher), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a publish-only key: {e}");
+    }
+    assert_eq!(receiver.hits().len(), hits, "a refused check sends nothing");
+    let missing = app.url("/api/v1/endpoints/ep_01K0000000000000000000000/diagnosis");
+    let (status, e) = api(Method::GET, missing, Some(&key), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
     app.stop().await;
 }
 
@@ -195,28 +216,7 @@ async fn the_portal_diagnoses_its_tenants_endpoints_only(backend: Backend) {
         json!({"name": "globex-crm", "url": receiver.url, "tenant": "globex"}),
     )
     .await;
-    let open = |capabilities: Value| {
-        let app = &app;
-        let key = key.clone();
-        async move {
-            let (status, made) = api(
-                Method::POST,
-                app.url("/api/v1/portal-links"),
-                Some(&key),
-                Some(json!({"tenant": "acme", "capabilities": capabilities, "expires_in": "1h"})),
-            )
-            .await;
-            assert_eq!(status, StatusCode::CREATED, "{made}");
-            let browser = client();
-            browser
-                .get(made["url"].as_str().unwrap())
-                .send()
-                .await
-                .unwrap();
-            browser
-        }
-    };
-    let portal = open(json!(["test_fire"])).await;
+    let (portal, _) = open_portal(&app, &key, "acme", json!(["test_fire"])).await;
     let (status, check) = app
         .call(&portal, "portal_check_endpoint", &[("id", &ours)])
         .await;
@@ -230,7 +230,7 @@ async fn the_portal_diagnoses_its_tenants_endpoints_only(backend: Backend) {
         let (status, _) = app.call(&portal, name, &[("id", &theirs)]).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
     }
-    let read_only = open(json!([])).await;
+    let (read_only, _) = open_portal(&app, &key, "acme", json!([])).await;
     let (status, refused) = app
         .call(&read_only, "portal_check_endpoint", &[("id", &ours)])
         .await;

@@ -2,15 +2,19 @@
 //! dashboard reads, then a transition where the condition changed. A transition is a
 //! conditional UPDATE of the subject's state row (`firing` flips only if it still has the
 //! old value), so on several nodes exactly one wins it and announces it; a condition that
-//! keeps holding changes nothing and announces nothing.
+//! keeps holding changes nothing and announces nothing. The same UPDATE stores the
+//! announcement, and publishing it clears it: a node that dies in between leaves it there,
+//! and the next round on any node publishes it (under one idempotency key per change, so
+//! it is published once however many nodes try).
 
 use super::{AlertRules, RuleRow};
 use crate::backend::deliveries::by_index::{DEAD, OPEN};
 use crate::backend::events::Operational;
 use crate::backend::{AppState, Db};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::types::alerts::AlertKind;
 use crate::with_db;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Fewer attempts than this in the window say nothing about a failure rate.
@@ -23,6 +27,16 @@ pub const QUEUE: &str = "*";
 pub struct Round {
     pub fired: usize,
     pub resolved: usize,
+    /// Announcements an earlier round changed the state for but did not publish (its node
+    /// stopped in between, or the database refused the event), published by this one.
+    pub recovered: usize,
+}
+
+/// An announcement as its state row keeps it until it is published.
+#[derive(Debug, Serialize, Deserialize)]
+struct Announcement {
+    fired: bool,
+    data: serde_json::Value,
 }
 
 /// Values per subject for one rule; `None`: no data (the state is left as it is).
@@ -136,6 +150,7 @@ async fn transition(
     firing: bool,
     value: i64,
     now: i64,
+    announcement: &str,
 ) -> AppResult<bool> {
     let (to, from) = if firing {
         ("TRUE", "FALSE")
@@ -143,7 +158,7 @@ async fn transition(
         ("FALSE", "TRUE")
     };
     let sql = format!(
-        "UPDATE alert_states SET firing = {to}, value = $1, changed_at = $2 \
+        "UPDATE alert_states SET firing = {to}, value = $1, changed_at = $2, announcement = $5 \
          WHERE rule_id = $3 AND subject = $4 AND firing = {from}"
     );
     let changed = with_db!(db, |pool| {
@@ -163,6 +178,7 @@ async fn transition(
             .bind(now)
             .bind(rule)
             .bind(subject)
+            .bind(announcement)
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
@@ -179,7 +195,10 @@ impl AlertRules {
         breaker_failures: i64,
         now: i64,
     ) -> AppResult<Round> {
-        let mut round = Round::default();
+        let mut round = Round {
+            recovered: self.publish_waiting(state).await?,
+            ..Round::default()
+        };
         let rules = self.rows().await?;
         if rules.is_empty() {
             return Ok(round);
@@ -216,10 +235,7 @@ impl AlertRules {
             for (subject, value) in values {
                 let Some(value) = value else { continue };
                 let holds = value >= threshold;
-                let was = firing.contains(&subject);
-                if holds == was
-                    || !transition(&self.db, &rule.id, &subject, holds, value, now).await?
-                {
+                if holds == firing.contains(&subject) {
                     continue;
                 }
                 let who = names
@@ -233,29 +249,95 @@ impl AlertRules {
                     describe(kind, &who, value, threshold, rule.window_secs)
                 );
                 let endpoint = (subject != QUEUE).then(|| subject.clone());
-                let data = serde_json::json!({
-                    "rule_id": rule.id,
-                    "rule": rule.name,
-                    "kind": kind.as_str(),
-                    "subject": subject,
-                    "endpoint_id": endpoint,
-                    "endpoint_name": endpoint.as_ref().and_then(|e| names.get(e)),
-                    "value": value,
-                    "threshold": threshold,
-                    "text": text,
-                });
+                let announcement = Announcement {
+                    fired: holds,
+                    data: serde_json::json!({
+                        "rule_id": rule.id,
+                        "rule": rule.name,
+                        "kind": kind.as_str(),
+                        "subject": subject,
+                        "endpoint_id": endpoint,
+                        "endpoint_name": endpoint.as_ref().and_then(|e| names.get(e)),
+                        "value": value,
+                        "threshold": threshold,
+                        "text": text,
+                    }),
+                };
+                let stored =
+                    serde_json::to_string(&announcement).map_err(|_| AppError::Internal)?;
+                if !transition(&self.db, &rule.id, &subject, holds, value, now, &stored).await? {
+                    continue;
+                }
                 if holds {
                     round.fired += 1;
                 } else {
                     round.resolved += 1;
                 }
                 tracing::info!(rule = %rule.id, %subject, value, threshold, fired = holds, "alert");
-                state
-                    .events
-                    .announce(Operational::Alert { fired: holds, data })
+                self.publish(state, &rule.id, &subject, now, announcement)
                     .await;
             }
         }
         Ok(round)
+    }
+
+    /// Publishes one change's announcement under its idempotency key, then clears it from
+    /// the state row unless the state changed again since (then a newer one is waiting).
+    /// A failure leaves it for the next round.
+    async fn publish(
+        &self,
+        state: &AppState,
+        rule: &str,
+        subject: &str,
+        changed_at: i64,
+        a: Announcement,
+    ) -> bool {
+        let key = format!("alert:{rule}:{subject}:{changed_at}");
+        let alert = Operational::Alert {
+            fired: a.fired,
+            data: a.data,
+        };
+        if let Err(e) = state.events.announce_once(alert, Some(key)).await {
+            tracing::error!(error = %e, %rule, %subject, "publishing an alert failed; the next round tries again");
+            return false;
+        }
+        let cleared = with_db!(&self.db, |pool| {
+            sqlx::query(
+            "UPDATE alert_states SET announcement = NULL WHERE rule_id = $1 AND subject = $2 AND changed_at = $3"
+        )
+        .bind(rule)
+        .bind(subject)
+        .bind(changed_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        });
+        if let Err(e) = cleared {
+            tracing::warn!(error = %e, %rule, %subject, "clearing a published alert failed; the next round publishes it again, as the same event");
+        }
+        true
+    }
+
+    /// Publishes every announcement still waiting in a state row; how many it published.
+    async fn publish_waiting(&self, state: &AppState) -> AppResult<usize> {
+        let waiting: Vec<(String, String, i64, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+            "SELECT rule_id, subject, changed_at, announcement FROM alert_states WHERE announcement IS NOT NULL"
+        )
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut published = 0;
+        for (rule, subject, changed_at, stored) in waiting {
+            let Ok(a) = serde_json::from_str::<Announcement>(&stored) else {
+                tracing::error!(%rule, %subject, "an unreadable alert announcement was left as it is");
+                continue;
+            };
+            tracing::info!(%rule, %subject, changed_at, "publishing an alert a previous round did not");
+            if self.publish(state, &rule, &subject, changed_at, a).await {
+                published += 1;
+            }
+        }
+        Ok(published)
     }
 }

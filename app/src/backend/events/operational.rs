@@ -5,6 +5,7 @@
 
 use super::Events;
 use crate::backend::Actor;
+use crate::error::AppResult;
 use crate::time_fmt::Timestamp;
 use crate::types::events::PublishEvent;
 use serde_json::json;
@@ -44,15 +45,25 @@ impl Events {
     /// has already happened and is recorded where it belongs (the endpoint's state).
     pub async fn announce(&self, event: Operational) {
         let event_type = event.event_type();
-        let data = match &event {
-            Operational::Alert { data, .. } => data.clone(),
+        if let Err(e) = self.announce_once(event, None).await {
+            tracing::error!(error = %e, event_type, "publishing an operational event failed");
+        }
+    }
+
+    /// Publishes an operational event under Hookline's idempotency `key` (when given), so
+    /// that publishing the same announcement again, from this node or another, answers with
+    /// the event already made.
+    pub async fn announce_once(&self, event: Operational, key: Option<String>) -> AppResult<()> {
+        let event_type = event.event_type();
+        let data = match event {
+            Operational::Alert { data, .. } => data,
             Operational::EndpointDisabled {
                 endpoint_id,
                 reason,
                 consecutive_failures,
                 failing_since,
             } => {
-                let (name, url) = match self.endpoints.stored(endpoint_id).await {
+                let (name, url) = match self.endpoints.stored(&endpoint_id).await {
                     Ok(e) => (e.settings.name, e.settings.url),
                     Err(_) => (String::new(), String::new()),
                 };
@@ -71,10 +82,10 @@ impl Events {
             data,
             tenant: None,
             context: None,
-            idempotency_key: None,
+            idempotency_key: key,
         };
-        if let Err(e) = self.publish(&Actor::system(), input, None).await {
-            tracing::error!(error = %e, event_type, "publishing an operational event failed");
-        }
+        self.publish(&Actor::system(), input, None)
+            .await
+            .map(|_| ())
     }
 }

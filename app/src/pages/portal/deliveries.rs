@@ -1,8 +1,9 @@
 //! The portal's deliveries: the tenant's newest, reloaded every two seconds while the page
-//! is open, each with its last answer; a failed or dead one can be sent again when the
-//! link grants replay.
+//! is open, each with its last answer and its attempt log a click away; a failed or dead
+//! one can be sent again when the link grants replay.
 
 use super::Portal;
+use super::attempts::DeliveryAttempts;
 use crate::api::portal::{PortalRetry, portal_deliveries};
 use crate::pages::delivery_log::status_badge;
 use crate::pages::forms::FormMessage;
@@ -19,6 +20,7 @@ const EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 #[component]
 pub fn Deliveries(portal: Portal) -> impl IntoView {
     let tick = RwSignal::new(0u32);
+    let open = RwSignal::new(None::<String>);
     let retry = ServerAction::<PortalRetry>::new();
     let page = Resource::new(
         move || (tick.get(), portal.changed.get(), retry.version().get()),
@@ -43,14 +45,13 @@ pub fn Deliveries(portal: Portal) -> impl IntoView {
                                 <thead><tr><th>"Created"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
                                 <tbody>
                                     {p.items.into_iter().map(|d| {
-                                        let answer = match (d.last_status_code, &d.last_error) {
-                                            (Some(s), _) => format!("HTTP {s}"),
-                                            (None, Some(e)) => e.clone(),
-                                            (None, None) => "—".into(),
-                                        };
+                                        let answer = crate::types::events::answer(d.last_status_code, d.last_error.as_deref())
+                                            .unwrap_or_else(|| "—".into());
                                         let again = may_retry && matches!(d.status, DeliveryStatus::Dead | DeliveryStatus::Failed | DeliveryStatus::Cancelled);
                                         let id = d.id.to_string();
                                         let row = id.clone();
+                                        let shown = id.clone();
+                                        let showing = id.clone();
                                         view! {
                                             <tr data-delivery=row data-status=d.status.as_str()>
                                                 <td>{time_fmt::utc(d.created_at.0)}</td>
@@ -59,10 +60,14 @@ pub fn Deliveries(portal: Portal) -> impl IntoView {
                                                 <td>{status_badge(d.status)}</td>
                                                 <td>{d.attempts}</td>
                                                 <td>{answer}</td>
-                                                <td>{again.then(|| view! {
-                                                    <button data-testid="portal-retry" disabled=move || retry.pending().get()
-                                                        on:click=move |_| { retry.dispatch(PortalRetry { id: id.clone() }); }>"Retry"</button>
-                                                })}</td>
+                                                <td>
+                                                    <button data-testid="portal-attempts" aria-pressed=move || (open.get().as_deref() == Some(showing.as_str())).to_string()
+                                                        on:click=move |_| open.set(Some(shown.clone()))>"Attempts"</button>
+                                                    {again.then(|| view! {
+                                                        <button data-testid="portal-retry" disabled=move || retry.pending().get()
+                                                            on:click=move |_| { retry.dispatch(PortalRetry { id: id.clone() }); }>"Retry"</button>
+                                                    })}
+                                                </td>
                                             </tr>
                                         }
                                     }).collect_view()}
@@ -73,6 +78,7 @@ pub fn Deliveries(portal: Portal) -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <DeliveryAttempts open tick/>
     }
     .into_any()
 }

@@ -4,6 +4,7 @@
 //! every portal server function to the link's tenant. What the link grants decides which
 //! controls appear; the server checks the same again on every call.
 
+mod attempts;
 mod deliveries;
 mod endpoints;
 

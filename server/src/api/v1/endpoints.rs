@@ -1,5 +1,6 @@
-//! `/api/v1/endpoints`: where events go. Reading needs any role; changing (and reading the
-//! signing secret) needs editor. Credentials come back masked.
+//! `/api/v1/endpoints`: where events go. Reading (and an endpoint's diagnosis) needs any
+//! role; changing, test-firing, checking and reading the signing secret need editor.
+//! Credentials come back masked.
 
 use super::api_error::ApiError;
 use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery, PageQuery};
@@ -23,6 +24,8 @@ where
         .route("/endpoints/{id}/secret", get(secret))
         .route("/endpoints/{id}/secret/rotate", post(rotate))
         .route("/endpoints/{id}/test", post(test_fire))
+        .route("/endpoints/{id}/diagnosis", get(diagnosis))
+        .route("/endpoints/{id}/check", post(check))
 }
 
 #[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", request_body = EndpointInput, responses((status = 201, body = EndpointView)), security(("bearer" = [])))]
@@ -110,4 +113,28 @@ async fn test_fire(
     ApiJson(body): ApiJson<app::types::events::TestFire>,
 ) -> Result<Json<app::types::events::TestFireResult>, AppError> {
     Ok(Json(app.test_fire(&actor, &id, body).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/diagnosis", tag = "endpoints", params(("id" = String, Path)),
+    responses((status = 200, description = "What its newest attempts (at most 50) say, in plain language, with the next step", body = app::types::diagnostics::Diagnosis),
+              (status = 404, body = ApiError)),
+    security(("bearer" = [])))]
+async fn diagnosis(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
+) -> Result<Json<app::types::diagnostics::Diagnosis>, AppError> {
+    Ok(Json(app.diagnose_endpoint(&actor, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/check", tag = "endpoints", params(("id" = String, Path)),
+    responses((status = 200, description = "One test event sent now (not retried), its answer and what it means", body = app::types::diagnostics::EndpointCheck),
+              (status = 404, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+async fn check(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<app::types::ids::EndpointId>,
+) -> Result<Json<app::types::diagnostics::EndpointCheck>, AppError> {
+    Ok(Json(app.check_endpoint(&actor, &id).await?))
 }

@@ -45,7 +45,7 @@ impl Modify for BearerAuth {
         api_keys::create, api_keys::list, api_keys::revoke,
         event_types::create, event_types::list, event_types::read, event_types::replace, event_types::remove,
         endpoints::create, endpoints::list, endpoints::read, endpoints::update, endpoints::remove,
-        endpoints::secret, endpoints::rotate, endpoints::test_fire,
+        endpoints::secret, endpoints::rotate, endpoints::test_fire, endpoints::diagnosis, endpoints::check,
         events::publish, events::publish_batch, events::list, events::read,
         deliveries::list, deliveries::read, deliveries::retry, deliveries::replay, deliveries::replay_progress,
         tools::test_filter, tools::preview_template,
