@@ -76,6 +76,12 @@ test("a portal link opens acme's portal and nothing else", async ({ page, browse
   await detail.getByRole('button', { name: 'Close' }).click();
   await expect(detail).toHaveCount(0);
 
+  // Of one status: none dead, the one that succeeded.
+  await portal.locator('#portal-status').selectOption('dead');
+  await expect(portal.getByText('None with this status.')).toBeVisible();
+  await portal.locator('#portal-status').selectOption('succeeded');
+  await expect(delivered).toHaveCount(1);
+
   // The portal's cookie sent straight to a server function for globex's endpoint: not
   // found, and nothing sent; the dashboard's server functions refuse it outright.
   const direct = await portal.request.post(`${server.url}/api/fn/portal_test_fire`, {

@@ -531,6 +531,32 @@ async fn json_nested_too_deep_is_refused_with_its_place(backend: Backend) {
     let answer: Value = res.json().await.unwrap();
     let at = answer["errors"][0]["path"].as_str().unwrap();
     assert!(at.starts_with("input.filter.a"), "{answer}");
+
+    // Arguments that do not decode (a field missing, of the wrong type) are the caller's
+    // mistake, JSON or form: 400, saying what did not decode.
+    let res = admin
+        .post(app.url("/api/fn/save_endpoint"))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .json(&json!({"id": null, "input": {"name": 7}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let answer: Value = res.json().await.unwrap();
+    assert!(
+        answer["Request"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type: integer `7`"),
+        "{answer}"
+    );
+    let (status, answer) = app.call(&admin, "get_delivery", &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["Request"].as_str().unwrap().contains("id"),
+        "{answer}"
+    );
     app.stop().await;
 }
 

@@ -2,7 +2,7 @@
 //! cookie: its endpoints added, changed, test-fired and deleted; its deliveries seen,
 //! retried and replayed, each change in the audit log with the link as the actor. Another
 //! tenant's records, or every-tenant ones, are not found; what the link does not grant is
-//! refused.
+//! refused. Its deliveries come 100 a page, of one status when asked.
 
 use crate::events::endpoint;
 use crate::helpers::*;
@@ -13,7 +13,8 @@ use std::time::Duration;
 
 crate::on_both_backends!(
     a_portal_acts_on_its_tenants_records_only,
-    a_portal_does_only_what_its_link_grants
+    a_portal_does_only_what_its_link_grants,
+    the_portal_pages_and_filters_its_deliveries
 );
 
 /// A signed-in portal: a browser that opened a link for `tenant` granting `capabilities`.
@@ -414,5 +415,86 @@ async fn a_portal_does_only_what_its_link_grants(backend: Backend) {
     )
     .await;
     assert_eq!(still["name"], "acme-crm");
+    app.stop().await;
+}
+
+/// 103 deliveries: the newest 100, then the 3 older ones from the cursor, no overlap; of
+/// one status, only those.
+async fn the_portal_pages_and_filters_its_deliveries(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.api_key(app::types::ApiKeyScope::Admin).await;
+    crate::endpoints::event_type(&app, &key, "order.created", json!({"type": "object"})).await;
+    let receiver = Receiver::start().await;
+    endpoint(
+        &app,
+        &key,
+        json!({"name": "acme-crm", "url": receiver.url, "tenant": "acme"}),
+    )
+    .await;
+    let events: Vec<Value> = (0..103)
+        .map(|i| json!({"event_type": "order.created", "data": {"id": i}, "tenant": "acme"}))
+        .collect();
+    let (status, body) = api(
+        Method::POST,
+        app.url("/api/v1/events/batch"),
+        Some(&key),
+        Some(json!({"events": events})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (browser, _) = open_portal(&app, &key, "acme", json!([])).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while receiver.hits().len() < 103 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of 103 delivered",
+            receiver.hits().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, first) = app.call(&browser, "portal_deliveries", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let (_, second) = app
+        .call(&browser, "portal_deliveries", &[("cursor", &cursor)])
+        .await;
+    let (a, b) = (ids(&first), ids(&second));
+    assert_eq!((a.len(), b.len()), (100, 3), "{second}");
+    assert!(second["next_cursor"].is_null(), "{second}");
+    assert!(a.iter().all(|id| !b.contains(id)), "pages do not overlap");
+    loop {
+        let (_, done) = app
+            .call(&browser, "portal_deliveries", &[("status", "succeeded")])
+            .await;
+        let items = done["items"].as_array().unwrap();
+        assert!(items.iter().all(|d| d["status"] == "succeeded"), "{done}");
+        if items.len() == 100 && done["next_cursor"].is_string() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{done}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, dead) = app
+        .call(&browser, "portal_deliveries", &[("status", "dead")])
+        .await;
+    assert_eq!(dead["items"], json!([]), "{dead}");
+    let (status, bad) = app
+        .call(&browser, "portal_deliveries", &[("status", "lost")])
+        .await;
+    assert!(
+        status.is_client_error(),
+        "an unknown status is refused: {status} {bad}"
+    );
     app.stop().await;
 }

@@ -1,6 +1,7 @@
-//! The portal's deliveries: the tenant's newest, reloaded every two seconds while the page
-//! is open, each with its last answer and its attempt log a click away; a failed or dead
-//! one can be sent again when the link grants replay.
+//! The portal's deliveries: the tenant's newest (100 a page, older ones a click away, of
+//! one status if asked), reloaded every two seconds while the page is open, each with its
+//! last answer and its attempt log a click away; a failed or dead one can be sent again
+//! when the link grants replay.
 
 use super::Portal;
 use super::attempts::DeliveryAttempts;
@@ -12,19 +13,34 @@ use crate::types::events::DeliveryStatus;
 use crate::types::portal::PortalCapability;
 use leptos::prelude::*;
 
-/// How often the open portal asks for its deliveries again (in the browser only: a timer
-/// on the server would outlive the request).
-#[cfg(feature = "hydrate")]
+/// How often the open portal asks for its deliveries again.
 const EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[component]
 pub fn Deliveries(portal: Portal) -> impl IntoView {
     let tick = RwSignal::new(0u32);
+    // One timer for the page's life, in the browser only (effects do not run on the server).
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), EVERY) {
+            on_cleanup(move || h.clear());
+        }
+    });
     let open = RwSignal::new(None::<String>);
+    let status = RwSignal::new(None::<DeliveryStatus>);
+    // None: the newest page; otherwise where an older page starts.
+    let cursor = RwSignal::new(None::<String>);
     let retry = ServerAction::<PortalRetry>::new();
     let page = Resource::new(
-        move || (tick.get(), portal.changed.get(), retry.version().get()),
-        |_| portal_deliveries(None, None, None),
+        move || {
+            (
+                tick.get(),
+                portal.changed.get(),
+                retry.version().get(),
+                status.get(),
+                cursor.get(),
+            )
+        },
+        |(_, _, _, status, cursor)| portal_deliveries(None, status, cursor),
     );
     let may_retry = portal.may(PortalCapability::Replay);
     let error = Signal::derive(move || retry.value().get().and_then(Result::err));
@@ -32,14 +48,26 @@ pub fn Deliveries(portal: Portal) -> impl IntoView {
         <section class="card" aria-labelledby="portal-deliveries">
             <h2 id="portal-deliveries">"Deliveries"</h2>
             <FormMessage error/>
+            <p class="filters">
+                <label for="portal-status">"Status "</label>
+                <select id="portal-status" on:change=move |ev| {
+                    status.set(DeliveryStatus::parse(&event_target_value(&ev)));
+                    cursor.set(None);
+                }>
+                    <option value="">"any status"</option>
+                    {DeliveryStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                </select>
+                {move || cursor.get().is_some().then(|| view! {
+                    " " <button data-testid="portal-newest" on:click=move |_| cursor.set(None)>"Newest"</button>
+                })}
+            </p>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let page = page.await;
-                    #[cfg(feature = "hydrate")]
-                    set_timeout(move || tick.update(|t| *t += 1), EVERY);
-                    match page {
+                    match page.await {
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(p) if p.items.is_empty() => view! { <p class="empty">"No deliveries yet."</p> }.into_any(),
+                        Ok(p) if p.items.is_empty() => view! {
+                            <p class="empty">{if status.get_untracked().is_some() { "None with this status." } else { "No deliveries yet." }}</p>
+                        }.into_any(),
                         Ok(p) => view! {
                             <table>
                                 <thead><tr><th>"Created"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
@@ -73,6 +101,9 @@ pub fn Deliveries(portal: Portal) -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            {p.next_cursor.map(|next| view! {
+                                <button data-testid="portal-older" on:click=move |_| cursor.set(Some(next.clone()))>"Older"</button>
+                            })}
                         }.into_any(),
                     }
                 })}
